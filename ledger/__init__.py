@@ -1,0 +1,1 @@
+"""Entry points of the Groningen coordination ledger: configuration, wiring, CLI and HTTP."""
