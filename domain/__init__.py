@@ -1,0 +1,1 @@
+"""The ledger's domain: the event contract, its rules and the append service (no I/O)."""

@@ -1,0 +1,170 @@
+"""The CloudEvents 1.0 envelope of contract §1: parse, validate and normalise a submission."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from domain.catalogue import Pseudonym, Uuid, lookup
+from domain.chain import LEDGER_ATTRIBUTES
+from domain.results import (
+    MAX_EVENT_BYTES,
+    NOT_AUTHORIZED,
+    SCHEMA_INVALID,
+    TOO_LARGE,
+    UNKNOWN_TYPE,
+    Rejection,
+)
+from domain.timeutil import normalise
+
+RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+TYPE_PATTERN = re.compile(
+    r"^nl\.groningen\.(img|ncg|resident|coordination|ledger)\.[A-Za-z]+\.v[1-9][0-9]*$"
+)
+PRINCIPALS = ("IMG", "NCG", "PORTAL")
+Timestamp = Annotated[str, StringConstraints(pattern=RFC3339)]
+
+
+class Envelope(BaseModel):
+    """The publisher-set attributes; `data` is checked against its type's model afterwards."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    specversion: Literal["1.0"]
+    id: Uuid
+    source: Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=r"^\S+$")]
+    type: Annotated[str, StringConstraints(max_length=256)]
+    subject: Annotated[str, StringConstraints(pattern=r"^\d{4}20\d{10}$")]
+    time: Timestamp
+    org: Literal["IMG", "NCG", "PORTAL"]
+    actor: Pseudonym | None = None
+    correlationid: Uuid | None = None
+    causationid: Uuid | None = None
+    datacontenttype: Literal["application/json"] | None = None
+    data: dict[str, Any]
+    recordedtime: Timestamp | None = None
+
+
+def json_path(loc: tuple[int | str, ...], prefix: str = "$") -> str:
+    """A pydantic error location as a JSON path: ('data', 'claim_ids', 2) -> $.data.claim_ids[2]."""
+    path = prefix
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def first_error(exc: ValidationError, prefix: str = "$") -> Rejection:
+    """The first pydantic error as a `schema_invalid` rejection with its path."""
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    path = json_path(loc, prefix)
+    if err["type"] == "extra_forbidden":
+        message = f"unknown field {path}"
+    elif err["type"] == "missing":
+        message = f"missing required field {path}"
+    else:
+        message = f"{path}: {err['msg']}"
+    return Rejection(SCHEMA_INVALID, message, path)
+
+
+def strip_nulls(data: dict[str, Any]) -> dict[str, Any]:
+    """Leave out optional fields that are null (contract §5)."""
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@dataclass(slots=True)
+class Submission:
+    """A structurally valid event in normalised publisher form (plus `recordedtime` on import)."""
+
+    event: dict[str, Any]
+    name: str
+    recordedtime: str | None
+
+
+def decode_line(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
+    """Parse one submitted event; raise `too_large` or `schema_invalid` for bad input."""
+    if isinstance(raw, dict):
+        obj: Any = raw
+        if len(orjson.dumps(raw)) > MAX_EVENT_BYTES:
+            raise Rejection(TOO_LARGE, f"event is larger than {MAX_EVENT_BYTES} bytes")
+    else:
+        if len(raw) > MAX_EVENT_BYTES:
+            raise Rejection(TOO_LARGE, f"event is larger than {MAX_EVENT_BYTES} bytes")
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise Rejection(SCHEMA_INVALID, f"not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise Rejection(SCHEMA_INVALID, "an event must be a JSON object", "$")
+    return obj
+
+
+def validate(obj: dict[str, Any], principal: str, *, importing: bool = False) -> Submission:
+    """Check envelope, type, payload and authorisation (R1); return the normalised event."""
+    for attribute in LEDGER_ATTRIBUTES:
+        if attribute in obj and not (importing and attribute == "recordedtime"):
+            raise Rejection(
+                SCHEMA_INVALID, f"{attribute} is set by the ledger, not by a publisher", f"$.{attribute}"
+            )
+    if importing and "recordedtime" not in obj:
+        raise Rejection(SCHEMA_INVALID, "an imported event needs its original recordedtime", "$.recordedtime")
+    try:
+        envelope = Envelope.model_validate(obj)
+    except ValidationError as exc:
+        raise first_error(exc) from None
+    if not TYPE_PATTERN.match(envelope.type):
+        raise Rejection(
+            SCHEMA_INVALID, "type must look like nl.groningen.<group>.<EventName>.v<N>", "$.type"
+        )
+    entry = lookup(envelope.type)
+    if entry is None:
+        raise Rejection(UNKNOWN_TYPE, f"unknown event type {envelope.type}", "$.type")
+    try:
+        payload = entry.model.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise first_error(exc, "$.data") from None
+    if envelope.org not in entry.emitters:
+        raise Rejection(
+            NOT_AUTHORIZED,
+            f"R1: {envelope.org} may not emit {entry.name} (emitters: {', '.join(sorted(entry.emitters))})",
+            "$.org",
+        )
+    if envelope.org != principal:
+        raise Rejection(
+            NOT_AUTHORIZED,
+            f"R1: org {envelope.org} differs from the authenticated organisation {principal}",
+            "$.org",
+        )
+    event = envelope.model_dump(exclude_none=True)
+    event["data"] = payload.model_dump(exclude_none=True) if entry.name != "EventCorrected" else {
+        **payload.model_dump(exclude_none=True),
+        "data": strip_nulls(envelope.data["data"]),
+    }
+    try:
+        event["time"] = normalise(_six_digits(envelope.time))
+    except ValueError:
+        raise Rejection(SCHEMA_INVALID, "time is not a valid RFC 3339 timestamp", "$.time") from None
+    recorded = None
+    if importing:
+        try:
+            recorded = normalise(_six_digits(event.pop("recordedtime")))
+        except ValueError:
+            raise Rejection(
+                SCHEMA_INVALID, "recordedtime is not a valid RFC 3339 timestamp", "$.recordedtime"
+            ) from None
+    return Submission(event, entry.name, recorded)
+
+
+def _six_digits(text: str) -> str:
+    """Cut fractional seconds to microseconds (RFC 3339 allows more; the ledger keeps six)."""
+    dot = text.find(".")
+    if dot < 0:
+        return text
+    end = dot + 1
+    while end < len(text) and text[end].isdigit():
+        end += 1
+    return text[: min(end, dot + 7)] + text[end:]

@@ -1,0 +1,54 @@
+"""What the domain needs from storage, as protocols the adapters in `ledger/` implement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class IdEntry:
+    """Where an accepted event id lives, and what its content was."""
+
+    subject: str
+    position: int
+    digest: str
+    hash: str
+    recordedtime: str
+
+
+class StreamIndex(Protocol):
+    """The recorder's extra look-ups beyond the library's: streams in bulk, and the id index."""
+
+    def load_streams(self, subjects: Sequence[str]) -> dict[str, list[bytes]]:
+        """Stored bodies of each address's events in stream order (absent when none)."""
+        ...
+
+    def lookup_ids(self, ids: Sequence[str]) -> dict[str, IdEntry]:
+        """Index entries of those ids that were accepted before."""
+        ...
+
+
+class EventLog(Protocol):
+    """The read side of the event store, in the ledger's global (notification) order."""
+
+    def read_raw(self, after: int, limit: int) -> list[tuple[int, bytes]]:
+        """Up to `limit` stored events with global position > `after`, ascending."""
+        ...
+
+    def read(self, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """As `read_raw`, decoded."""
+        ...
+
+    def read_stream(self, subject: str) -> list[dict[str, Any]]:
+        """One address's stored events in stream order."""
+        ...
+
+    def max_position(self) -> int:
+        """The last global position, 0 when empty."""
+        ...
+
+    def head_hash(self, position: int) -> str | None:
+        """The `hash` of the event at a global position."""
+        ...

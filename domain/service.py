@@ -1,0 +1,372 @@
+"""The append service: validate, de-duplicate, check the rules, chain and store (contract §2).
+
+One call is one batch. Events of one address in a batch are accepted together or not at all;
+addresses are independent. Concurrent writers are detected by the store's unique
+(address, position) and id constraints; the batch is then re-validated against fresh state
+and retried, and reported as `version_conflict` only when retries run out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from eventsourcing.persistence import IntegrityError
+
+from domain.application import LedgerApplication, LedgerRecord
+from domain.catalogue import BY_NAME
+from domain.chain import canonical, content_digest, event_hash
+from domain.envelope import Submission, decode_line, first_error, validate
+from domain.ports import IdEntry
+from domain.privacy import check_personal_data
+from domain.results import (
+    ACCEPTED,
+    DUPLICATE,
+    ID_CONFLICT,
+    MAX_BATCH_EVENTS,
+    NOT_AUTHORIZED,
+    REJECTED,
+    RULE_VIOLATED,
+    TOO_LARGE,
+    VERSION_CONFLICT,
+    AppendResult,
+    Rejection,
+)
+from domain.rules import AMENDMENTS, AddressState, fold
+from domain.timeutil import format_utc, now_utc, parse_utc
+
+Clock = Callable[[], str]
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A submission that passed the structural checks, with its place in the batch."""
+
+    index: int
+    sub: Submission
+    digest: str
+    record: LedgerRecord | None = None
+    stored: dict[str, Any] | None = None
+
+
+class LedgerService:
+    """Appends batches of CloudEvents to the per-address streams of a `LedgerApplication`."""
+
+    def __init__(
+        self,
+        app: LedgerApplication,
+        *,
+        clock: Clock = now_utc,
+        cache_size: int = 300_000,
+        max_attempts: int = 8,
+    ) -> None:
+        self.app = app
+        self.clock = clock
+        self.cache_size = cache_size
+        self.max_attempts = max_attempts
+        self._states: dict[str, AddressState] = {}
+
+    # -- public -----------------------------------------------------------------------------
+    def append(
+        self,
+        items: Sequence[bytes | str | dict[str, Any]],
+        principal: str,
+        *,
+        importing: bool = False,
+        first_line: int = 1,
+        expected: dict[str, int] | None = None,
+    ) -> list[AppendResult]:
+        """Append one batch; return exactly one result per submitted item, in order."""
+        results: list[AppendResult | None] = [None] * len(items)
+        if len(items) > MAX_BATCH_EVENTS:
+            return [
+                AppendResult(first_line + i, None, REJECTED, TOO_LARGE, f"a batch may hold at most {MAX_BATCH_EVENTS} events")
+                for i in range(len(items))
+            ]
+        pending: list[_Pending] = []
+        for i, item in enumerate(items):
+            line = first_line + i
+            event_id: str | None = None
+            try:
+                obj = decode_line(item)
+                event_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+                if principal not in ("IMG", "NCG", "PORTAL"):
+                    raise Rejection(NOT_AUTHORIZED, f"R1: unknown principal {principal!r}")
+                sub = validate(obj, principal, importing=importing)
+                check_personal_data(sub.event)
+            except Rejection as rej:
+                results[i] = AppendResult(line, event_id, REJECTED, rej.code, rej.message, rej.path)
+                continue
+            pending.append(_Pending(i, sub, content_digest(sub.event)))
+        if pending:
+            self._append_valid(pending, results, importing, first_line, expected or {})
+        return [r for r in results if r is not None]
+
+    def state_of(self, subject: str) -> AddressState:
+        """The rules' state of one address, from the cache or the store."""
+        self._ensure_states([subject])
+        return self._states[subject]
+
+    def forget(self) -> None:
+        """Drop every cached address state (they reload from the store on demand)."""
+        self._states.clear()
+
+    # -- the batch ----------------------------------------------------------------------------
+    def _append_valid(
+        self,
+        pending: list[_Pending],
+        results: list[AppendResult | None],
+        importing: bool,
+        first_line: int,
+        expected: dict[str, int],
+    ) -> None:
+        subjects = list(dict.fromkeys(p.sub.event["subject"] for p in pending))
+        for _attempt in range(self.max_attempts):
+            outcome = self._evaluate(pending, subjects, importing, first_line, expected)
+            to_store = [p for p in pending if p.record is not None and outcome.get(p.index) is None]
+            if not to_store:
+                break
+            try:
+                self.app.store(
+                    [p.record for p in to_store],  # type: ignore[misc]
+                    [
+                        (
+                            p.sub.event["id"],
+                            p.sub.event["subject"],
+                            p.record.originator_version,  # type: ignore[union-attr]
+                            p.digest,
+                            p.stored["hash"],  # type: ignore[index]
+                            p.stored["recordedtime"],  # type: ignore[index]
+                        )
+                        for p in to_store
+                    ],
+                )
+            except IntegrityError:
+                # Another writer got there first: re-read these addresses and try again.
+                for subject in subjects:
+                    self._states.pop(subject, None)
+                continue
+            break
+        else:
+            for subject in subjects:
+                self._states.pop(subject, None)
+            outcome = {
+                p.index: AppendResult(
+                    first_line + p.index,
+                    p.sub.event["id"],
+                    REJECTED,
+                    VERSION_CONFLICT,
+                    "the address's stream kept moving under concurrent appends; submit again",
+                )
+                for p in pending
+            }
+        for p in pending:
+            results[p.index] = outcome.get(p.index) or self._accepted(p, first_line)
+
+    def _accepted(self, p: _Pending, first_line: int) -> AppendResult:
+        stored = p.stored
+        assert stored is not None
+        return AppendResult(
+            first_line + p.index,
+            stored["id"],
+            ACCEPTED,
+            streamposition=stored["streamposition"],
+            recordedtime=stored["recordedtime"],
+            hash=stored["hash"],
+            subject=stored["subject"],
+        )
+
+    def _evaluate(
+        self,
+        pending: list[_Pending],
+        subjects: list[str],
+        importing: bool,
+        first_line: int,
+        expected: dict[str, int],
+    ) -> dict[int, AppendResult]:
+        """Decide every pending event against current state; mutate the cached states.
+
+        Returns the non-accepted outcomes by batch index; accepted ones get `record`/`stored`.
+        """
+        index = self.app.index.lookup_ids([p.sub.event["id"] for p in pending])
+        self._ensure_states(subjects)
+        now = self.clock()
+        now_limit = format_utc(parse_utc(now) + CLOCK_TOLERANCE)
+        outcome: dict[int, AppendResult] = {}
+        in_batch: dict[str, _Pending] = {}
+        failed: dict[str, int] = {}  # subject -> batch index of its first rejection
+        for p in pending:
+            p.record = None
+            p.stored = None
+            event = p.sub.event
+            subject = event["subject"]
+            line = first_line + p.index
+            if subject in failed:
+                continue
+            state = self._states[subject]
+            known = index.get(event["id"])
+            twin = in_batch.get(event["id"])
+            if known is not None or twin is not None:
+                same = known.digest == p.digest if known else twin.digest == p.digest  # type: ignore[union-attr]
+                if same:
+                    outcome[p.index] = self._duplicate(line, event["id"], known, twin)
+                    continue
+                outcome[p.index] = AppendResult(
+                    line, event["id"], REJECTED, ID_CONFLICT, "this id was accepted before with different content", "$.id"
+                )
+                failed[subject] = p.index
+                continue
+            try:
+                if subject in expected and not any(
+                    q.sub.event["subject"] == subject and q.record is not None for q in in_batch.values()
+                ):
+                    if state.version != expected[subject]:
+                        raise Rejection(
+                            VERSION_CONFLICT,
+                            f"expected stream position {expected[subject]}, the stream is at {state.version}",
+                        )
+                recorded, limit = self._times(p.sub, state, now, now_limit, importing)
+                self._check_rules(p, state, limit, in_batch)
+            except Rejection as rej:
+                outcome[p.index] = AppendResult(line, event["id"], REJECTED, rej.code, rej.message, rej.path)
+                failed[subject] = p.index
+                continue
+            stored = dict(event)
+            stored["recordedtime"] = recorded
+            stored["streamposition"] = state.version + 1
+            stored["prevhash"] = state.last_hash
+            digest = event_hash(stored)
+            stored["hash"] = digest
+            state.version += 1
+            state.last_hash = digest
+            state.last_recorded = recorded
+            p.stored = stored
+            p.record = LedgerRecord(subject, state.version, canonical(stored))
+            in_batch[event["id"]] = p
+        for subject, bad in failed.items():
+            # All or nothing per address: undo this batch's effect on the cached state.
+            self._states.pop(subject, None)
+            first = outcome[bad]
+            for p in pending:
+                if p.sub.event["subject"] != subject or p.index == bad:
+                    continue
+                prior = outcome.get(p.index)
+                twin = in_batch.get(p.sub.event["id"])
+                if prior is not None and prior.result == DUPLICATE and twin is None:
+                    continue  # a duplicate of an event stored before this batch stays one
+                outcome[p.index] = AppendResult(
+                    first_line + p.index,
+                    p.sub.event["id"],
+                    REJECTED,
+                    first.code,
+                    f"not appended: line {first_line + bad} of the same address in this batch "
+                    f"was rejected ({first.message})",
+                )
+        return outcome
+
+    def _duplicate(self, line: int, event_id: str, known: IdEntry | None, twin: _Pending | None) -> AppendResult:
+        if known is not None:
+            return AppendResult(
+                line, event_id, DUPLICATE, streamposition=known.position, recordedtime=known.recordedtime, hash=known.hash
+            )
+        stored = twin.stored  # type: ignore[union-attr]
+        assert stored is not None
+        return AppendResult(
+            line, event_id, DUPLICATE, streamposition=stored["streamposition"], recordedtime=stored["recordedtime"], hash=stored["hash"]
+        )
+
+    def _times(
+        self, sub: Submission, state: AddressState, now: str, now_limit: str, importing: bool
+    ) -> tuple[str, str]:
+        """The event's recordedtime and the clock limit R7 compares its `time` with."""
+        if not importing:
+            return max(now, state.last_recorded), now_limit
+        recorded = sub.recordedtime
+        assert recorded is not None
+        if recorded > now_limit:
+            raise Rejection(RULE_VIOLATED, "R7: recordedtime is in the future", "$.recordedtime")
+        if recorded < sub.event["time"]:
+            raise Rejection(RULE_VIOLATED, "R7: recordedtime is before the event's time", "$.recordedtime")
+        if recorded < state.last_recorded:
+            raise Rejection(
+                RULE_VIOLATED,
+                f"R7: recordedtime is before the address's last recordedtime {state.last_recorded}",
+                "$.recordedtime",
+            )
+        return recorded, format_utc(parse_utc(recorded) + CLOCK_TOLERANCE)
+
+    def _check_rules(self, p: _Pending, state: AddressState, limit: str, in_batch: dict[str, _Pending]) -> None:
+        event = p.sub.event
+        name = p.sub.name
+        if name not in AMENDMENTS:
+            state.check(event, name, limit)
+            state.apply(event, name)
+            return
+        state.check(event, name, limit)
+        stream = self._stream(event["subject"], in_batch)
+        fresh = check_amendment(event, name, stream)
+        # The amended history replaces the derived state; the chain position stays.
+        for slot in ("claims", "decisions", "objections", "in_programme", "programme_since", "milestones", "closed", "offers"):
+            setattr(state, slot, getattr(fresh, slot))
+        state.has_amendments = True
+
+    def _stream(self, subject: str, in_batch: dict[str, _Pending]) -> list[dict[str, Any]]:
+        bodies = self.app.index.load_streams([subject]).get(subject, [])
+        stream = [orjson.loads(b) for b in bodies]
+        stream.extend(
+            p.stored for p in in_batch.values() if p.stored is not None and p.stored["subject"] == subject
+        )
+        return stream
+
+    def _ensure_states(self, subjects: Sequence[str]) -> None:
+        missing = [s for s in subjects if s not in self._states]
+        if not missing:
+            return
+        if len(self._states) + len(missing) > self.cache_size:
+            for key in list(self._states)[: max(len(self._states) // 2, len(missing))]:
+                del self._states[key]
+        streams = self.app.index.load_streams(missing)
+        for subject in missing:
+            bodies = streams.get(subject)
+            if not bodies:
+                self._states[subject] = AddressState(subject)
+            else:
+                self._states[subject] = fold(subject, (orjson.loads(b) for b in bodies))
+
+
+def check_amendment(event: dict[str, Any], name: str, stream: list[dict[str, Any]]) -> AddressState:
+    """R8: the amended event exists, is the same org's, is amendable; the result stays valid.
+
+    Returns the address's state after the amendment.
+    """
+    data = event["data"]
+    target_id = data["corrects"] if name == "EventCorrected" else data["retracts"]
+    field = "$.data.corrects" if name == "EventCorrected" else "$.data.retracts"
+    target = next((e for e in stream if e["id"] == target_id), None)
+    if target is None:
+        raise Rejection(RULE_VIOLATED, f"R8: no earlier event {target_id} at this address", field)
+    if target["org"] != event["org"]:
+        raise Rejection(RULE_VIOLATED, f"R8: event {target_id} was emitted by {target['org']}, not {event['org']}", field)
+    target_name = target["type"].rsplit(".", 2)[-2]
+    if target_name in AMENDMENTS:
+        raise Rejection(RULE_VIOLATED, f"R8: event {target_id} is itself a {target_name}", field)
+    for e in stream:
+        if e["type"].endswith(".EventRetracted.v1") and e["data"]["retracts"] == target_id:
+            raise Rejection(RULE_VIOLATED, f"R8: event {target_id} was retracted", field)
+    if name == "EventCorrected":
+        from pydantic import ValidationError
+
+        try:
+            model = BY_NAME[target_name].model.model_validate(data["data"])
+        except ValidationError as exc:
+            raise first_error(exc, "$.data.data") from None
+        event["data"]["data"] = model.model_dump(exclude_none=True)
+        check_personal_data({"data": {"data": event["data"]["data"]}})
+    try:
+        return fold(event["subject"], [*stream, event], check=True)
+    except Rejection as rej:
+        raise Rejection(RULE_VIOLATED, f"R8: the amended history would break {rej.message}", rej.path) from None

@@ -1,0 +1,142 @@
+"""The event store's adapters: the library's recorders plus the ledger's id index and bulk reads.
+
+Each recorder writes the id-index rows in the same transaction as the events (the library's
+`_insert_events` hook), so an id is indexed exactly when its event is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import orjson
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from domain.ports import IdEntry
+
+ID_TABLE = "ledger_event_ids"
+_CHUNK = 500
+
+
+def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
+    """SQLite: the library's application recorder plus the ledger's id index."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {ID_TABLE} (event_id TEXT PRIMARY KEY, subject TEXT NOT NULL, "
+            "position INTEGER NOT NULL, digest TEXT NOT NULL, hash TEXT NOT NULL, "
+            "recordedtime TEXT NOT NULL) WITHOUT ROWID"
+        )
+        return statements
+
+    def _insert_events(self, c: Any, stored_events: Sequence[Any], **kwargs: Any) -> Sequence[int] | None:
+        rows = kwargs.get("id_index")
+        if rows:
+            c.executemany(f"INSERT INTO {ID_TABLE} VALUES (?,?,?,?,?,?)", rows)
+        return super()._insert_events(c, stored_events, **kwargs)
+
+    def load_streams(self, subjects: Sequence[str]) -> dict[str, list[bytes]]:
+        out: dict[str, list[bytes]] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for chunk in _chunks(subjects):
+                marks = ",".join("?" * len(chunk))
+                c.execute(
+                    f"SELECT originator_id, state FROM {self.events_table_name} "
+                    f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version",
+                    list(chunk),
+                )
+                for row in c.fetchall():
+                    out.setdefault(row[0], []).append(row[1])
+        return out
+
+    def lookup_ids(self, ids: Sequence[str]) -> dict[str, IdEntry]:
+        out: dict[str, IdEntry] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                c.execute(f"SELECT * FROM {ID_TABLE} WHERE event_id IN ({marks})", list(chunk))
+                for row in c.fetchall():
+                    out[row[0]] = IdEntry(row[1], row[2], row[3], row[4], row[5])
+        return out
+
+
+class LedgerPostgresRecorder(PostgresApplicationRecorder):
+    """PostgreSQL: the library's application recorder plus the ledger's id index."""
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        schema = Identifier(self.datastore.schema)
+        self._id_table = SQL("{}.{}").format(schema, Identifier(ID_TABLE))
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (event_id text PRIMARY KEY, subject text NOT NULL, "
+                "position bigint NOT NULL, digest text NOT NULL, hash text NOT NULL, "
+                "recordedtime text NOT NULL)"
+            ).format(self._id_table)
+        )
+        self._insert_ids = SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s,%s)").format(self._id_table)
+        self._events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
+        rows = kwargs.get("id_index")
+        if rows:
+            curs.executemany(self._insert_ids, rows)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def load_streams(self, subjects: Sequence[str]) -> dict[str, list[bytes]]:
+        out: dict[str, list[bytes]] = {}
+        query = SQL(
+            "SELECT originator_id, state FROM {} WHERE originator_id = ANY(%s) "
+            "ORDER BY originator_id, originator_version"
+        ).format(self._events)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            for chunk in _chunks(subjects, 5000):
+                curs.execute(query, (list(chunk),))
+                for row in curs.fetchall():
+                    out.setdefault(row["originator_id"], []).append(bytes(row["state"]))
+        return out
+
+    def lookup_ids(self, ids: Sequence[str]) -> dict[str, IdEntry]:
+        out: dict[str, IdEntry] = {}
+        query = SQL("SELECT * FROM {} WHERE event_id = ANY(%s)").format(self._id_table)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            for chunk in _chunks(ids, 5000):
+                curs.execute(query, (list(chunk),))
+                for r in curs.fetchall():
+                    out[r["event_id"]] = IdEntry(r["subject"], r["position"], r["digest"], r["hash"], r["recordedtime"])
+        return out
+
+
+class RecorderEventLog:
+    """`domain.ports.EventLog` over an application recorder's notification log."""
+
+    def __init__(self, recorder: ApplicationRecorder) -> None:
+        self.recorder = recorder
+
+    def read_raw(self, after: int, limit: int) -> list[tuple[int, bytes]]:
+        notes = self.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
+        return [(n.id, n.state) for n in notes]
+
+    def read(self, after: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        return [(pos, orjson.loads(body)) for pos, body in self.read_raw(after, limit)]
+
+    def read_stream(self, subject: str) -> list[dict[str, Any]]:
+        return [orjson.loads(s.state) for s in self.recorder.select_events(subject)]
+
+    def max_position(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def head_hash(self, position: int) -> str | None:
+        if position <= 0:
+            return None
+        rows = self.recorder.select_notifications(start=position, limit=1, stop=position)
+        return str(orjson.loads(rows[0].state)["hash"]) if rows else None
