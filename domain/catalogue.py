@@ -21,9 +21,7 @@ Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
 Pseudonym = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,64}$")]
 Uuid = Annotated[
     str,
-    StringConstraints(
-        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-    ),
+    StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
 ]
 Cents = Annotated[StrictInt, Field(ge=0)]
 Reason = Annotated[str, StringConstraints(max_length=200)]
@@ -47,13 +45,9 @@ class AddressRegistered(Data):
     toevoeging: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,4}$")] | None = None
     gemeentecode: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
     pand_id: Annotated[str, StringConstraints(pattern=r"^\d{4}10\d{10}$")] | None = None
-    verblijfsobject_id: Annotated[str, StringConstraints(pattern=r"^\d{4}01\d{10}$")] | None = (
-        None
-    )
+    verblijfsobject_id: Annotated[str, StringConstraints(pattern=r"^\d{4}01\d{10}$")] | None = None
     owner_ref: Pseudonym | None = None
-    owner_type: Literal["natural_person", "corporation", "housing_association", "other"] | None = (
-        None
-    )
+    owner_type: Literal["natural_person", "corporation", "housing_association", "other"] | None = None
 
 
 class EventCorrected(Data):
@@ -150,9 +144,7 @@ class AcuteUnsafeSituationResolved(Data):
 # 3.3 ncg ----------------------------------------------------------------------------------
 class AddressAddedToProgramme(Data):
     programme_ref: Ref
-    basis: Literal[
-        "risk_estimate", "prior_commitment", "administrative_agreement", "aos", "owner_request"
-    ]
+    basis: Literal["risk_estimate", "prior_commitment", "administrative_agreement", "aos", "owner_request"]
 
 
 class AddressIncludedInLocalPlan(Data):

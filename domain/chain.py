@@ -54,7 +54,9 @@ def verify_stream(subject: str, events: Iterable[dict[str, Any]]) -> ChainBreak 
         expected_position += 1
         position = event.get("streamposition")
         if position != expected_position:
-            return ChainBreak(subject, expected_position, f"streamposition is {position!r}, expected {expected_position}")
+            return ChainBreak(
+                subject, expected_position, f"streamposition is {position!r}, expected {expected_position}"
+            )
         if event.get("subject") != subject:
             return ChainBreak(subject, expected_position, "subject does not match the stream")
         if event.get("prevhash") != prev:

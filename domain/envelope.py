@@ -22,9 +22,7 @@ from domain.results import (
 from domain.timeutil import normalise
 
 RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-TYPE_PATTERN = re.compile(
-    r"^nl\.groningen\.(img|ncg|resident|coordination|ledger)\.[A-Za-z]+\.v[1-9][0-9]*$"
-)
+TYPE_PATTERN = re.compile(r"^nl\.groningen\.(img|ncg|resident|coordination|ledger)\.[A-Za-z]+\.v[1-9][0-9]*$")
 PRINCIPALS = ("IMG", "NCG", "PORTAL")
 Timestamp = Annotated[str, StringConstraints(pattern=RFC3339)]
 
@@ -103,13 +101,14 @@ def decode_line(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def validate(obj: dict[str, Any], principal: str, *, importing: bool = False) -> Submission:
-    """Check envelope, type, payload and authorisation (R1); return the normalised event."""
+def validate(obj: dict[str, Any], principal: str | None, *, importing: bool = False) -> Submission:
+    """Check envelope, type, payload and authorisation (R1); return the normalised event.
+
+    `principal` None (historical import by the operator) trusts the event's own `org`.
+    """
     for attribute in LEDGER_ATTRIBUTES:
         if attribute in obj and not (importing and attribute == "recordedtime"):
-            raise Rejection(
-                SCHEMA_INVALID, f"{attribute} is set by the ledger, not by a publisher", f"$.{attribute}"
-            )
+            raise Rejection(SCHEMA_INVALID, f"{attribute} is set by the ledger, not by a publisher", f"$.{attribute}")
     if importing and "recordedtime" not in obj:
         raise Rejection(SCHEMA_INVALID, "an imported event needs its original recordedtime", "$.recordedtime")
     try:
@@ -117,9 +116,7 @@ def validate(obj: dict[str, Any], principal: str, *, importing: bool = False) ->
     except ValidationError as exc:
         raise first_error(exc) from None
     if not TYPE_PATTERN.match(envelope.type):
-        raise Rejection(
-            SCHEMA_INVALID, "type must look like nl.groningen.<group>.<EventName>.v<N>", "$.type"
-        )
+        raise Rejection(SCHEMA_INVALID, "type must look like nl.groningen.<group>.<EventName>.v<N>", "$.type")
     entry = lookup(envelope.type)
     if entry is None:
         raise Rejection(UNKNOWN_TYPE, f"unknown event type {envelope.type}", "$.type")
@@ -133,17 +130,21 @@ def validate(obj: dict[str, Any], principal: str, *, importing: bool = False) ->
             f"R1: {envelope.org} may not emit {entry.name} (emitters: {', '.join(sorted(entry.emitters))})",
             "$.org",
         )
-    if envelope.org != principal:
+    if principal is not None and envelope.org != principal:
         raise Rejection(
             NOT_AUTHORIZED,
             f"R1: org {envelope.org} differs from the authenticated organisation {principal}",
             "$.org",
         )
     event = envelope.model_dump(exclude_none=True)
-    event["data"] = payload.model_dump(exclude_none=True) if entry.name != "EventCorrected" else {
-        **payload.model_dump(exclude_none=True),
-        "data": strip_nulls(envelope.data["data"]),
-    }
+    event["data"] = (
+        payload.model_dump(exclude_none=True)
+        if entry.name != "EventCorrected"
+        else {
+            **payload.model_dump(exclude_none=True),
+            "data": strip_nulls(envelope.data["data"]),
+        }
+    )
     try:
         event["time"] = normalise(_six_digits(envelope.time))
     except ValueError:

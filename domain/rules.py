@@ -166,7 +166,9 @@ class AddressState:
     def _objection_decided(self, data: dict[str, Any], time: str, _: dict[str, Any]) -> None:
         objection = self.objections.get(data["objection_id"])
         if objection is None or objection[0]:
-            raise _violation("R4", f"no undecided ObjectionFiled with objection_id {data['objection_id']!r}", "$.data.objection_id")
+            raise _violation(
+                "R4", f"no undecided ObjectionFiled with objection_id {data['objection_id']!r}", "$.data.objection_id"
+            )
         self._after(time, objection[1], "R4", "the objection")
 
     def _closed(self, data: dict[str, Any], time: str, event: dict[str, Any]) -> None:
@@ -179,7 +181,9 @@ class AddressState:
     def _agreed(self, data: dict[str, Any], time: str, _: dict[str, Any]) -> None:
         offered = self.offers.get(data["offer_id"])
         if offered is None:
-            raise _violation("R9", f"no IntegratedApproachOffered with offer_id {data['offer_id']!r}", "$.data.offer_id")
+            raise _violation(
+                "R9", f"no IntegratedApproachOffered with offer_id {data['offer_id']!r}", "$.data.offer_id"
+            )
         self._after(time, offered, "R9", "the offer")
 
     def _referred(self, data: dict[str, Any], time: str, event: dict[str, Any]) -> None:

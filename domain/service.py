@@ -74,17 +74,23 @@ class LedgerService:
     def append(
         self,
         items: Sequence[bytes | str | dict[str, Any]],
-        principal: str,
+        principal: str | None,
         *,
         importing: bool = False,
         first_line: int = 1,
         expected: dict[str, int] | None = None,
     ) -> list[AppendResult]:
-        """Append one batch; return exactly one result per submitted item, in order."""
+        """Append one batch; return exactly one result per submitted item, in order.
+
+        `principal` is the authenticated organisation; None only for `importing`, where the
+        operator backfills history and each event's own `org` is trusted.
+        """
         results: list[AppendResult | None] = [None] * len(items)
         if len(items) > MAX_BATCH_EVENTS:
             return [
-                AppendResult(first_line + i, None, REJECTED, TOO_LARGE, f"a batch may hold at most {MAX_BATCH_EVENTS} events")
+                AppendResult(
+                    first_line + i, None, REJECTED, TOO_LARGE, f"a batch may hold at most {MAX_BATCH_EVENTS} events"
+                )
                 for i in range(len(items))
             ]
         pending: list[_Pending] = []
@@ -94,7 +100,7 @@ class LedgerService:
             try:
                 obj = decode_line(item)
                 event_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-                if principal not in ("IMG", "NCG", "PORTAL"):
+                if principal is not None and principal not in ("IMG", "NCG", "PORTAL"):
                     raise Rejection(NOT_AUTHORIZED, f"R1: unknown principal {principal!r}")
                 sub = validate(obj, principal, importing=importing)
                 check_personal_data(sub.event)
@@ -216,7 +222,12 @@ class LedgerService:
                     outcome[p.index] = self._duplicate(line, event["id"], known, twin)
                     continue
                 outcome[p.index] = AppendResult(
-                    line, event["id"], REJECTED, ID_CONFLICT, "this id was accepted before with different content", "$.id"
+                    line,
+                    event["id"],
+                    REJECTED,
+                    ID_CONFLICT,
+                    "this id was accepted before with different content",
+                    "$.id",
                 )
                 failed[subject] = p.index
                 continue
@@ -271,12 +282,22 @@ class LedgerService:
     def _duplicate(self, line: int, event_id: str, known: IdEntry | None, twin: _Pending | None) -> AppendResult:
         if known is not None:
             return AppendResult(
-                line, event_id, DUPLICATE, streamposition=known.position, recordedtime=known.recordedtime, hash=known.hash
+                line,
+                event_id,
+                DUPLICATE,
+                streamposition=known.position,
+                recordedtime=known.recordedtime,
+                hash=known.hash,
             )
         stored = twin.stored  # type: ignore[union-attr]
         assert stored is not None
         return AppendResult(
-            line, event_id, DUPLICATE, streamposition=stored["streamposition"], recordedtime=stored["recordedtime"], hash=stored["hash"]
+            line,
+            event_id,
+            DUPLICATE,
+            streamposition=stored["streamposition"],
+            recordedtime=stored["recordedtime"],
+            hash=stored["hash"],
         )
 
     def _times(
@@ -310,16 +331,23 @@ class LedgerService:
         stream = self._stream(event["subject"], in_batch)
         fresh = check_amendment(event, name, stream)
         # The amended history replaces the derived state; the chain position stays.
-        for slot in ("claims", "decisions", "objections", "in_programme", "programme_since", "milestones", "closed", "offers"):
+        for slot in (
+            "claims",
+            "decisions",
+            "objections",
+            "in_programme",
+            "programme_since",
+            "milestones",
+            "closed",
+            "offers",
+        ):
             setattr(state, slot, getattr(fresh, slot))
         state.has_amendments = True
 
     def _stream(self, subject: str, in_batch: dict[str, _Pending]) -> list[dict[str, Any]]:
         bodies = self.app.index.load_streams([subject]).get(subject, [])
         stream = [orjson.loads(b) for b in bodies]
-        stream.extend(
-            p.stored for p in in_batch.values() if p.stored is not None and p.stored["subject"] == subject
-        )
+        stream.extend(p.stored for p in in_batch.values() if p.stored is not None and p.stored["subject"] == subject)
         return stream
 
     def _ensure_states(self, subjects: Sequence[str]) -> None:
@@ -350,7 +378,9 @@ def check_amendment(event: dict[str, Any], name: str, stream: list[dict[str, Any
     if target is None:
         raise Rejection(RULE_VIOLATED, f"R8: no earlier event {target_id} at this address", field)
     if target["org"] != event["org"]:
-        raise Rejection(RULE_VIOLATED, f"R8: event {target_id} was emitted by {target['org']}, not {event['org']}", field)
+        raise Rejection(
+            RULE_VIOLATED, f"R8: event {target_id} was emitted by {target['org']}, not {event['org']}", field
+        )
     target_name = target["type"].rsplit(".", 2)[-2]
     if target_name in AMENDMENTS:
         raise Rejection(RULE_VIOLATED, f"R8: event {target_id} is itself a {target_name}", field)

@@ -1,0 +1,45 @@
+"""Helpers every command shares: opening the ledger, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+from eventsourcing.persistence import PersistenceError
+
+from ledger.bootstrap import ConfigError, Ledger, Settings, open_ledger
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """Print one clear line on stderr and exit."""
+    typer.echo(f"ledger: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def opened_ledger(settings: Settings | None = None) -> Iterator[Ledger]:
+    """Open the configured ledger; turn store failures into one line and exit 1."""
+    try:
+        ledger = open_ledger(settings)
+    except ConfigError as exc:
+        fail(str(exc))
+    try:
+        yield ledger
+    except PersistenceError as exc:
+        fail(f"the event store failed: {exc}")
+    finally:
+        try:
+            ledger.close()
+        except Exception:  # noqa: BLE001 - closing after a failure must not mask it
+            pass
+
+
+def is_tty() -> bool:
+    return sys.stderr.isatty()

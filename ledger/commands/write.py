@@ -1,0 +1,203 @@
+"""`ledger append`, `import`, `export` and `verify`: the write side and its evidence."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import orjson
+import typer
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from domain.chain import ChainBreak
+from domain.results import MAX_BATCH_EVENTS
+from ledger.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, opened_ledger
+from ledger.verify import verify_all, verify_one
+
+Principal = typer.Option("--as", help="The authenticated organisation: IMG, NCG or PORTAL.")
+
+
+def _open_input(file: str) -> BinaryIO:
+    if file == "-":
+        return sys.stdin.buffer
+    try:
+        return Path(file).open("rb")
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}", EXIT_USAGE)
+
+
+def _append_lines(
+    stream: BinaryIO,
+    principal: str | None,
+    importing: bool,
+    batch_size: int,
+    out: BinaryIO,
+    *,
+    only_problems: bool,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> tuple[int, int, int]:
+    """Append the stream's lines in batches; write result lines; return the three counts.
+
+    Results carry the file's own line numbers (blank lines are skipped but counted).
+    """
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    batch: list[bytes] = []
+    numbers: list[int] = []
+    consumed = 0
+    with opened_ledger() as ledger:
+
+        def flush() -> None:
+            nonlocal consumed
+            results = ledger.service.append(batch, principal, importing=importing)
+            for number, result in zip(numbers, results, strict=True):
+                result.line = number
+                counts[result.result] += 1
+                if not only_problems or result.result != "accepted":
+                    out.write(orjson.dumps(result.as_dict()) + b"\n")
+            if on_batch is not None:
+                on_batch(len(results), consumed)
+            consumed = 0
+            batch.clear()
+            numbers.clear()
+
+        for number, raw in enumerate(stream, start=1):
+            consumed += len(raw)
+            line = raw.strip()
+            if not line:
+                continue
+            batch.append(line)
+            numbers.append(number)
+            if len(batch) >= batch_size:
+                flush()
+        if batch:
+            flush()
+    out.flush()
+    return counts["accepted"], counts["duplicate"], counts["rejected"]
+
+
+def append(
+    file: Annotated[str, typer.Argument(help="JSON Lines of CloudEvents; - for standard input.")] = "-",
+    principal: Annotated[str, Principal] = "",
+    batch_size: Annotated[
+        int,
+        typer.Option(help="Events per batch (all-or-nothing per address within a batch).", min=1, max=MAX_BATCH_EVENTS),
+    ] = 1000,
+) -> None:
+    """Append events as the given organisation; print one JSON result line per input line.
+
+    Exit 0 when nothing was rejected, 1 when something was, 2 on usage errors.
+    """
+    if principal not in ("IMG", "NCG", "PORTAL"):
+        fail("--as must be IMG, NCG or PORTAL", EXIT_USAGE)
+    stream = _open_input(file)
+    _, _, rejected = _append_lines(stream, principal, False, batch_size, sys.stdout.buffer, only_problems=False)
+    raise typer.Exit(EXIT_FAILED if rejected else EXIT_OK)
+
+
+def import_(
+    file: Annotated[
+        str, typer.Argument(help="JSON Lines of historical events, each with its original recordedtime; - for stdin.")
+    ],
+    batch_size: Annotated[int, typer.Option(help="Events per transaction.", min=1, max=MAX_BATCH_EVENTS)] = 1000,
+    all_results: Annotated[
+        bool,
+        typer.Option("--all-results", help="Print a result line for every event, not only for those not accepted."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Backfill history: events keep their original `recordedtime` (non-decreasing per address).
+
+    Each event's own `org` is its principal. Prints a result line for every event that was not
+    accepted (all with --all-results) and a summary on stderr. Exit 1 if anything was rejected.
+    """
+    stream = _open_input(file)
+    size = Path(file).stat().st_size if file != "-" else None
+    progress = Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.fields[events]:,} events"),
+        TextColumn("{task.fields[rate]:,.0f} events/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        disable=quiet or not sys.stderr.isatty(),
+    )
+    with progress:
+        task = progress.add_task("import", total=size, events=0, rate=0.0)
+        started = time.perf_counter()
+        done = 0
+
+        def on_batch(events: int, consumed: int) -> None:
+            nonlocal done
+            done += events
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            progress.update(task, advance=consumed, events=done, rate=rate)
+
+        accepted, duplicates, rejected = _append_lines(
+            stream, None, True, batch_size, sys.stdout.buffer, only_problems=not all_results, on_batch=on_batch
+        )
+    typer.echo(f"imported: {accepted} accepted, {duplicates} duplicate, {rejected} rejected", err=True)
+    raise typer.Exit(EXIT_FAILED if rejected else EXIT_OK)
+
+
+def export(
+    address: Annotated[
+        str | None, typer.Option("--address", help="Only this address (BAG nummeraanduiding id).")
+    ] = None,
+) -> None:
+    """Print accepted events with all ledger attributes as JSON Lines, in the ledger's global order."""
+    out = sys.stdout.buffer
+    with opened_ledger() as ledger:
+        if address is not None:
+            events = ledger.log.read_stream(address)
+            if not events:
+                fail(f"no events for address {address}")
+            for event in events:
+                out.write(orjson.dumps(event, option=orjson.OPT_SORT_KEYS) + b"\n")
+        else:
+            after = 0
+            while True:
+                page = ledger.log.read_raw(after, 5000)
+                if not page:
+                    break
+                out.write(b"\n".join(body for _, body in page) + b"\n")
+                after = page[-1][0]
+    out.flush()
+
+
+def verify(
+    address: Annotated[str | None, typer.Option("--address", help="Only this address.")] = None,
+) -> None:
+    """Recompute every hash chain. Exit 0 when intact; else 1, naming each broken address."""
+    with opened_ledger() as ledger:
+        if address is not None:
+            events = ledger.log.read_stream(address)
+            if not events:
+                fail(f"no events for address {address}")
+            breaks: list[ChainBreak] = [b for b in [verify_one(address, events)] if b]
+            checked_events, checked_addresses = len(events), 1
+        else:
+            breaks, checked_events, checked_addresses = verify_all(ledger.log)
+    for br in breaks:
+        typer.echo(f"broken: address {br.subject} at position {br.position}: {br.reason}")
+    if breaks:
+        typer.echo(
+            f"verify: {len(breaks)} of {checked_addresses} addresses broken ({checked_events} events read)", err=True
+        )
+        raise typer.Exit(EXIT_FAILED)
+    typer.echo(f"verify: intact: {checked_events} events in {checked_addresses} addresses")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("append")(append)
+    app.command("import")(import_)
+    app.command("export")(export)
+    app.command("verify")(verify)
