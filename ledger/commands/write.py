@@ -63,6 +63,7 @@ def _append_lines(
                 counts[result.result] += 1
                 if not only_problems or result.result != "accepted":
                     out.write(orjson.dumps(result.as_dict()) + b"\n")
+            out.flush()  # a result line is the acknowledgement: never hold it back
             if on_batch is not None:
                 on_batch(len(results), consumed)
             consumed = 0
