@@ -72,6 +72,6 @@ class LedgerApplication(Application[str]):
         """The recorder's bulk look-ups (the ledger's recorders implement `StreamIndex`)."""
         return cast(StreamIndex, self.recorder)
 
-    def store(self, records: Sequence[LedgerRecord], id_rows: Sequence[tuple[str, str, int, str, str, str]]) -> None:
+    def store(self, records: Sequence[LedgerRecord], id_rows: Sequence[tuple[str, str, int, str]]) -> None:
         """Write records and their id-index rows in one transaction (IntegrityError on conflict)."""
         self.events.put(records, id_index=id_rows)

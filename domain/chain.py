@@ -25,8 +25,11 @@ def event_hash(stored_without_hash: dict[str, Any]) -> str:
 
 
 def content_digest(publisher_form: dict[str, Any]) -> str:
-    """Digest of the publisher-set attributes: equal digests mean "identical content"."""
-    return hashlib.sha256(canonical(publisher_form)).hexdigest()
+    """Digest of the publisher-set attributes: equal digests mean "identical content".
+
+    128 bits of SHA-256 keep the id index small; a collision needs a second preimage.
+    """
+    return hashlib.sha256(canonical(publisher_form)).hexdigest()[:32]
 
 
 def publisher_form(stored: dict[str, Any]) -> dict[str, Any]:

@@ -14,8 +14,6 @@ class IdEntry:
     subject: str
     position: int
     digest: str
-    hash: str
-    recordedtime: str
 
 
 class StreamIndex(Protocol):

@@ -8,7 +8,6 @@ from typing import Any
 
 from domain.results import PERSONAL_DATA, Rejection
 
-_NINE_DIGITS = re.compile(r"^\d{9}$")
 _NINE_DIGIT_RUN = re.compile(r"(?<!\d)\d{9}(?!\d)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Two letters, two check digits, 10-30 alphanumerics, optionally grouped by spaces.
@@ -51,6 +50,10 @@ def free_text_problem(text: str) -> str | None:
     return None
 
 
+def _is_bsn(text: str) -> bool:
+    return len(text) == 9 and text.isdigit() and passes_eleven_test(text)
+
+
 def _walk(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
     """Yield (path, field name, string) for every string inside `value`."""
     if isinstance(value, dict):
@@ -75,14 +78,14 @@ def check_personal_data(event: dict[str, Any]) -> None:
     free-text fields may not contain a BSN, an IBAN, an e-mail address or a phone number.
     """
     actor = event.get("actor")
-    if isinstance(actor, str) and _NINE_DIGITS.match(actor) and passes_eleven_test(actor):
+    if isinstance(actor, str) and _is_bsn(actor):
         raise Rejection(PERSONAL_DATA, "actor is a nine-digit number that passes the eleven-test (BSN)", "$.actor")
     for path, name, text in _walk(event.get("data"), "$.data"):
         if name in FREE_TEXT_FIELDS:
             problem = free_text_problem(text)
             if problem:
                 raise Rejection(PERSONAL_DATA, f"{name} contains {problem}", path)
-        elif _NINE_DIGITS.match(text) and passes_eleven_test(text):
+        elif _is_bsn(text):
             raise Rejection(
                 PERSONAL_DATA,
                 f"{name} is a nine-digit number that passes the eleven-test (BSN)",

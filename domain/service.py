@@ -145,8 +145,6 @@ class LedgerService:
                             p.sub.event["subject"],
                             p.record.originator_version,  # type: ignore[union-attr]
                             p.digest,
-                            p.stored["hash"],  # type: ignore[index]
-                            p.stored["recordedtime"],  # type: ignore[index]
                         )
                         for p in to_store
                     ],
@@ -281,15 +279,10 @@ class LedgerService:
 
     def _duplicate(self, line: int, event_id: str, known: IdEntry | None, twin: _Pending | None) -> AppendResult:
         if known is not None:
-            return AppendResult(
-                line,
-                event_id,
-                DUPLICATE,
-                streamposition=known.position,
-                recordedtime=known.recordedtime,
-                hash=known.hash,
-            )
-        stored = twin.stored  # type: ignore[union-attr]
+            original = self.app.recorder.select_events(known.subject, gt=known.position - 1, lte=known.position)
+            stored = orjson.loads(original[0].state)
+        else:
+            stored = twin.stored  # type: ignore[union-attr]
         assert stored is not None
         return AppendResult(
             line,
@@ -318,7 +311,7 @@ class LedgerService:
                 f"R7: recordedtime is before the address's last recordedtime {state.last_recorded}",
                 "$.recordedtime",
             )
-        return recorded, format_utc(parse_utc(recorded) + CLOCK_TOLERANCE)
+        return recorded, recorded  # `time` <= recordedtime is the clock bound of a backfill
 
     def _check_rules(self, p: _Pending, state: AddressState, limit: str, in_batch: dict[str, _Pending]) -> None:
         event = p.sub.event

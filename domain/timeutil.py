@@ -22,6 +22,10 @@ def parse_utc(text: str) -> datetime:
 
 def normalise(text: str) -> str:
     """Return an RFC 3339 timestamp in the ledger's UTC form."""
+    if len(text) == 27 and text[26] == "Z" and text[19] == "." and text[10] == "T":
+        return text  # already canonical (the common case: skip parsing on the hot path)
+    if len(text) == 20 and text[19] == "Z" and text[10] == "T":
+        return text[:19] + ".000000Z"
     return format_utc(parse_utc(text))
 
 

@@ -33,15 +33,14 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         statements = super().construct_create_table_statements()
         statements.append(
             f"CREATE TABLE IF NOT EXISTS {ID_TABLE} (event_id TEXT PRIMARY KEY, subject TEXT NOT NULL, "
-            "position INTEGER NOT NULL, digest TEXT NOT NULL, hash TEXT NOT NULL, "
-            "recordedtime TEXT NOT NULL) WITHOUT ROWID"
+            "position INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID"
         )
         return statements
 
     def _insert_events(self, c: Any, stored_events: Sequence[Any], **kwargs: Any) -> Sequence[int] | None:
         rows = kwargs.get("id_index")
         if rows:
-            c.executemany(f"INSERT INTO {ID_TABLE} VALUES (?,?,?,?,?,?)", rows)
+            c.executemany(f"INSERT INTO {ID_TABLE} VALUES (?,?,?,?)", rows)
         return super()._insert_events(c, stored_events, **kwargs)
 
     def load_streams(self, subjects: Sequence[str]) -> dict[str, list[bytes]]:
@@ -65,7 +64,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 marks = ",".join("?" * len(chunk))
                 c.execute(f"SELECT * FROM {ID_TABLE} WHERE event_id IN ({marks})", list(chunk))
                 for row in c.fetchall():
-                    out[row[0]] = IdEntry(row[1], row[2], row[3], row[4], row[5])
+                    out[row[0]] = IdEntry(row[1], row[2], row[3])
         return out
 
 
@@ -79,11 +78,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} (event_id text PRIMARY KEY, subject text NOT NULL, "
-                "position bigint NOT NULL, digest text NOT NULL, hash text NOT NULL, "
-                "recordedtime text NOT NULL)"
+                "position bigint NOT NULL, digest text NOT NULL)"
             ).format(self._id_table)
         )
-        self._insert_ids = SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s,%s)").format(self._id_table)
+        self._insert_ids = SQL("INSERT INTO {} VALUES (%s,%s,%s,%s)").format(self._id_table)
         self._events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
 
     def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
@@ -112,7 +110,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             for chunk in _chunks(ids, 5000):
                 curs.execute(query, (list(chunk),))
                 for r in curs.fetchall():
-                    out[r["event_id"]] = IdEntry(r["subject"], r["position"], r["digest"], r["hash"], r["recordedtime"])
+                    out[r["event_id"]] = IdEntry(r["subject"], r["position"], r["digest"])
         return out
 
 
