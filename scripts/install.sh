@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Install what the ledger needs into .venv (idempotent). With --test also what the test suite
+# needs: test Python packages, Debian packages (PostgreSQL server, kcat, Chromium), the Kafka
+# broker jars (Maven) and the AsyncAPI parser (npm).
+set -euo pipefail
+REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_DIR"
+PYTHON="${PYTHON:-python3}"
+WITH_TESTS=0
+[[ "${1:-}" == "--test" ]] && WITH_TESTS=1
+
+say() { printf '[install] %s\n' "$*" >&2; }
+
+if [[ ! -x .venv/bin/python ]]; then
+    say "creating .venv with $($PYTHON --version)"
+    "$PYTHON" -m venv .venv
+fi
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$WITH_TESTS"
+if [[ ! -f "$stamp" ]]; then
+    say "installing Python packages (pinned in pyproject.toml)"
+    .venv/bin/python -m pip install -q --upgrade pip
+    if [[ $WITH_TESTS -eq 1 ]]; then
+        .venv/bin/python -m pip install -q -e '.[test]'
+    else
+        .venv/bin/python -m pip install -q -e .
+    fi
+    touch "$stamp"
+fi
+
+[[ $WITH_TESTS -eq 1 ]] || exit 0
+
+need_apt=()
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+if [[ ${#need_apt[@]} -gt 0 ]]; then
+    say "installing Debian packages: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+say "fetching the Kafka broker jars (cached in .cache/kafka-libs)"
+bash deploy/kafka.sh fetch >/dev/null
+
+if [[ -f deploy/asyncapi/package.json ]]; then
+    say "installing the AsyncAPI parser (npm, pinned in deploy/asyncapi/package.json)"
+    (cd deploy/asyncapi && npm install --no-audit --no-fund --silent >/dev/null)
+fi
