@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-ACCEPTED = "accepted"
-DUPLICATE = "duplicate"
-REJECTED = "rejected"
+ResultKind = Literal["accepted", "duplicate", "rejected"]
+ACCEPTED: Final = "accepted"
+DUPLICATE: Final = "duplicate"
+REJECTED: Final = "rejected"
 
 SCHEMA_INVALID = "schema_invalid"
 UNKNOWN_TYPE = "unknown_type"
@@ -49,7 +50,7 @@ class AppendResult:
 
     line: int
     id: str | None
-    result: Literal["accepted", "duplicate", "rejected"]
+    result: ResultKind
     code: str | None = None
     message: str | None = None
     path: str | None = None
