@@ -1,0 +1,47 @@
+"""Fixtures for tests that talk to real servers (PostgreSQL, Kafka) started by ``deploy/``.
+
+Session fixtures start a server once per test session (or use ``LEDGER_TEST_POSTGRES`` /
+``LEDGER_TEST_KAFKA`` when set) and, at the end, stop only what this session started
+(``LEDGER_TEST_KEEP_SERVERS=1`` keeps them). A server that cannot be started fails the tests
+with the script's output; nothing is skipped. Add further fixtures below.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(_REPO_ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) from anywhere
+    sys.path.insert(0, str(_REPO_ROOT))
+
+from tests import servers  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of a PostgreSQL server whose user may create and drop databases."""
+    url = servers.ensure_postgres()
+    yield url
+    if servers.started_here("postgres") and not servers.keep_servers():
+        servers.stop_postgres()
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[str]:
+    """URL of a fresh, empty database for one test; dropped afterwards."""
+    url = servers.fresh_postgres_database(postgres_url)
+    yield url
+    servers.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """Bootstrap servers (``host:port[,...]``) of a running Kafka (single node by default)."""
+    bootstrap = servers.ensure_kafka()
+    yield bootstrap
+    if servers.started_here("kafka") and not servers.keep_servers():
+        servers.stop_kafka()
