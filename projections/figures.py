@@ -1,0 +1,348 @@
+"""Governance metrics G1–G15 (§2) and evaluation figures E1–E6 (§3) from per-address summaries.
+
+An `Aggregate` adds up the summaries: counters and multisets that an address's summary can
+be added to and taken out of again, so the figures are maintained as addresses change rather
+than recomputed. What depends on "now" (G7, G11, E4) or the pivot (E3, E6) is finished at
+query time from sorted views of the multisets, which are cached until the aggregate changes.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from projections.stats import median_sorted, p90, per, share
+from projections.timeutil import add_days, to_dt
+
+OPEN_END = "~"  # sorts after every time: an episode still running
+NO_VALUE = -1.0
+LAST_DECISIONS = 2500
+WITHIN_DAYS = 182
+PENDING_DAYS = 730
+COORDINATOR_DAYS = 30
+PHASES = ("1", "2", "3", "4", "5", "6")
+CLOSE_REASONS = ("built", "meets_norm", "other")
+
+
+class Aggregate:
+    """The sum of the per-address summaries of a ledger (as of some position)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.bags: dict[str, Counter[Hashable]] = {}
+        self.version = 0
+        self._sorted: dict[str, tuple[int, list[Any]]] = {}
+        self._cache: dict[Hashable, tuple[int, Any]] = {}
+
+    # -- maintenance ------------------------------------------------------------------------
+    def _count(self, key: str, n: int) -> None:
+        value = self.counts[key] + n
+        if value:
+            self.counts[key] = value
+        else:
+            del self.counts[key]
+
+    def _bag(self, name: str, item: Hashable, n: int) -> None:
+        bag = self.bags.get(name)
+        if bag is None:
+            bag = self.bags[name] = Counter()
+        value = bag[item] + n
+        if value:
+            bag[item] = value
+        else:
+            del bag[item]
+
+    def add(self, subject: str, s: dict[str, Any], sign: int = 1) -> None:
+        """Add (sign 1) or take out (sign -1) one address's summary."""
+        self.version += 1
+        count, bag = self._count, self._bag
+        count("addresses", sign)
+        phase = s.get("programme")
+        if phase is not None:
+            count("programme", sign)
+            count(f"phase:{phase}", sign)
+            if "filed" not in s:
+                count("no_claim", sign)
+        if "closed" in s:
+            count(f"closed:{s['closed']}", sign)
+        for year, n in s.get("filed", {}).items():
+            count(f"filed:{year}", n * sign)
+        if "samenloop" in s:
+            count("samenloop", sign)
+        if "sl_first" in s:
+            count("ever", sign)
+            bag("sl_first", s["sl_first"], sign)
+            bag("sl_end", s["sl_end"] or OPEN_END, sign)
+            for key in ("offered", "agreed", "coordinator", "joint"):
+                if s[key]:
+                    count(key, sign)
+            if "s2c" in s:
+                bag("s2c", s["s2c"], sign)
+            bag("visits:agreed" if s["agreed"] else "visits:not_agreed", s["visits"], sign)
+        for t, decision_id, lead, outcome, objected, claims in s.get("decisions", ()):
+            year = t[:4]
+            count(f"decided_claims:{year}", claims * sign)
+            count(f"decisions:{year}", sign)
+            if outcome == "rejected":
+                count(f"rejected:{year}", sign)
+            if objected:
+                count(f"objected:{year}", sign)
+            if lead is not None:
+                bag("g8", (t, subject, decision_id, lead), sign)
+        for t in s.get("pending", ()):
+            bag("pending", t, sign)
+        for t in s.get("awaiting", ()):
+            bag("awaiting", t, sign)
+        if "aos" in s:
+            count("aos_resolved", s["aos"][0] * sign)
+            count("aos_within", s["aos"][1] * sign)
+        for org, (total, late) in s.get("orgs", {}).items():
+            count(f"org:{org}:total", total * sign)
+            count(f"org:{org}:late", late * sign)
+        for year, in_programme, days in s.get("e1", ()):
+            bag(f"e1:{'samenloop' if in_programme else 'other'}:{year}", days, sign)
+        if "e3" in s:
+            t, days = s["e3"]
+            bag("e3", (t, NO_VALUE if days is None else days), sign)
+        for start, end in s.get("e4", ()):
+            bag("e4", (start, end or OPEN_END), sign)
+        if "e4_claims" in s:
+            count("e4_claims", s["e4_claims"] * sign)
+        if "e5" in s:
+            count("e5_reached", sign)
+            count("e5_converted", s["e5"] * sign)
+        for t in s.get("referrals", ()):
+            bag("referrals", t, sign)
+        for t in s.get("complaints", ()):
+            bag("complaints", t, sign)
+        if "span" in s:
+            bag("first", s["span"][0], sign)
+            bag("last", s["span"][1], sign)
+
+    def add_all(self, summaries: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        for subject, summary in summaries:
+            self.add(subject, summary)
+
+    # -- sorted views -----------------------------------------------------------------------
+    def sorted(self, name: str) -> list[Any]:
+        """The multiset `name` as an ascending list (cached until the aggregate changes)."""
+        hit = self._sorted.get(name)
+        if hit is not None and hit[0] == self.version:
+            return hit[1]
+        bag = self.bags.get(name)
+        values: list[Any] = sorted(bag.elements()) if bag else []  # type: ignore[type-var]
+        self._sorted[name] = (self.version, values)
+        return values
+
+    def cached(self, key: Hashable, compute: Any) -> Any:
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] == self.version:
+            return hit[1]
+        value = compute()
+        self._cache[key] = (self.version, value)
+        return value
+
+    def years(self, prefix: str) -> list[str]:
+        return sorted(k[len(prefix) :] for k in self.counts if k.startswith(prefix))
+
+
+# -- governance metrics ---------------------------------------------------------------------
+def metrics(agg: Aggregate, now: str) -> dict[str, Any]:
+    """G1–G15 as of `now` (the `at` cut-off, or the current time)."""
+    out: dict[str, Any] = dict(agg.cached("metrics", lambda: _static_metrics(agg)))
+    pending = agg.sorted("pending")
+    threshold = add_days(now, -PENDING_DAYS)
+    out["G7"] = {
+        "pending_claims": len(pending),
+        "pending_claims_over_730d": bisect_left(pending, threshold),
+    }
+    awaiting = agg.sorted("awaiting")  # ascending start = descending days deferred
+    now_dt = to_dt(now)
+    middle = [(now_dt - to_dt(t)).total_seconds() / 86400 for t in _middle(awaiting)]
+    out["G11"] = {
+        "deferred_awaiting_strengthening": {
+            "count": len(awaiting),
+            "median_days": (middle[0] if len(middle) == 1 else (middle[1] + middle[0]) / 2) if middle else None,
+        }
+    }
+    return {key: out[key] for key in sorted(out, key=lambda k: int(k[1:]))}
+
+
+def _middle(values: list[Any]) -> list[Any]:
+    """The one or two middle elements `statistics.median` averages."""
+    n = len(values)
+    if n == 0:
+        return []
+    i = n // 2
+    return [values[i]] if n % 2 else [values[i - 1], values[i]]
+
+
+def _static_metrics(agg: Aggregate) -> dict[str, Any]:
+    """The figures that do not depend on "now"."""
+    c = agg.counts
+    programme = c["programme"]
+    closed = {r: c[f"closed:{r}"] for r in CLOSE_REASONS}
+    closed_total = sum(closed.values())
+    g8 = agg.sorted("g8")[-LAST_DECISIONS:]
+    leads = sorted(item[3] for item in g8)
+    ever = c["ever"]
+    s2c = agg.sorted("s2c")
+    orgs = sorted({k.split(":")[1] for k in c if k.startswith("org:")})
+    return {
+        "G1": {"programme_addresses": programme},
+        "G2": {"programme_without_claim": {"count": c["no_claim"], "share": share(c["no_claim"], programme)}},
+        "G3": {"samenloop_addresses": c["samenloop"]},
+        "G4": {"phase_distribution": {p: c[f"phase:{p}"] for p in PHASES}},
+        "G5": {
+            "op_norm": {
+                "count": closed_total,
+                "share": share(closed_total, programme),
+                "by_reason": {r: {"count": n, "share": share(n, programme)} for r, n in closed.items()},
+            }
+        },
+        "G6": {
+            "claims_filed_by_year": {y: c[f"filed:{y}"] for y in agg.years("filed:")},
+            "claims_decided_by_year": {y: c[f"decided_claims:{y}"] for y in agg.years("decided_claims:")},
+        },
+        "G8": {
+            "realised_lead_time": {
+                "decisions": len(leads),
+                "median_days": median_sorted(leads),
+                "share_within_182d": share(bisect_right(leads, WITHIN_DAYS), len(leads)),
+            }
+        },
+        "G9": {
+            "rejection_rate_by_year": {
+                y: share(c[f"rejected:{y}"], c[f"decisions:{y}"]) for y in agg.years("decisions:")
+            }
+        },
+        "G10": {
+            "objection_rate_by_year": {
+                y: share(c[f"objected:{y}"], c[f"decisions:{y}"]) for y in agg.years("decisions:")
+            }
+        },
+        "G12": {
+            "integrated_approach_funnel": {
+                "samenloop_ever": ever,
+                "offered": c["offered"],
+                "agreed": c["agreed"],
+                "coordinator_assigned": c["coordinator"],
+                "median_days_samenloop_to_coordinator": median_sorted(s2c),
+                "addresses_measured": len(s2c),
+            }
+        },
+        "G13": {"joint_visit_share": {"count": c["joint"], "total": ever, "share": share(c["joint"], ever)}},
+        "G14": {
+            "aos_within_48h": {
+                "count": c["aos_within"],
+                "total": c["aos_resolved"],
+                "share": share(c["aos_within"], c["aos_resolved"]),
+            }
+        },
+        "G15": {
+            "late_registration_share": {
+                org: {
+                    "count": c[f"org:{org}:late"],
+                    "total": c[f"org:{org}:total"],
+                    "share": share(c[f"org:{org}:late"], c[f"org:{org}:total"]),
+                }
+                for org in orgs
+            }
+        },
+    }
+
+
+# -- evaluation figures ---------------------------------------------------------------------
+def evaluation(agg: Aggregate, now: str, pivot: str) -> dict[str, Any]:
+    """E1–E6 as of `now`, comparing before and after `pivot` where the figure says so."""
+    out: dict[str, Any] = dict(agg.cached(("evaluation", pivot), lambda: _static_evaluation(agg, pivot)))
+    now_dt = to_dt(now)
+    lengths = []
+    for start, end in agg.sorted("e4"):
+        end_dt = now_dt if end == OPEN_END else to_dt(end)
+        lengths.append((end_dt - to_dt(start)).total_seconds() / 86400)
+    lengths.sort()
+    out["E4"] = {
+        "deferred_awaiting_strengthening": {
+            "claims": agg.counts["e4_claims"],
+            "deferrals": len(lengths),
+            "median_days": median_sorted(lengths),
+        }
+    }
+    return {key: out[key] for key in sorted(out)}
+
+
+def _lead_figures(values: list[float]) -> dict[str, Any]:
+    return {"claims": len(values), "median_days": median_sorted(values), "p90_days": p90(values)}
+
+
+def _static_evaluation(agg: Aggregate, pivot: str) -> dict[str, Any]:
+    c = agg.counts
+    e1: dict[str, dict[str, Any]] = {"samenloop": {}, "other": {}}
+    for name in sorted(n for n in agg.bags if n.startswith("e1:")):
+        _, group, year = name.split(":")
+        values = agg.sorted(name)
+        if values:
+            e1[group][year] = _lead_figures(values)
+    e2 = {}
+    for group in ("agreed", "not_agreed"):
+        visits = agg.sorted(f"visits:{group}")
+        e2[group] = {
+            "addresses": len(visits),
+            "visits": sum(visits),
+            "mean": sum(visits) / len(visits) if visits else None,
+            "median": median_sorted(visits),
+        }
+    requests = agg.sorted("e3")
+    split = bisect_left(requests, (pivot,))
+    e3 = {"before": _e3(requests[:split]), "after": _e3(requests[split:])}
+    converted, reached = c["e5_converted"], c["e5_reached"]
+    return {
+        "E1": {"claim_lead_time": e1},
+        "E2": {"visits_per_address": e2},
+        "E3": {"request_to_coordinator": e3},
+        "E5": {"outreach_conversion": {"count": converted, "total": reached, "share": share(converted, reached)}},
+        "E6": {"referrals_and_complaints": _e6(agg, pivot)},
+    }
+
+
+def _e3(requests: list[tuple[str, float]]) -> dict[str, Any]:
+    days = sorted(d for _, d in requests if d != NO_VALUE)
+    return {
+        "requests": len(requests),
+        "assigned": len(days),
+        "median_days": median_sorted(days),
+        "p90_days": p90(days),
+        "share_within_30d": share(bisect_right(days, COORDINATOR_DAYS), len(days)),
+    }
+
+
+def _e6(agg: Aggregate, pivot: str) -> dict[str, Any]:
+    referrals = agg.sorted("referrals")
+    complaints = agg.sorted("complaints")
+    first, last = agg.sorted("first"), agg.sorted("last")
+    sl_first, sl_end = agg.sorted("sl_first"), agg.sorted("sl_end")
+    r_before = bisect_left(referrals, pivot)
+    c_before = bisect_left(complaints, pivot)
+    periods = {
+        "before": (r_before, bisect_left(sl_first, pivot), c_before, bisect_left(first, pivot)),
+        "after": (
+            len(referrals) - r_before,
+            len(sl_end) - bisect_right(sl_end, pivot),
+            len(complaints) - c_before,
+            len(last) - bisect_left(last, pivot),
+        ),
+    }
+    return {
+        name: {
+            "referrals": r,
+            "samenloop_addresses": sl,
+            "referrals_per_100": per(r, sl, 100),
+            "complaints": k,
+            "addresses_with_events": a,
+            "complaints_per_1000": per(k, a, 1000),
+        }
+        for name, (r, sl, k, a) in periods.items()
+    }

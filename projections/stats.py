@@ -1,0 +1,41 @@
+"""Percentiles and shares exactly as contract §3 defines them; an empty set gives None."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+
+def median(values: Sequence[float]) -> float | None:
+    """`statistics.median`, or None for no values."""
+    return statistics.median(values) if values else None
+
+
+def median_sorted(values: Sequence[float]) -> float | None:
+    """`statistics.median` of values already in ascending order, without sorting again."""
+    n = len(values)
+    if n == 0:
+        return None
+    i = n // 2
+    if n % 2 == 1:
+        return values[i]
+    return (values[i - 1] + values[i]) / 2
+
+
+def p90(values: Sequence[float]) -> float | None:
+    """`statistics.quantiles(values, n=10, method="inclusive")[8]`; one value is its own p90."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]  # Python 3.13's quantiles gives this; 3.11 raises
+    return statistics.quantiles(values, n=10, method="inclusive")[8]
+
+
+def share(part: int, whole: int) -> float | None:
+    """A fraction in [0, 1], None over an empty set."""
+    return part / whole if whole else None
+
+
+def per(part: int, whole: int, scale: int) -> float | None:
+    """A rate per `scale` (100, 1000), None over an empty set."""
+    return part * scale / whole if whole else None
