@@ -128,9 +128,7 @@ def evaluation_ledger() -> list[Address]:
     return [b1, b2, b3, b4, b5, b6, b7, b8]
 
 
-def aggregate(
-    addresses: list[Address], at: str | None = None, known_at: str | None = None
-) -> Aggregate:
+def aggregate(addresses: list[Address], at: str | None = None, known_at: str | None = None) -> Aggregate:
     """Fold, summarise and add up every address (what the read model does)."""
     agg = Aggregate()
     for a in addresses:
