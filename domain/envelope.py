@@ -24,6 +24,7 @@ from domain.timeutil import normalise
 RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 TYPE_PATTERN = re.compile(r"^nl\.groningen\.(img|ncg|resident|coordination|ledger)\.[A-Za-z]+\.v[1-9][0-9]*$")
 PRINCIPALS = ("IMG", "NCG", "PORTAL")
+SUBJECT_PATTERN = re.compile(r"^\d{4}20\d{10}$")
 Timestamp = Annotated[str, StringConstraints(pattern=RFC3339)]
 
 
@@ -36,7 +37,7 @@ class Envelope(BaseModel):
     id: Uuid
     source: Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=r"^\S+$")]
     type: Annotated[str, StringConstraints(max_length=256)]
-    subject: Annotated[str, StringConstraints(pattern=r"^\d{4}20\d{10}$")]
+    subject: Annotated[str, StringConstraints(pattern=SUBJECT_PATTERN.pattern)]
     time: Timestamp
     org: Literal["IMG", "NCG", "PORTAL"]
     actor: Pseudonym | None = None
@@ -87,10 +88,16 @@ def decode_line(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
     """Parse one submitted event; raise `too_large` or `schema_invalid` for bad input."""
     if isinstance(raw, dict):
         obj: Any = raw
-        if len(orjson.dumps(raw)) > MAX_EVENT_BYTES:
+        try:
+            size = len(orjson.dumps(raw))
+        except orjson.JSONEncodeError as exc:  # e.g. a lone surrogate: not representable as JSON
+            raise Rejection(SCHEMA_INVALID, f"not valid JSON: {exc}") from None
+        if size > MAX_EVENT_BYTES:
             raise Rejection(TOO_LARGE, f"event is larger than {MAX_EVENT_BYTES} bytes")
     else:
-        if len(raw) > MAX_EVENT_BYTES:
+        # The limit is on the event's UTF-8 bytes, also when it is handed over as text.
+        size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+        if size > MAX_EVENT_BYTES:
             raise Rejection(TOO_LARGE, f"event is larger than {MAX_EVENT_BYTES} bytes")
         try:
             obj = orjson.loads(raw)

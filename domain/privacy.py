@@ -12,8 +12,20 @@ _NINE_DIGIT_RUN = re.compile(r"(?<!\d)\d{9}(?!\d)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Two letters, two check digits, 10-30 alphanumerics, optionally grouped by spaces.
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){10,30}\b", re.IGNORECASE)
-# Dutch numbers: 0 + 9 digits, or +31 / 0031 + 9 digits; spaces or dashes between digits.
-_PHONE = re.compile(r"(?<![\d+])(?:\+31|0031|0)(?:[ -]?\(?0?\)?)?(?:[ -]?\d){9}(?!\d)")
+# Dutch numbers: 0 + 9 digits, or +31 / 0031 + 9 digits; spaces or dashes between digits; or an
+# area code in brackets, (050) 123 45 67 / (0591) 12 34 56.
+_PHONE = re.compile(
+    r"(?<![\d+])(?:\+31|0031|0)(?:[ -]?\(?0?\)?)?(?:[ -]?\d){9}(?!\d)"
+    r"|\(0(?:\d{2}\)(?:[ -]?\d){7}|\d{3}\)(?:[ -]?\d){6})(?!\d)"
+)
+# The ledger's own formats in free text: event ids (UUIDs) and dates with an optional time, in ISO
+# and Dutch order. They are blanked out before the checks so that their digits never read as a BSN
+# or a phone number (contract §6); BAG ids, postcodes and amounts already pass the checks.
+_LEDGER_FORMATS = re.compile(
+    r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+    r"|(?<!\d)(?:(?:19|20)\d{2}-\d{2}-\d{2}|\d{1,2}-\d{1,2}-(?:19|20)\d{2})"
+    r"(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})?)?(?!\d)"
+)
 
 FREE_TEXT_FIELDS = frozenset({"reason"})
 
@@ -37,6 +49,7 @@ def _iban_valid(candidate: str) -> bool:
 
 def free_text_problem(text: str) -> str | None:
     """Why a free-text value looks like personal data, or None."""
+    text = _LEDGER_FORMATS.sub(" ", text)
     for run in _NINE_DIGIT_RUN.findall(text):
         if passes_eleven_test(run):
             return "a nine-digit number that passes the eleven-test (BSN)"

@@ -19,7 +19,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.application import LedgerApplication, LedgerRecord
 from domain.catalogue import BY_NAME
 from domain.chain import canonical, content_digest, event_hash
-from domain.envelope import Submission, decode_line, first_error, validate
+from domain.envelope import SUBJECT_PATTERN, Submission, decode_line, first_error, validate
 from domain.ports import IdEntry
 from domain.privacy import check_personal_data
 from domain.results import (
@@ -94,9 +94,11 @@ class LedgerService:
                 for i in range(len(items))
             ]
         pending: list[_Pending] = []
+        refused: dict[str, AppendResult] = {}  # address -> its first event refused before the rules
         for i, item in enumerate(items):
             line = first_line + i
             event_id: str | None = None
+            obj: dict[str, Any] = {}
             try:
                 obj = decode_line(item)
                 event_id = obj.get("id") if isinstance(obj.get("id"), str) else None
@@ -105,11 +107,14 @@ class LedgerService:
                 sub = validate(obj, principal, importing=importing)
                 check_personal_data(sub.event)
             except Rejection as rej:
-                results[i] = AppendResult(line, event_id, REJECTED, rej.code, rej.message, rej.path)
+                results[i] = refusal = AppendResult(line, event_id, REJECTED, rej.code, rej.message, rej.path)
+                address = _address_of(obj)
+                if address is not None:
+                    refused.setdefault(address, refusal)
                 continue
             pending.append(_Pending(i, sub, content_digest(sub.event)))
         if pending:
-            self._append_valid(pending, results, importing, first_line, expected or {})
+            self._append_valid(pending, results, importing, first_line, expected or {}, refused)
         return [r for r in results if r is not None]
 
     def state_of(self, subject: str) -> AddressState:
@@ -129,10 +134,11 @@ class LedgerService:
         importing: bool,
         first_line: int,
         expected: dict[str, int],
+        refused: dict[str, AppendResult],
     ) -> None:
         subjects = list(dict.fromkeys(p.sub.event["subject"] for p in pending))
         for _attempt in range(self.max_attempts):
-            outcome = self._evaluate(pending, subjects, importing, first_line, expected)
+            outcome = self._evaluate(pending, subjects, importing, first_line, expected, refused)
             to_store = [p for p in pending if p.record is not None and outcome.get(p.index) is None]
             if not to_store:
                 break
@@ -191,9 +197,12 @@ class LedgerService:
         importing: bool,
         first_line: int,
         expected: dict[str, int],
+        refused: dict[str, AppendResult],
     ) -> dict[int, AppendResult]:
         """Decide every pending event against current state; mutate the cached states.
 
+        `refused` holds, per address, an event of this batch refused before the rules: the
+        address's other events then fail with it (all or nothing per address, contract §2).
         Returns the non-accepted outcomes by batch index; accepted ones get `record`/`stored`.
         """
         index = self.app.index.lookup_ids([p.sub.event["id"] for p in pending])
@@ -202,17 +211,19 @@ class LedgerService:
         now_limit = format_utc(parse_utc(now) + CLOCK_TOLERANCE)
         outcome: dict[int, AppendResult] = {}
         in_batch: dict[str, _Pending] = {}
-        failed: dict[str, int] = {}  # subject -> batch index of its first rejection
+        failed: dict[str, AppendResult] = dict(refused)  # subject -> its first rejection
         for p in pending:
             p.record = None
             p.stored = None
             event = p.sub.event
             subject = event["subject"]
             line = first_line + p.index
+            known = index.get(event["id"])
             if subject in failed:
+                if known is not None and known.digest == p.digest:  # stored before: still a duplicate
+                    outcome[p.index] = self._duplicate(line, event["id"], known, None)
                 continue
             state = self._states[subject]
-            known = index.get(event["id"])
             twin = in_batch.get(event["id"])
             if known is not None or twin is not None:
                 same = known.digest == p.digest if known else twin.digest == p.digest  # type: ignore[union-attr]
@@ -227,7 +238,7 @@ class LedgerService:
                     "this id was accepted before with different content",
                     "$.id",
                 )
-                failed[subject] = p.index
+                failed[subject] = outcome[p.index]
                 continue
             try:
                 if subject in expected and not any(
@@ -242,7 +253,7 @@ class LedgerService:
                 self._check_rules(p, state, limit, in_batch)
             except Rejection as rej:
                 outcome[p.index] = AppendResult(line, event["id"], REJECTED, rej.code, rej.message, rej.path)
-                failed[subject] = p.index
+                failed[subject] = outcome[p.index]
                 continue
             stored = dict(event)
             stored["recordedtime"] = recorded
@@ -256,12 +267,11 @@ class LedgerService:
             p.stored = stored
             p.record = LedgerRecord(subject, state.version, canonical(stored))
             in_batch[event["id"]] = p
-        for subject, bad in failed.items():
+        for subject, first in failed.items():
             # All or nothing per address: undo this batch's effect on the cached state.
             self._states.pop(subject, None)
-            first = outcome[bad]
             for p in pending:
-                if p.sub.event["subject"] != subject or p.index == bad:
+                if p.sub.event["subject"] != subject or outcome.get(p.index) is first:
                     continue
                 prior = outcome.get(p.index)
                 twin = in_batch.get(p.sub.event["id"])
@@ -272,8 +282,7 @@ class LedgerService:
                     p.sub.event["id"],
                     REJECTED,
                     first.code,
-                    f"not appended: line {first_line + bad} of the same address in this batch "
-                    f"was rejected ({first.message})",
+                    f"not appended: line {first.line} of the same address in this batch was rejected ({first.message})",
                 )
         return outcome
 
@@ -380,6 +389,11 @@ def check_amendment(event: dict[str, Any], name: str, stream: list[dict[str, Any
     for e in stream:
         if e["type"].endswith(".EventRetracted.v1") and e["data"]["retracts"] == target_id:
             raise Rejection(RULE_VIOLATED, f"R8: event {target_id} was retracted", field)
+    if event["time"] < target["time"]:
+        # R7: an amendment depends on its target, so it cannot have happened before it.
+        raise Rejection(
+            RULE_VIOLATED, f"R7: time is before the time of event {target_id} ({target['time']}) it amends", "$.time"
+        )
     if name == "EventCorrected":
         from pydantic import ValidationError
 
@@ -392,4 +406,12 @@ def check_amendment(event: dict[str, Any], name: str, stream: list[dict[str, Any
     try:
         return fold(event["subject"], [*stream, event], check=True)
     except Rejection as rej:
-        raise Rejection(RULE_VIOLATED, f"R8: the amended history would break {rej.message}", rej.path) from None
+        # rej.path points into some other event of the history: name this event's field instead.
+        path = "$.data.data" if name == "EventCorrected" else field
+        raise Rejection(RULE_VIOLATED, f"R8: the amended history would break {rej.message}", path) from None
+
+
+def _address_of(obj: dict[str, Any]) -> str | None:
+    """The address a refused submission names, when it names a well-formed one."""
+    subject = obj.get("subject")
+    return subject if isinstance(subject, str) and SUBJECT_PATTERN.match(subject) else None

@@ -9,22 +9,29 @@ EPOCH_MIN = "2012-01-01T00:00:00.000000Z"
 
 def format_utc(moment: datetime) -> str:
     """Format an aware datetime as the ledger's fixed-width UTC string."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat pads the year to four digits (strftime's %Y does not on every platform), so
+    # string comparison stays time comparison for every year.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_utc(text: str) -> datetime:
-    """Parse an RFC 3339 timestamp (any offset, `Z` allowed) to an aware UTC datetime."""
-    moment = datetime.fromisoformat(text)
+    """Parse an RFC 3339 timestamp (any offset, `Z`, lower-case `t`/`z` allowed) to an aware UTC datetime."""
+    moment = datetime.fromisoformat(text.upper())
     if moment.tzinfo is None:
         raise ValueError(f"timestamp without offset: {text!r}")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"timestamp out of range in UTC: {text!r}") from None
 
 
 def normalise(text: str) -> str:
-    """Return an RFC 3339 timestamp in the ledger's UTC form."""
+    """Return an RFC 3339 timestamp in the ledger's UTC form; ValueError when it is not one."""
     if len(text) == 27 and text[26] == "Z" and text[19] == "." and text[10] == "T":
+        datetime.fromisoformat(text[:26])  # the fast path must still refuse 2021-02-30 or 25:00
         return text  # already canonical (the common case: skip parsing on the hot path)
     if len(text) == 20 and text[19] == "Z" and text[10] == "T":
+        datetime.fromisoformat(text[:19])
         return text[:19] + ".000000Z"
     return format_utc(parse_utc(text))
 
