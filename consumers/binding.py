@@ -1,0 +1,130 @@
+"""The CloudEvents Kafka protocol binding (contract §1): stored events <-> Kafka records.
+
+Binary mode, as the relay publishes on `ledger.events`: the record value is the `data` object
+as JSON, `datacontenttype` (when present) is the `content-type` header, every other attribute
+is a `ce_<name>` header with a UTF-8 string value (`streamposition` as a decimal string), and
+the record key is `subject`. Structured mode (accepted on the inbound topics): a
+`content-type` header starting with `application/cloudevents` and the whole event as JSON in
+the value. No Kafka import here; records are plain (key, value, headers) triples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from domain.results import SCHEMA_INVALID, Rejection
+
+Headers = list[tuple[str, bytes]]
+CONTENT_TYPE = "content-type"
+STRUCTURED_PREFIX = "application/cloudevents"
+INTEGER_ATTRIBUTES = frozenset({"streamposition"})
+
+# Header names of the attributes a stored event can have, precomputed for the relay's hot loop.
+_HEADER_NAMES = {
+    name: f"ce_{name}"
+    for name in (
+        "specversion",
+        "id",
+        "source",
+        "type",
+        "subject",
+        "time",
+        "org",
+        "actor",
+        "correlationid",
+        "causationid",
+        "recordedtime",
+        "streamposition",
+        "prevhash",
+        "hash",
+    )
+}
+_HEADER_NAMES["datacontenttype"] = CONTENT_TYPE
+
+
+def to_binary(event: dict[str, Any]) -> tuple[bytes, bytes, Headers]:
+    """A stored event as a binary-mode record: (key, value, headers)."""
+    names = _HEADER_NAMES
+    headers: Headers = []
+    for name, value in event.items():
+        if name == "data":
+            continue
+        header = names.get(name) or f"ce_{name}"
+        headers.append((header, (value if isinstance(value, str) else str(value)).encode()))
+    return event["subject"].encode(), orjson.dumps(event["data"]), headers
+
+
+def stored_to_binary(body: bytes) -> tuple[bytes, bytes, Headers]:
+    """As `to_binary`, from the stored JSON bytes of the event store."""
+    return to_binary(orjson.loads(body))
+
+
+def from_binary(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
+    """A binary-mode record of `ledger.events` back to the stored event (what `ledger export` prints).
+
+    Trusts its input (the relay wrote it); use `decode_submission` for records from outside.
+    """
+    event: dict[str, Any] = {}
+    for key, raw in headers:
+        if key.startswith("ce_"):
+            event[key[3:]] = raw.decode()
+        elif key == CONTENT_TYPE:
+            event["datacontenttype"] = raw.decode()
+    position = event.get("streamposition")
+    if position is not None:
+        event["streamposition"] = int(position)
+    event["data"] = orjson.loads(value) if value is not None else None
+    return event
+
+
+def is_structured(headers: Sequence[tuple[str, bytes]]) -> bool:
+    """Whether a record is in structured mode (its content-type says application/cloudevents...)."""
+    for key, raw in headers:
+        if key.lower() == CONTENT_TYPE:
+            return raw.decode("utf-8", "replace").strip().lower().startswith(STRUCTURED_PREFIX)
+    return False
+
+
+def decode_submission(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> bytes | dict[str, Any]:
+    """An inbound record as a submission for `LedgerService.append`.
+
+    Structured mode gives the value bytes unchanged (the service parses and size-checks them);
+    binary mode gives the event rebuilt from its headers and value. Raises `Rejection`
+    (`schema_invalid`) when the record cannot be read as a CloudEvent at all.
+    """
+    if is_structured(headers):
+        content_type = next(raw for key, raw in headers if key.lower() == CONTENT_TYPE).decode().lower()
+        if "batch" in content_type:
+            raise Rejection(
+                SCHEMA_INVALID, "CloudEvents batch mode is not supported on Kafka; send one event per record"
+            )
+        if value is None:
+            raise Rejection(SCHEMA_INVALID, "a structured-mode record needs the event as its value", "$")
+        return value
+    event: dict[str, Any] = {}
+    for key, raw in headers:
+        lowered = key.lower()
+        if lowered == CONTENT_TYPE:
+            name = "datacontenttype"
+        elif lowered.startswith("ce_"):
+            name = lowered[3:]
+        else:
+            continue  # other headers (tracing etc.) are not CloudEvents attributes
+        if name == "data":
+            raise Rejection(SCHEMA_INVALID, "ce_data is not an attribute; data goes in the record value", "$.data")
+        if name in event:
+            raise Rejection(SCHEMA_INVALID, f"header {key} appears more than once", f"$.{name}")
+        try:
+            event[name] = raw.decode("utf-8") if raw is not None else None
+        except UnicodeDecodeError:
+            raise Rejection(SCHEMA_INVALID, f"header {key} is not UTF-8", f"$.{name}") from None
+    if value is None:
+        raise Rejection(SCHEMA_INVALID, "the record has no value: data is required", "$.data")
+    try:
+        event["data"] = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise Rejection(SCHEMA_INVALID, f"the record value (data) is not valid JSON: {exc}", "$.data") from None
+    return event

@@ -1,0 +1,173 @@
+"""kafka-python clients with the project's pinned settings (DESIGN §3), and topic creation.
+
+Producers: `acks="all"`, idempotence on, unlimited retries within a bounded delivery timeout.
+Consumers: `enable_auto_commit=False`, `auto_offset_reset="earliest"`. Every other module gets
+its clients from here, so the settings live in one place.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.errors import TopicAlreadyExistsError
+from kafka.partitioner.default import DefaultPartitioner, murmur2
+
+from consumers.topics import TopicSpec, topic_specs
+
+# Short enough that a dead broker is noticed and logged within seconds, long enough for a
+# KRaft leader election (about 20 s after a hard kill) to be ridden out by the client itself.
+REQUEST_TIMEOUT_MS = 15_000
+DELIVERY_TIMEOUT_MS = 60_000
+BOOTSTRAP_TIMEOUT_MS = 10_000
+MAX_BLOCK_MS = 15_000
+
+
+def servers(bootstrap: str) -> list[str]:
+    """`host:port,host:port` as the list kafka-python takes."""
+    return [s.strip() for s in bootstrap.split(",") if s.strip()]
+
+
+class CachedMurmur2Partitioner(DefaultPartitioner):
+    """Java's default keyed partitioning (murmur2 of the key, positive, modulo partitions), cached.
+
+    kafka-python's murmur2 is pure Python (about 20 µs a key); addresses repeat, so the hash of
+    each key is remembered (bounded). The chosen partition equals the Java client's.
+    """
+
+    def __init__(self, max_keys: int = 1_000_000) -> None:
+        self._hashes: dict[bytes, int] = {}
+        self._max_keys = max_keys
+
+    def partition(
+        self, topic: str, key: Any, serialized_key: bytes | None, value: Any, serialized_value: Any, cluster: Any
+    ) -> int:
+        if serialized_key is None:
+            return int(super().partition(topic, key, serialized_key, value, serialized_value, cluster))
+        hashed = self._hashes.get(serialized_key)
+        if hashed is None:
+            if len(self._hashes) >= self._max_keys:
+                self._hashes.clear()
+            hashed = murmur2(serialized_key) & 0x7FFFFFFF
+            self._hashes[serialized_key] = hashed
+        partitions = cluster.partitions_for_topic(topic)
+        if not partitions:
+            raise ValueError(f"Topic {topic} not found in ClusterMetadata")
+        return hashed % len(partitions)
+
+
+def make_producer(bootstrap: str, client_id: str, **overrides: Any) -> KafkaProducer:
+    """An idempotent producer with acks=all, batching tuned for the relay's bulk sends."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": servers(bootstrap),
+        "client_id": client_id,
+        "acks": "all",
+        "enable_idempotence": True,
+        "max_in_flight_requests_per_connection": 5,
+        "linger_ms": 5,
+        "batch_size": 512 * 1024,
+        "request_timeout_ms": REQUEST_TIMEOUT_MS,
+        "delivery_timeout_ms": DELIVERY_TIMEOUT_MS,
+        "max_block_ms": MAX_BLOCK_MS,
+        "bootstrap_timeout_ms": BOOTSTRAP_TIMEOUT_MS,
+        "allow_auto_create_topics": False,
+        "partitioner": CachedMurmur2Partitioner(),
+        "metrics_enabled": False,
+        "reconnect_backoff_max_ms": 2_000,
+    }
+    config.update(overrides)
+    return KafkaProducer(**config)
+
+
+def make_consumer(bootstrap: str, client_id: str, group_id: str | None, **overrides: Any) -> KafkaConsumer:
+    """A consumer that never auto-commits and starts from the earliest record when it has no position."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": servers(bootstrap),
+        "client_id": client_id,
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "isolation_level": "read_uncommitted",  # no producer of ours uses transactions
+        "max_poll_records": 2_000,
+        "max_partition_fetch_bytes": 8 * 1024 * 1024,
+        "fetch_max_bytes": 64 * 1024 * 1024,
+        "request_timeout_ms": REQUEST_TIMEOUT_MS * 2,
+        "bootstrap_timeout_ms": BOOTSTRAP_TIMEOUT_MS,
+        "session_timeout_ms": 30_000,
+        "heartbeat_interval_ms": 3_000,
+        "max_poll_interval_ms": 300_000,
+        "allow_auto_create_topics": False,
+        "metrics_enabled": False,
+        "reconnect_backoff_max_ms": 2_000,
+    }
+    config.update(overrides)
+    return KafkaConsumer(**config)
+
+
+def make_admin(bootstrap: str, client_id: str = "ledger-admin") -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=servers(bootstrap),
+        client_id=client_id,
+        request_timeout_ms=REQUEST_TIMEOUT_MS * 2,
+        bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+    )
+
+
+def broker_count(admin: KafkaAdminClient) -> int:
+    """Brokers in the cluster (fenced ones included: they count for replication)."""
+    return len(admin.describe_cluster()["brokers"])
+
+
+def ensure_topics(
+    admin: KafkaAdminClient, specs: Sequence[TopicSpec], timeout_ms: int = 60_000
+) -> tuple[list[str], list[str]]:
+    """Create the topics that do not exist yet; return (created, already there). Idempotent.
+
+    Existing topics are left as they are (partitions are never changed: that would move addresses
+    to other partitions and break per-address order).
+    """
+    existing = set(admin.list_topics())
+    missing = [s for s in specs if s.name not in existing]
+    created: list[str] = []
+    for spec in missing:
+        try:
+            admin.create_topics(
+                {
+                    spec.name: {
+                        "num_partitions": spec.partitions,
+                        "replication_factor": spec.replication,
+                        "configs": spec.configs,
+                    }
+                },
+                timeout_ms=timeout_ms,
+            )
+            created.append(spec.name)
+        except TopicAlreadyExistsError:  # created concurrently by another `ledger kafka init`
+            pass
+    admin.wait_for_topics([s.name for s in specs], timeout_ms=timeout_ms)
+    return created, [s.name for s in specs if s.name in existing]
+
+
+def init_topics(bootstrap: str, event_partitions: int, inbound_partitions: int) -> dict[str, Any]:
+    """`ledger kafka init`: create the five topics for this cluster's size; describe the result."""
+    admin = make_admin(bootstrap)
+    try:
+        brokers = broker_count(admin)
+        specs = topic_specs(brokers, event_partitions, inbound_partitions)
+        created, existed = ensure_topics(admin, specs)
+        described = {t["name"]: len(t["partitions"]) for t in admin.describe_topics([s.name for s in specs])}
+    finally:
+        admin.close()
+    return {
+        "brokers": brokers,
+        "created": created,
+        "existing": existed,
+        "partitions": described,
+        "replication": specs[0].replication,
+    }
+
+
+def default_client_id(role: str) -> str:
+    return f"ledger-{role}-{socket.gethostname()}"

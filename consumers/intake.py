@@ -1,0 +1,255 @@
+"""The Kafka intake: inbound topics -> `LedgerService.append` -> the store; rejections -> `ledger.rejections`.
+
+The topic decides the organisation (`ledger.inbound.img` is IMG, and so on), never the record.
+Each record is one submission with its own result: records of a poll are appended in one
+batch, and the addresses in which anything was rejected are appended again record by record,
+so one bad record never takes its neighbours down with it (a batch is all-or-nothing per
+address). Offsets are committed only after the append committed and every rejection was
+acknowledged by Kafka; a crash in between re-delivers records that the ledger then answers
+`duplicate` (and may publish a rejection twice).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from consumers.binding import decode_submission
+from consumers.logs import get_logger
+from consumers.polling import Idle, caught_up
+from consumers.retry import Backoff
+from consumers.topics import INBOUND, REJECTIONS
+from domain.results import ACCEPTED, DUPLICATE, REJECTED, AppendResult, Rejection
+
+Append = Callable[[Sequence[Any], str], list[AppendResult]]
+ACK_TIMEOUT_S = 90.0
+
+# Headers the intake adds to a rejected record (beside the record's own headers).
+H_RESULT = "ledger_result"
+H_CODE = "ledger_code"
+H_TOPIC = "ledger_topic"
+H_PARTITION = "ledger_partition"
+H_OFFSET = "ledger_offset"
+H_ORG = "ledger_org"
+H_NULL_VALUE = "ledger_null_value"
+
+
+@dataclass
+class IntakeStats:
+    records: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    batches: int = 0
+    errors: int = 0
+
+
+def rejection_record(
+    record: Any, org: str, result: AppendResult
+) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
+    """The `ledger.rejections` record for a rejected inbound record: its key, value and headers, plus the result."""
+    body = result.as_dict()
+    body.pop("line", None)
+    body.update({"topic": record.topic, "partition": record.partition, "offset": record.offset, "org": org})
+    headers = [(k, v if v is not None else b"") for k, v in (record.headers or [])]
+    headers += [
+        (H_RESULT, orjson.dumps(body)),
+        (H_CODE, (result.code or "").encode()),
+        (H_TOPIC, record.topic.encode()),
+        (H_PARTITION, str(record.partition).encode()),
+        (H_OFFSET, str(record.offset).encode()),
+        (H_ORG, org.encode()),
+    ]
+    value = record.value
+    if value is None:
+        value = b""
+        headers.append((H_NULL_VALUE, b"true"))
+    return record.key, value, headers
+
+
+class Intake:
+    """Consumes the inbound topics as one consumer group and appends through the ledger's service."""
+
+    def __init__(
+        self,
+        append: Append,
+        consumer_factory: Callable[[], Any],
+        producer_factory: Callable[[], Any],
+        *,
+        topics: dict[str, str] | None = None,
+        rejections_topic: str = REJECTIONS,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.append = append
+        self.consumer_factory = consumer_factory
+        self.producer_factory = producer_factory
+        self.topics = dict(topics or INBOUND)
+        self.rejections_topic = rejections_topic
+        self.stop = stop or threading.Event()
+        self.logger = get_logger("intake")
+        self.stats = IntakeStats()
+        self._consumer: Any = None
+        self._producer: Any = None
+
+    # -- running ---------------------------------------------------------------------------------
+    def run(self, *, once: bool = False, max_idle: float | None = None) -> IntakeStats:
+        """Consume until stopped; with `once`, until caught up (or idle for `max_idle` seconds)."""
+        backoff = Backoff(stop=self.stop)
+        self.logger.info("intake starting", topics=sorted(self.topics))
+        try:
+            while not self.stop.is_set():
+                try:
+                    if self._session(once, max_idle):
+                        break
+                except Exception as exc:  # noqa: BLE001 - Kafka or store trouble: wait and retry
+                    self.stats.errors += 1
+                    delay = backoff.next_delay()
+                    self.logger.warning(
+                        "intake waiting for kafka or the store, will retry",
+                        error=f"{type(exc).__name__}: {exc}",
+                        retry_in_s=round(delay, 2),
+                    )
+                    self._close(clean=False)
+                    self.stop.wait(delay)
+                    continue
+                backoff.reset()
+        finally:
+            self._close(clean=True)
+        self.logger.info("intake stopped", **vars(self.stats))
+        return self.stats
+
+    def _session(self, once: bool, max_idle: float | None) -> bool:
+        """Poll and process until stopped or done; True when done (`once`)."""
+        if self._consumer is None:
+            self._consumer = self.consumer_factory()
+            self._consumer.subscribe(sorted(self.topics))
+            self.logger.info("intake connected to kafka")
+        if self._producer is None:
+            self._producer = self.producer_factory()
+        consumer = self._consumer
+        idle = Idle()
+        while not self.stop.is_set():
+            polled = consumer.poll(timeout_ms=500)
+            if not polled:
+                if max_idle is not None and idle.seconds() >= max_idle:
+                    return True
+                if once and caught_up(consumer):
+                    return True
+                idle.probe(consumer)
+                continue
+            idle.busy()
+            try:
+                self._process(polled)
+            except Exception:
+                # Nothing of this poll is committed: read it again after the retry.
+                for tp, records in polled.items():
+                    consumer.seek(tp, records[0].offset)
+                raise
+            self._commit(consumer, polled)
+        return False
+
+    # -- one poll --------------------------------------------------------------------------------
+    def _process(self, polled: dict[Any, list[Any]]) -> None:
+        by_org: dict[str, list[Any]] = {}
+        for tp, records in polled.items():
+            by_org.setdefault(self.topics[tp.topic], []).extend(records)
+        rejected: list[tuple[Any, str, AppendResult]] = []
+        for org, records in by_org.items():
+            for record, result in zip(records, self._append_records(records, org), strict=True):
+                self._count(result)
+                if result.result == REJECTED:
+                    rejected.append((record, org, result))
+        if rejected:
+            self._publish_rejections(rejected)
+        self.stats.batches += 1
+        self.stats.records += sum(len(r) for r in by_org.values())
+
+    def _append_records(self, records: list[Any], org: str) -> list[AppendResult]:
+        """One result per record: decode, append as a batch, redo addresses with a rejection one by one."""
+        results: list[AppendResult | None] = [None] * len(records)
+        items: list[Any] = []
+        where: list[int] = []
+        for i, record in enumerate(records):
+            try:
+                items.append(decode_submission(record.value, record.headers or []))
+                where.append(i)
+            except Rejection as rej:
+                results[i] = AppendResult(i + 1, None, REJECTED, rej.code, rej.message, rej.path)
+        if items:
+            first = self.append(items, org)
+            for i, result in zip(where, first, strict=True):
+                results[i] = result
+            if any(results[i].result == REJECTED for i in where):  # type: ignore[union-attr]
+                subjects = [_subject_of(item) for item in items]
+                spoiled = {subjects[k] for k, i in enumerate(where) if results[i].result == REJECTED}  # type: ignore[union-attr]
+                spoiled.discard(None)
+                for k, i in enumerate(where):
+                    if subjects[k] in spoiled and results[i].result == REJECTED:  # type: ignore[union-attr]
+                        results[i] = self.append([items[k]], org)[0]
+        return [r for r in results if r is not None]
+
+    def _count(self, result: AppendResult) -> None:
+        if result.result == ACCEPTED:
+            self.stats.accepted += 1
+        elif result.result == DUPLICATE:
+            self.stats.duplicate += 1
+        else:
+            self.stats.rejected += 1
+
+    def _publish_rejections(self, rejected: list[tuple[Any, str, AppendResult]]) -> None:
+        producer = self._producer
+        futures = []
+        for record, org, result in rejected:
+            key, value, headers = rejection_record(record, org, result)
+            futures.append(producer.send(self.rejections_topic, value=value, key=key, headers=headers))
+        producer.flush(timeout=ACK_TIMEOUT_S)
+        for future in futures:
+            future.get(timeout=ACK_TIMEOUT_S)
+        for record, org, result in rejected[:20]:
+            self.logger.info(
+                "intake rejected a record",
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                org=org,
+                code=result.code,
+                message=result.message,
+            )
+
+    def _commit(self, consumer: Any, polled: dict[Any, list[Any]]) -> None:
+        from kafka.structs import OffsetAndMetadata
+
+        offsets = {tp: OffsetAndMetadata(records[-1].offset + 1, "", -1) for tp, records in polled.items()}
+        try:
+            consumer.commit(offsets)
+        except Exception as exc:  # noqa: BLE001 - a rebalance took the partitions: they are re-read, harmlessly
+            self.logger.warning("intake could not commit offsets; records will be re-read", error=str(exc))
+
+    # -- clients ---------------------------------------------------------------------------------
+    def _close(self, *, clean: bool) -> None:
+        consumer, self._consumer = self._consumer, None
+        producer, self._producer = self._producer, None
+        for client, kwargs in ((consumer, {"autocommit": False}), (producer, {"timeout": 10 if clean else 0})):
+            if client is None:
+                continue
+            try:
+                client.close(**kwargs)
+            except Exception:  # noqa: BLE001 - closing after a failure
+                pass
+
+
+def _subject_of(item: Any) -> str | None:
+    """The subject of a submission, if it can be seen without validating it."""
+    if isinstance(item, dict):
+        subject = item.get("subject")
+        return subject if isinstance(subject, str) else None
+    try:
+        obj = orjson.loads(item)
+    except orjson.JSONDecodeError:
+        return None
+    subject = obj.get("subject") if isinstance(obj, dict) else None
+    return subject if isinstance(subject, str) else None

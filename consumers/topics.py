@@ -1,0 +1,80 @@
+"""The five topics of the ledger and their settings (DESIGN §1, §3). No Kafka import here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EVENTS = "ledger.events"
+REJECTIONS = "ledger.rejections"
+INBOUND_IMG = "ledger.inbound.img"
+INBOUND_NCG = "ledger.inbound.ncg"
+INBOUND_PORTAL = "ledger.inbound.portal"
+
+# The inbound topic decides the organisation (the principal), never the record itself.
+INBOUND: dict[str, str] = {INBOUND_IMG: "IMG", INBOUND_NCG: "NCG", INBOUND_PORTAL: "PORTAL"}
+ALL_TOPICS = (EVENTS, INBOUND_IMG, INBOUND_NCG, INBOUND_PORTAL, REJECTIONS)
+
+DEFAULT_EVENT_PARTITIONS = 12
+DEFAULT_INBOUND_PARTITIONS = 6
+DEFAULT_REJECTION_PARTITIONS = 3
+REPLICATED_BROKERS = 3  # with at least this many brokers: replication 3, min.insync.replicas 2
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """One topic as `ledger kafka init` creates it."""
+
+    name: str
+    partitions: int
+    replication: int
+    configs: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+
+def topic_specs(
+    brokers: int,
+    event_partitions: int = DEFAULT_EVENT_PARTITIONS,
+    inbound_partitions: int = DEFAULT_INBOUND_PARTITIONS,
+) -> list[TopicSpec]:
+    """The topics for a cluster of `brokers` brokers.
+
+    Every topic keeps its records forever and is never compacted: `ledger.events` is the
+    distribution log that consumers rebuild from; the inbound and rejection topics are
+    evidence of what publishers sent. Three or more brokers: three replicas and
+    `min.insync.replicas=2`, so an acknowledged record survives the loss of one broker.
+    """
+    replicated = brokers >= REPLICATED_BROKERS
+    replication = 3 if replicated else 1
+    base = {
+        "cleanup.policy": "delete",
+        "retention.ms": "-1",
+        "retention.bytes": "-1",
+        "min.insync.replicas": "2" if replicated else "1",
+        "unclean.leader.election.enable": "false",
+    }
+    return [
+        TopicSpec(
+            EVENTS,
+            event_partitions,
+            replication,
+            dict(base),
+            "Every accepted event, in CloudEvents binary mode, keyed by address (subject).",
+        ),
+        *(
+            TopicSpec(
+                name,
+                inbound_partitions,
+                replication,
+                dict(base),
+                f"Submissions by {org} (the topic decides the organisation), CloudEvents binary or structured mode.",
+            )
+            for name, org in INBOUND.items()
+        ),
+        TopicSpec(
+            REJECTIONS,
+            DEFAULT_REJECTION_PARTITIONS,
+            replication,
+            dict(base),
+            "Every inbound record that was not appended: the original key, value and headers plus the result.",
+        ),
+    ]

@@ -1,0 +1,123 @@
+"""`ledger kafka init`, `relay`, `intake`, `consume`: the Kafka backbone (issue 4, docs/kafka.md).
+
+Every command needs `LEDGER_KAFKA` (bootstrap servers). Without it the ledger runs embedded and
+these commands refuse with exit 2. Kafka modules are imported inside the commands only, so no
+other command loads the Kafka client.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from ledger.commands.common import EXIT_USAGE, fail, opened_ledger
+
+kafka_app = typer.Typer(help="Kafka topics (needs LEDGER_KAFKA).", no_args_is_help=True)
+
+Once = typer.Option("--once", help="Drain what is there and exit (for tests and batch jobs).")
+MaxIdle = typer.Option("--max-idle", help="With --once: exit after this many seconds without new records.", min=0.1)
+
+
+def _bootstrap() -> str:
+    bootstrap = os.environ.get("LEDGER_KAFKA") or ""
+    if not bootstrap.strip():
+        fail(
+            "LEDGER_KAFKA is not set (bootstrap servers, e.g. 127.0.0.1:9092); without it the ledger is embedded",
+            EXIT_USAGE,
+        )
+    return bootstrap.strip()
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM/SIGINT, so the loops finish their batch and close their clients."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+@kafka_app.command("init")
+def init(
+    partitions: Annotated[
+        int, typer.Option("--partitions", help="Partitions of ledger.events (never changed once created).", min=1)
+    ] = 12,
+    inbound_partitions: Annotated[
+        int, typer.Option("--inbound-partitions", help="Partitions per inbound topic.", min=1)
+    ] = 6,
+) -> None:
+    """Create the five ledger topics if they do not exist (idempotent)."""
+    bootstrap = _bootstrap()
+    from consumers.clients import init_topics
+
+    try:
+        result = init_topics(bootstrap, partitions, inbound_partitions)
+    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+        fail(f"cannot create the topics on {bootstrap}: {type(exc).__name__}: {exc}")
+    for name, count in sorted(result["partitions"].items()):
+        state = "created" if name in result["created"] else "exists"
+        typer.echo(f"{name}: {state}, {count} partitions, replication {result['replication']}")
+    typer.echo(
+        f"kafka init: {len(result['created'])} created, {len(result['existing'])} already there "
+        f"({result['brokers']} broker{'s' if result['brokers'] != 1 else ''})"
+    )
+
+
+def relay(
+    once: Annotated[bool, Once] = False,
+    page_size: Annotated[int, typer.Option("--page-size", help="Events read and sent per page.", min=1)] = 5_000,
+    poll_interval: Annotated[float, typer.Option("--poll-interval", help="Seconds between polls when idle.")] = 0.2,
+) -> None:
+    """Publish every accepted event to ledger.events (CloudEvents binary mode, key = address)."""
+    bootstrap = _bootstrap()
+    from consumers.clients import default_client_id, make_producer
+    from consumers.relay import Relay
+    from consumers.topics import EVENTS
+    from consumers.tracking import RelayTracking
+
+    stop = _stop_on_signals()
+    with opened_ledger() as ledger:
+        tracking = RelayTracking(ledger.app.recorder, f"relay:{EVENTS}")
+        runner = Relay(
+            ledger.log,
+            tracking,
+            lambda: make_producer(bootstrap, default_client_id("relay")),
+            page_size=page_size,
+            poll_interval=poll_interval,
+            stop=stop,
+        )
+        runner.run(once=once)
+
+
+def intake(
+    once: Annotated[bool, Once] = False,
+    max_idle: Annotated[float | None, MaxIdle] = None,
+    group: Annotated[str, typer.Option("--group", help="Consumer group of the intake.")] = "ledger-intake",
+) -> None:
+    """Append what IMG, NCG and the portal publish on their inbound topics; rejections go to ledger.rejections."""
+    bootstrap = _bootstrap()
+    from consumers.clients import default_client_id, make_consumer, make_producer
+    from consumers.intake import Intake
+
+    stop = _stop_on_signals()
+    with opened_ledger() as ledger:
+        runner = Intake(
+            lambda items, org: ledger.service.append(items, org),
+            lambda: make_consumer(bootstrap, default_client_id("intake"), group),
+            lambda: make_producer(bootstrap, default_client_id("intake-rejections"), linger_ms=0),
+            stop=stop,
+        )
+        runner.run(once=once, max_idle=max_idle)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(kafka_app, name="kafka")
+    app.command("relay")(relay)
+    app.command("intake")(intake)

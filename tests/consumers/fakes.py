@@ -1,0 +1,56 @@
+"""Test doubles for kafka-python objects: records, topic-partitions, a producer with scripted failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+
+class TP(NamedTuple):
+    topic: str
+    partition: int
+
+
+@dataclass
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+class Future:
+    def __init__(self, error: Exception | None) -> None:
+        self.error = error
+
+    def get(self, timeout: float | None = None) -> Any:
+        if self.error is not None:
+            raise self.error
+        return None
+
+
+class FakeProducer:
+    """Records what was sent; `fail_at` makes the n-th send's future fail (the record is not kept)."""
+
+    def __init__(
+        self, sent: list[tuple[str, bytes | None, bytes | None, list[tuple[str, bytes]]]], fail_at: int | None = None
+    ) -> None:
+        self.sent = sent
+        self.fail_at = fail_at
+        self.count = 0
+        self.closed = False
+
+    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Any = None) -> Future:
+        self.count += 1
+        if self.fail_at is not None and self.count == self.fail_at:
+            return Future(TimeoutError("broker went away"))
+        self.sent.append((topic, key, value, list(headers or [])))
+        return Future(None)
+
+    def flush(self, timeout: float | None = None) -> None:
+        pass
+
+    def close(self, timeout: float | None = None) -> None:
+        self.closed = True
