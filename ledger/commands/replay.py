@@ -1,0 +1,96 @@
+"""`ledger replay`: one address's verified history, step by step, with findings; evidence bundles."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, opened_ledger
+from replay.errors import ReplayError
+from replay.run import bundle as make_bundle
+from replay.run import check_format, cutoff, render, replay_bundle
+from replay.run import replay as run_replay
+
+
+def _fail(exc: ReplayError) -> None:
+    fail(exc.message, EXIT_USAGE if exc.kind == "bad_input" else EXIT_FAILED)
+
+
+def _write(path: Path | None, text: str | bytes) -> None:
+    data = text.encode() if isinstance(text, str) else text
+    if path is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror}", EXIT_USAGE)
+
+
+def replay(
+    address: Annotated[str, typer.Argument(help="The address: its BAG nummeraanduiding id.")],
+    at: Annotated[str | None, typer.Option("--at", help="Valid-time cut-off: what had happened by then.")] = None,
+    known_at: Annotated[
+        str | None, typer.Option("--known-at", help="Transaction-time cut-off: what the ledger knew by then.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text, json, html or md.")] = "text",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file.")] = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option("--bundle", help="Write the address's events, chain and provenance as an evidence bundle."),
+    ] = None,
+    from_bundle: Annotated[
+        Path | None, typer.Option("--from-bundle", help="Replay from an evidence bundle instead of the ledger.")
+    ] = None,
+) -> None:
+    """Replay one address: verify its hash chain, then every event in valid-time order with both
+    times and the change of the joint case view at each step, the view at the cut-offs, the
+    findings (coordination norms not met) and the provenance.
+
+    Dates mean the end of that day (UTC). Exit 0; 1 when the address is unknown or its chain is
+    broken (the history up to the break is still shown); 2 on bad input.
+    """
+    try:
+        fmt_checked = check_format(fmt)
+        at_cut = cutoff(at, "--at")
+        known_cut = cutoff(known_at, "--known-at")
+        if from_bundle is not None:
+            try:
+                raw = from_bundle.read_bytes()
+            except OSError as exc:
+                fail(f"cannot read {from_bundle}: {exc.strerror}", EXIT_USAGE)
+            report = replay_bundle(raw, address, at_cut, known_cut)
+        elif bundle is not None:
+            with opened_ledger() as ledger:
+                data, report = make_bundle(ledger, address, at_cut, known_cut)
+            _write(bundle, data)
+            chain = report["chain"]
+            typer.echo(
+                f"bundle written: {bundle} — address {address}, {report['counts']['stored']} events, "
+                f"chain {'intact' if chain['intact'] else 'BROKEN at position ' + str(chain['break']['position'])}"
+            )
+            if out is not None:
+                _write(out, render(report, fmt_checked))
+            if not chain["intact"]:
+                fail(chain["message"])
+            return
+        else:
+            with opened_ledger() as ledger:
+                report = run_replay(ledger, address, at_cut, known_cut)
+    except ReplayError as exc:
+        _fail(exc)
+    _write(out, render(report, fmt_checked))
+    if out is not None:
+        typer.echo(f"report written: {out}", err=True)
+    if not report["chain"]["intact"]:
+        fail(report["chain"]["message"])
+    if report.get("bundle") and not report["bundle"]["ok"]:
+        fail("the bundle is not intact: " + "; ".join(report["bundle"]["problems"]))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("replay")(replay)

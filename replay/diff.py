@@ -1,0 +1,148 @@
+"""The difference between two joint case views, as a list of changed leaves.
+
+Nested objects are compared by dotted path; a list of objects that each carry one of
+`ID_KEYS` is keyed by that id (`damage.claims[C-1].status`), any other list is one leaf, so
+that a new claim shows as added rather than shifting every index after it. Null, absent and
+empty values are the same thing (a field set to null shows as removed). Equal subtrees are
+skipped whole, so a step costs what it changed, not the size of the view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+ID_KEYS = (
+    "claim_id",
+    "decision_id",
+    "aos_id",
+    "objection_id",
+    "complaint_id",
+    "visit_id",
+    "offer_id",
+    "coordinator_ref",
+    "id",
+)
+# The ledger's own bookkeeping changes at every step; renderers for people leave it out.
+BOOKKEEPING = ("ledger.", "provenance.")
+Change = dict[str, Any]
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == [] or value == {}
+
+
+def _list_key(items: list[Any]) -> str | None:
+    """The id key that tells the elements of a list of objects apart, if there is one."""
+    if not items or not all(isinstance(i, dict) for i in items):
+        return None
+    for key in ID_KEYS:
+        if key in items[0]:
+            values = [i.get(key) for i in items]
+            if all(isinstance(v, str | int) for v in values) and len(set(values)) == len(values):
+                return key
+    return None
+
+
+def _as_tree(value: Any) -> Any:
+    """A keyed list as a dict by id."""
+    if isinstance(value, list):
+        key = _list_key(value)
+        if key is not None:
+            return {f"[{item[key]}]": item for item in value}
+    return value
+
+
+def _join(prefix: str, key: str) -> str:
+    if not prefix:
+        return key
+    return prefix + key if key.startswith("[") else f"{prefix}.{key}"
+
+
+def _leaves(value: Any, prefix: str, out: list[tuple[str, Any]]) -> None:
+    value = _as_tree(value)
+    if _empty(value):
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _leaves(item, _join(prefix, str(key)), out)
+    else:
+        out.append((prefix, value))
+
+
+def _walk(old: Any, new: Any, prefix: str, out: list[Change]) -> None:
+    if old == new:
+        return
+    old, new = _as_tree(old), _as_tree(new)
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(old.keys() | new.keys(), key=str):
+            _walk(old.get(key), new.get(key), _join(prefix, str(key)), out)
+        return
+    if isinstance(old, dict) or isinstance(new, dict) or _empty(old) or _empty(new):
+        before: list[tuple[str, Any]] = []
+        after: list[tuple[str, Any]] = []
+        _leaves(old, prefix, before)
+        _leaves(new, prefix, after)
+        old_map, new_map = dict(before), dict(after)
+        for path in sorted(old_map.keys() | new_map.keys()):
+            if path not in old_map:
+                out.append({"path": path, "op": "added", "before": None, "after": new_map[path]})
+            elif path not in new_map:
+                out.append({"path": path, "op": "removed", "before": old_map[path], "after": None})
+            elif old_map[path] != new_map[path]:
+                out.append({"path": path, "op": "changed", "before": old_map[path], "after": new_map[path]})
+        return
+    out.append({"path": prefix, "op": "changed", "before": old, "after": new})
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
+    """Changed leaves `{"path", "op": added|removed|changed, "before", "after"}`, by path."""
+    out: list[Change] = []
+    _walk(before or {}, after or {}, "", out)
+    return out
+
+
+def for_people(changes: list[Change]) -> list[Change]:
+    """The changes without the ledger's bookkeeping (event count, last hash)."""
+    return [c for c in changes if not c["path"].startswith(BOOKKEEPING)]
+
+
+class StepDiffer:
+    """Diffs a sequence of views cheaply: each second-level section is serialised with orjson
+    and only sections whose bytes changed are decoded and walked.
+
+    A view passed to `step` may be mutated afterwards (the fold keeps going): the differ keeps
+    its own decoded copies.
+    """
+
+    def __init__(self, baseline: dict[str, Any] | None) -> None:
+        self._bytes: dict[str, bytes] = {}
+        self._objects: dict[str, Any] = {}
+        if baseline:
+            self.step(baseline)
+
+    @staticmethod
+    def _sections(view: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in view.items():
+            if isinstance(value, dict) and value:
+                for child, item in value.items():
+                    out[f"{key}.{child}"] = item
+            else:
+                out[key] = value
+        return out
+
+    def step(self, view: dict[str, Any]) -> list[Change]:
+        """The changes from the previous view to `view`."""
+        sections = self._sections(view)
+        changes: list[Change] = []
+        for path in sorted(sections.keys() | self._bytes.keys()):
+            raw = orjson.dumps(sections[path]) if path in sections else b"null"
+            if raw == self._bytes.get(path, b"null"):
+                continue
+            new = orjson.loads(raw)
+            _walk(self._objects.get(path), new, path, changes)
+            self._bytes[path] = raw
+            self._objects[path] = new
+        return changes

@@ -1,0 +1,81 @@
+"""`GET /cases/{id}/history`: the replay report over HTTP (an APIRouter for the ledger's app).
+
+Same options as `ledger replay`: `at`, `known_at`, `format` (json by default; html, md and
+text come back as text). 404 for an address without events, 422 for a malformed address,
+date, format or an unknown parameter, and for cut-offs before the first event. A broken chain
+is still a report (200) and is named in the `X-Ledger-Chain` header and the body.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from ledger.bootstrap import Ledger, open_ledger
+from replay.errors import ReplayError
+from replay.run import FORMATS, check_format, cutoff, render, replay
+
+router = APIRouter(tags=["replay"])
+PARAMETERS = frozenset({"at", "known_at", "format"})
+MEDIA = {
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "md": "text/markdown; charset=utf-8",
+    "text": "text/plain; charset=utf-8",
+}
+
+
+def ledger_of(request: Request) -> Ledger:
+    """The app's ledger (`app.state.ledger`), opened from the environment on first use."""
+    state = request.app.state
+    ledger = getattr(state, "ledger", None)
+    if ledger is None:
+        ledger = getattr(state, "replay_ledger", None)
+        if ledger is None:
+            ledger = state.replay_ledger = open_ledger()
+    return ledger  # type: ignore[no-any-return]
+
+
+def _error(status: int, message: str, parameter: str | None = None) -> JSONResponse:
+    detail: dict[str, Any] = {"msg": message}
+    if parameter:
+        detail["loc"] = ["query", parameter]
+    return JSONResponse({"detail": [detail] if status == 422 else message}, status_code=status)
+
+
+@router.get(
+    "/cases/{subject}/history",
+    summary="One address's verified history, step by step, with findings",
+    responses={404: {"description": "no events for the address"}, 422: {"description": "bad input"}},
+)
+def case_history(
+    subject: str,
+    request: Request,
+    at: Annotated[str | None, Query(description="Valid-time cut-off (date = end of that day, UTC).")] = None,
+    known_at: Annotated[str | None, Query(description="Transaction-time cut-off.")] = None,
+    fmt: Annotated[str, Query(alias="format", description=f"One of {', '.join(FORMATS)}.")] = "json",
+) -> Response:
+    """The replay report of `ledger replay` for the same options."""
+    unknown = sorted(set(request.query_params) - PARAMETERS)
+    if unknown:
+        return _error(422, f"unknown parameter {unknown[0]!r}", unknown[0])
+    try:
+        checked = check_format(fmt)
+    except ReplayError as exc:
+        return _error(422, exc.message, "format")
+    try:
+        at_cut = cutoff(at, "at")
+        known_cut = cutoff(known_at, "known_at")
+        report = replay(ledger_of(request), subject, at_cut, known_cut)
+    except ReplayError as exc:
+        if exc.kind == "not_found":
+            return _error(404, exc.message)
+        return _error(422, exc.message)
+    chain = report["chain"]
+    headers = {"X-Ledger-Chain": "intact" if chain["intact"] else f"broken at {chain['break']['position']}"}
+    if checked == "json":
+        return Response(orjson.dumps(report), media_type=MEDIA["json"], headers=headers)
+    return Response(render(report, checked), media_type=MEDIA[checked], headers=headers)
