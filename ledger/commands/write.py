@@ -176,8 +176,20 @@ def export(
 
 def verify(
     address: Annotated[str | None, typer.Option("--address", help="Only this address.")] = None,
+    bundle: Annotated[
+        Path | None, typer.Option("--bundle", help="Check an evidence bundle offline (no ledger needed).")
+    ] = None,
 ) -> None:
     """Recompute every hash chain. Exit 0 when intact; else 1, naming each broken address."""
+    if bundle is not None:
+        from replay.bundle import verify_bundle_file
+
+        code, lines, error = verify_bundle_file(bundle)
+        for line in lines:
+            typer.echo(line)
+        if error:
+            fail(error, code)
+        return
     with opened_ledger() as ledger:
         if address is not None:
             events = ledger.log.read_stream(address)
