@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from domain.application import LedgerApplication
@@ -73,12 +74,18 @@ class Ledger:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        try:
-            self.app = LedgerApplication(env=store_env(settings.store_url))
-        except ConfigError:
-            raise
-        except Exception as exc:  # the library raises various errors for unusable stores
-            raise ConfigError(f"cannot open the event store {redact(settings.store_url)}: {exc}") from exc
+        env = store_env(settings.store_url)
+        for attempt in range(3):
+            try:
+                self.app = LedgerApplication(env=env)
+                break
+            except IntegrityError:
+                # Two processes creating the tables of a fresh PostgreSQL database at once:
+                # CREATE ... IF NOT EXISTS is not race-free there; the loser simply retries.
+                if attempt == 2:
+                    raise
+            except Exception as exc:  # the library raises various errors for unusable stores
+                raise ConfigError(f"cannot open the event store {redact(settings.store_url)}: {exc}") from exc
         self.service = LedgerService(self.app)
         self.log = RecorderEventLog(self.app.recorder)
 

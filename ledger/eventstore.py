@@ -57,6 +57,12 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                     out.setdefault(row[0], []).append(row[1])
         return out
 
+    def index_heads(self) -> dict[str, int]:
+        """The highest position the id index records per address (for truncation checks)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT subject, MAX(position) FROM {ID_TABLE} GROUP BY subject")
+            return {row[0]: row[1] for row in c.fetchall()}
+
     def lookup_ids(self, ids: Sequence[str]) -> dict[str, IdEntry]:
         out: dict[str, IdEntry] = {}
         with self.datastore.transaction(commit=False) as c:
@@ -102,6 +108,13 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 for row in curs.fetchall():
                     out.setdefault(row["originator_id"], []).append(bytes(row["state"]))
         return out
+
+    def index_heads(self) -> dict[str, int]:
+        """The highest position the id index records per address (for truncation checks)."""
+        query = SQL("SELECT subject, MAX(position) AS head FROM {} GROUP BY subject").format(self._id_table)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query)
+            return {r["subject"]: r["head"] for r in curs.fetchall()}
 
     def lookup_ids(self, ids: Sequence[str]) -> dict[str, IdEntry]:
         out: dict[str, IdEntry] = {}

@@ -198,7 +198,8 @@ def verify(
             breaks: list[ChainBreak] = [b for b in [verify_one(address, events)] if b]
             checked_events, checked_addresses = len(events), 1
         else:
-            breaks, checked_events, checked_addresses = verify_all(ledger.log)
+            heads = ledger.app.recorder.index_heads()  # type: ignore[attr-defined]
+            breaks, checked_events, checked_addresses = verify_all(ledger.log, index_heads=heads)
     for br in breaks:
         typer.echo(f"broken: address {br.subject} at position {br.position}: {br.reason}")
     if breaks:

@@ -21,3 +21,7 @@ class TestSQLiteStore(StoreContract):
                 "UPDATE stored_events SET state=? WHERE originator_id=? AND originator_version=?",
                 (body, address, position),
             )
+
+    def delete_event(self, store_url: str, address: str, position: int) -> None:
+        with sqlite3.connect(store_url.removeprefix("sqlite:///")) as db:
+            db.execute("DELETE FROM stored_events WHERE originator_id=? AND originator_version=?", (address, position))
