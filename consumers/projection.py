@@ -1,0 +1,178 @@
+"""Kafka-fed projections (`ledger consume`): `ledger.events` -> the projection store, exactly-once in effect.
+
+A consumer group shares the partitions of `ledger.events` between instances. Each poll's
+records are decoded back into stored events and handed to the projection store in one call,
+which writes the projection rows *and* the next offset of every partition in the same
+database transaction. On every assignment the consumer seeks each partition to the offset the
+store holds (never to Kafka's committed offset; the group's offsets are committed afterwards
+for lag monitoring only). Records seen again after a crash, a rebalance or a relay re-send are
+recognised by (address, streamposition) in the store and ignored.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from consumers.binding import from_binary
+from consumers.logs import get_logger
+from consumers.polling import Idle, caught_up
+from consumers.retry import Backoff
+from consumers.topics import EVENTS
+
+Positions = dict[tuple[str, int], int]
+
+
+class KafkaProjectionSink(Protocol):
+    """What the consumer needs from a projection store."""
+
+    def kafka_positions(self, topic: str) -> dict[int, int]:
+        """Partition -> next offset to read, as committed with the rows (safe to call from any thread)."""
+        ...
+
+    def apply_kafka_batch(self, events: Sequence[dict[str, Any]], positions: Positions) -> int:
+        """In one transaction: apply the events not applied before (by address and streamposition)
+        and store the positions (never moving one backwards). Returns how many were applied."""
+        ...
+
+
+@dataclass
+class ConsumeStats:
+    records: int = 0
+    applied: int = 0
+    batches: int = 0
+    errors: int = 0
+    rebalances: int = 0
+
+
+def records_to_batch(polled: dict[Any, list[Any]]) -> tuple[list[dict[str, Any]], Positions]:
+    """A poll's records as stored events (partition order kept) and the next offset per partition."""
+    events: list[dict[str, Any]] = []
+    positions: Positions = {}
+    for tp, records in polled.items():
+        events.extend(from_binary(r.value, r.headers) for r in records)
+        positions[(tp.topic, tp.partition)] = records[-1].offset + 1
+    return events, positions
+
+
+def _listener(consumer: Any, sink: KafkaProjectionSink, topic: str, stats: ConsumeStats, logger: Any) -> Any:
+    from kafka import ConsumerRebalanceListener
+
+    class SeekToStoredPositions(ConsumerRebalanceListener):
+        """On assignment, continue each partition where the projection store says it is."""
+
+        def on_partitions_revoked(self, revoked: Any) -> None:
+            pass  # positions are stored with every batch; nothing is pending here
+
+        def on_partitions_assigned(self, assigned: Any) -> None:
+            stats.rebalances += 1
+            stored = sink.kafka_positions(topic)
+            for tp in assigned:
+                offset = stored.get(tp.partition)
+                if offset is None:
+                    consumer.seek_to_beginning(tp)
+                else:
+                    consumer.seek(tp, offset)
+            logger.info("consume assigned partitions", partitions=sorted(tp.partition for tp in assigned))
+
+    return SeekToStoredPositions()
+
+
+class ProjectionConsumer:
+    """Feeds one projection store from `ledger.events` as a member of a consumer group."""
+
+    def __init__(
+        self,
+        sink: KafkaProjectionSink,
+        consumer_factory: Callable[[], Any],
+        *,
+        topic: str = EVENTS,
+        stop: threading.Event | None = None,
+        max_records: int = 5_000,
+    ) -> None:
+        self.sink = sink
+        self.consumer_factory = consumer_factory
+        self.topic = topic
+        self.stop = stop or threading.Event()
+        self.max_records = max_records
+        self.logger = get_logger("consume")
+        self.stats = ConsumeStats()
+        self._consumer: Any = None
+
+    def run(self, *, once: bool = False, max_idle: float | None = None) -> ConsumeStats:
+        """Consume until stopped; with `once`, until caught up (or idle for `max_idle` seconds)."""
+        backoff = Backoff(stop=self.stop)
+        self.logger.info("consume starting", topic=self.topic)
+        try:
+            while not self.stop.is_set():
+                try:
+                    if self._session(once, max_idle):
+                        break
+                except Exception as exc:  # noqa: BLE001 - Kafka or database trouble: wait and retry
+                    self.stats.errors += 1
+                    delay = backoff.next_delay()
+                    self.logger.warning(
+                        "consume waiting for kafka or the projection store, will retry",
+                        error=f"{type(exc).__name__}: {exc}",
+                        retry_in_s=round(delay, 2),
+                    )
+                    self._close()
+                    self.stop.wait(delay)
+                    continue
+                backoff.reset()
+        finally:
+            self._close()
+        self.logger.info("consume stopped", **vars(self.stats))
+        return self.stats
+
+    def _session(self, once: bool, max_idle: float | None) -> bool:
+        if self._consumer is None:
+            consumer = self.consumer_factory()
+            consumer.subscribe(
+                [self.topic], listener=_listener(consumer, self.sink, self.topic, self.stats, self.logger)
+            )
+            self._consumer = consumer
+            self.logger.info("consume connected to kafka", topic=self.topic)
+        consumer = self._consumer
+        idle = Idle()
+        while not self.stop.is_set():
+            polled = consumer.poll(timeout_ms=500, max_records=self.max_records)
+            if not polled:
+                if max_idle is not None and idle.seconds() >= max_idle:
+                    return True
+                if once and caught_up(consumer):
+                    return True
+                idle.probe(consumer)
+                continue
+            idle.busy()
+            events, positions = records_to_batch(polled)
+            try:
+                applied = self.sink.apply_kafka_batch(events, positions)
+            except Exception:
+                for tp, records in polled.items():  # read this poll again after the retry
+                    consumer.seek(tp, records[0].offset)
+                raise
+            self.stats.records += len(events)
+            self.stats.applied += applied
+            self.stats.batches += 1
+            self._commit_for_monitoring(consumer, positions)
+        return False
+
+    def _commit_for_monitoring(self, consumer: Any, positions: Positions) -> None:
+        """Tell the group how far we are (lag tools read it); the store's positions stay authoritative."""
+        from kafka.structs import OffsetAndMetadata, TopicPartition
+
+        try:
+            consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in positions.items()})
+        except Exception as exc:  # noqa: BLE001 - harmless: positions are in the store
+            self.logger.debug("consume could not commit group offsets", error=str(exc))
+
+    def _close(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            try:
+                consumer.close(autocommit=False)
+            except Exception:  # noqa: BLE001
+                pass
