@@ -207,8 +207,7 @@ def _attach(ctx: Ctx, c: Claim, claims: list[Claim]) -> bool:
             and p.withdrawn is None
             and p.defer is None
             and p.decided is not None
-            and p.decided > c.filed + 30 * DAY
-            and (p.report is None or p.report > c.filed + 14 * DAY)
+            and p.decided > c.filed + 21 * DAY
         ):
             if ctx.r() < P.ATTACH_SHARE:
                 c.attached = p
@@ -223,10 +222,14 @@ def _route(ctx: Ctx, kind: str, t: int) -> str:
     if kind != PHYSICAL:
         return kind
     u = ctx.r()
-    if t >= P.ROUTE_REPAIR_FROM * DAY and u < P.REPAIR_SHARE:
+    repair = P.REPAIR_SHARE if t >= P.ROUTE_REPAIR_FROM * DAY else 0.0
+    if u < repair:
         return "actual_repair"
-    if t >= P.ROUTE_FIXED_FROM * DAY and u < P.REPAIR_SHARE + P.FIXED_SHARE:
-        return "fixed_payment"
+    if t >= P.ROUTE_FIXED_FROM * DAY:
+        year = year_of_day(t // DAY)
+        fixed = P.FIXED_SHARE.get(year, P.FIXED_SHARE[max(P.FIXED_SHARE)])
+        if u < repair + fixed:
+            return "fixed_payment"
     return "maatwerk"
 
 

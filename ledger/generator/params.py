@@ -40,12 +40,12 @@ OWNER_TYPES = (("natural_person", 0.78), ("housing_association", 0.15), ("corpor
 # Cumulative share of all addresses ever added to the programme. Public: 26,919 in the programme
 # on 2021-10-31, 27,234 end 2022, 27,610 Apr 2024 (of ~220,000); removals are added back here.
 ADDED_SHARE = Curve([
-    (d(2018, 1, 1), 0.0), (d(2018, 1, 31), 0.026), (d(2018, 12, 31), 0.071),
-    (d(2019, 12, 31), 0.1100), (d(2020, 12, 31), 0.1205), (d(2021, 10, 31), 0.1250),
-    (d(2022, 12, 31), 0.1268), (d(2024, 4, 30), 0.1290), (d(2024, 12, 31), 0.1297),
-    (d(2030, 12, 31), 0.1330),
+    (d(2018, 1, 1), 0.0), (d(2018, 1, 31), 0.026), (d(2018, 12, 31), 0.0700),
+    (d(2019, 12, 31), 0.1085), (d(2020, 12, 31), 0.1190), (d(2021, 10, 31), 0.1235),
+    (d(2022, 12, 31), 0.1252), (d(2024, 4, 30), 0.1272), (d(2024, 12, 31), 0.1278),
+    (d(2030, 12, 31), 0.1310),
 ])
-REMOVED_SHARE = 0.013  # of programme addresses: duplicates, demolished, out of scope
+REMOVED_SHARE = 0.015  # of programme addresses: duplicates, demolished, out of scope
 REMOVAL_REASONS = (("duplicate", 0.35), ("demolished", 0.15), ("out_of_scope", 0.35), ("other", 0.15))
 # path of a trajectory: meets the norm (M), strengthened/rebuilt (B), closed otherwise (O)
 PATHS = (("M", 0.47), ("B", 0.50), ("O", 0.03))
@@ -55,28 +55,28 @@ RANK_CORRELATION = 0.7  # progress rank vs order of addition (later additions pr
 # by a day. Public anchors: phases on 2021-10-31 11/12/24/38/6/9 %; op norm 5,832 on 2022-07-31
 # (2,610 built, 3,063 meets norm, 159 other), 30 % end 2022, 50.3 % Apr 2024.
 LOCAL_PLAN = Curve([
-    (d(2018, 1, 15), 0.0), (d(2018, 12, 31), 0.38), (d(2019, 12, 31), 0.68),
-    (d(2020, 12, 31), 0.83), (d(2021, 10, 31), 0.895), (d(2022, 12, 31), 0.94),
+    (d(2018, 1, 15), 0.0), (d(2018, 12, 31), 0.36), (d(2019, 12, 31), 0.65),
+    (d(2020, 12, 31), 0.80), (d(2021, 10, 31), 0.87), (d(2022, 12, 31), 0.94),
     (d(2024, 12, 31), 0.975), (d(2030, 12, 31), 1.0),
 ])
 INSPECTION = Curve([
     (d(2018, 2, 15), 0.0), (d(2018, 12, 31), 0.16), (d(2019, 12, 31), 0.46),
-    (d(2020, 12, 31), 0.67), (d(2021, 10, 31), 0.775), (d(2022, 12, 31), 0.87),
+    (d(2020, 12, 31), 0.65), (d(2021, 10, 31), 0.755), (d(2022, 12, 31), 0.86),
     (d(2024, 12, 31), 0.95), (d(2030, 12, 31), 1.0),
 ])
 ASSESSMENT = Curve([
     (d(2018, 3, 1), 0.0), (d(2018, 12, 31), 0.06), (d(2019, 12, 31), 0.24),
-    (d(2020, 12, 31), 0.41), (d(2021, 10, 31), 0.535), (d(2022, 12, 31), 0.71),
+    (d(2020, 12, 31), 0.40), (d(2021, 10, 31), 0.52), (d(2022, 12, 31), 0.70),
     (d(2024, 12, 31), 0.89), (d(2030, 12, 31), 1.0),
 ])
 CLOSED_M = Curve([  # closure "meets_norm", as a share of path M
     (d(2018, 4, 1), 0.0), (d(2019, 12, 31), 0.025), (d(2020, 12, 31), 0.055),
-    (d(2021, 10, 31), 0.10), (d(2022, 7, 31), 0.24), (d(2022, 12, 31), 0.36),
+    (d(2021, 10, 31), 0.095), (d(2022, 7, 31), 0.22), (d(2022, 12, 31), 0.35),
     (d(2024, 4, 30), 0.62), (d(2024, 12, 31), 0.70), (d(2030, 12, 31), 0.99),
 ])
 EXECUTION_B = Curve([  # strengthening decision, as a share of path B
     (d(2018, 4, 1), 0.0), (d(2018, 12, 31), 0.03), (d(2019, 12, 31), 0.07),
-    (d(2020, 12, 31), 0.14), (d(2021, 10, 31), 0.205), (d(2022, 12, 31), 0.36),
+    (d(2020, 12, 31), 0.135), (d(2021, 10, 31), 0.195), (d(2022, 12, 31), 0.35),
     (d(2024, 12, 31), 0.60), (d(2030, 12, 31), 0.99),
 ])
 CLOSED_B = Curve([  # closure "built", as a share of path B
@@ -85,9 +85,9 @@ CLOSED_B = Curve([  # closure "built", as a share of path B
     (d(2024, 4, 30), 0.40), (d(2024, 12, 31), 0.46), (d(2030, 12, 31), 0.98),
 ])
 CLOSED_O = Curve([  # closure "other", as a share of path O
-    (d(2018, 6, 1), 0.0), (d(2019, 12, 31), 0.03), (d(2021, 10, 31), 0.10),
-    (d(2022, 7, 31), 0.20), (d(2022, 12, 31), 0.27), (d(2024, 4, 30), 0.43),
-    (d(2024, 12, 31), 0.50), (d(2030, 12, 31), 0.9),
+    (d(2018, 6, 1), 0.0), (d(2019, 12, 31), 0.03), (d(2021, 10, 31), 0.09),
+    (d(2022, 7, 31), 0.18), (d(2022, 12, 31), 0.23), (d(2024, 4, 30), 0.32),
+    (d(2024, 12, 31), 0.33), (d(2030, 12, 31), 0.9),
 ])
 MILESTONE_JITTER_DAYS = 25.0
 RESIDENT_GUIDE_SHARE = 0.85
@@ -101,7 +101,7 @@ STALL_REASONS = (("owner_paused", 0.5), ("unreachable", 0.25), ("other", 0.25))
 # claims of all schemes by end 2021 with ~32,000 open. The rest are assumptions. (The targets
 # here are a little above the public figures: programme owners' waiting moves claims later.)
 PHYSICAL_FILED = yearly_profile(
-    {2018: 15_700, 2019: 31_500, 2020: 51_000, 2021: 52_300, 2022: 47_800, 2023: 30_000,
+    {2018: 15_700, 2019: 31_500, 2020: 51_000, 2021: 52_300, 2022: 45_300, 2023: 30_000,
      2024: 24_000, 2025: 23_000, 2026: 22_000, 2027: 21_000, 2028: 20_000, 2029: 19_000,
      2030: 18_000},
     starts={2018: d(2018, 3, 19)},
@@ -120,11 +120,11 @@ CLAIM_HETEROGENEITY_SHAPE = 0.55  # gamma shape of an address's damage propensit
 # Programme addresses: a share of owners waits for strengthening before claiming (public: ~40 %);
 # the others claim at a reduced rate (calibrated to ~70 % without a claim in Nov 2021).
 WAITER_SHARE = 0.40
-PROGRAMME_CLAIM_FACTOR = 0.55
+PROGRAMME_CLAIM_FACTOR = 0.48
 WAIT_RELEASE_DAYS = (30.0, 400.0)  # a waiter files this long after closure / the AMvB
 ROUTE_FIXED_FROM = d(2020, 11, 1)  # vaste vergoeding (EUR 5,000)
 ROUTE_REPAIR_FROM = d(2022, 1, 1)  # werkelijke herstelkosten
-FIXED_SHARE = 0.33
+FIXED_SHARE = {2020: 0.2, 2021: 0.2, 2022: 0.38, 2023: 0.38, 2024: 0.38}  # by year filed
 REPAIR_SHARE = 0.10
 CHANNELS = (("online", 0.72), ("phone", 0.10), ("paper", 0.05), ("representative", 0.13))
 DECISION_TERMS = ((182, 0.85), (365, 0.10), (91, 0.05))
@@ -132,22 +132,22 @@ CASE_GUIDE_SHARE = 0.2
 REVISION_SHARE = 0.06
 WITHDRAWAL_SHARE = 0.03
 # Lead time filed -> decided: lognormal (median days, sigma) by year filed, per route.
-LEAD_MAATWERK = {2018: (240, 0.7), 2019: (190, 0.75), 2020: (210, 0.75), 2021: (300, 0.75),
-                 2022: (150, 0.75), 2023: (130, 0.75), 2024: (120, 0.75)}
+LEAD_MAATWERK = {2018: (230, 0.7), 2019: (150, 0.75), 2020: (185, 0.75), 2021: (315, 0.65),
+                 2022: (95, 0.75), 2023: (110, 0.75), 2024: (110, 0.75)}
 LEAD_FIXED = (45, 0.6)
 LEAD_REPAIR_FACTOR = 1.2
-LEAD_VALUE_LOSS = {2020: (150, 0.55), 2021: (140, 0.6), 2022: (90, 0.6)}
+LEAD_VALUE_LOSS = {2020: (140, 0.5), 2021: (150, 0.5), 2022: (90, 0.6)}
 VALUE_LOSS_DECISIONS_FROM = d(2021, 1, 18)
 LEAD_IMMATERIAL = (75, 0.6)
-BUNDLE_SHARE = 0.7  # an open, ready claim of the same scheme joins a decision
-ATTACH_SHARE = 0.8  # new damage reported while a claim is assessed is handled with it
+BUNDLE_SHARE = 0.9  # an open, ready claim of the same scheme joins a decision
+ATTACH_SHARE = 0.95 # new damage reported while a claim is assessed is handled with it
 # Outcomes (public: ~7 % of decisions rejected in 2021).
 CAUSAL = (("mining", 0.79), ("partly_mining", 0.14), ("not_mining", 0.07))
 REJECT_FIXED = 0.03
 REJECT_VALUE_LOSS = 0.08
 REJECT_IMMATERIAL = 0.10
 # Objections (public: against ~3.4 % of decisions), by outcome.
-OBJECTION_SHARE = {"rejected": 0.18, "partly_granted": 0.08, "granted": 0.021}
+OBJECTION_SHARE = {"rejected": 0.16, "partly_granted": 0.072, "granted": 0.019}
 OBJECTION_OUTCOMES = (("dismissed", 0.45), ("upheld", 0.12), ("partly_upheld", 0.13),
                       ("inadmissible", 0.10), ("withdrawn", 0.20))
 SPLIT_PAYMENT_SHARE = 0.06
@@ -165,10 +165,10 @@ REQUEST_SHARE = 0.10
 COMPONENTS = (("visiting_address", 0.80), ("coordinated_handling", 0.70), ("coordinator", 0.75),
               ("information_document", 0.50), ("total_inspection", 0.40), ("integrated_execution", 0.25))
 JOINT_VISIT_SHARE = 0.7  # of agreements with a total inspection or one visiting address
-COVENANT_EXCHANGE_SHARE = 0.06  # samenloop before the AMvB: consent and exchange
+COVENANT_EXCHANGE_SHARE = 0.10  # samenloop before the AMvB: consent and exchange
 COVENANT_JOINT_SHARE = 0.03
 SHARE_AFTER_AMVB = 0.7
-REVOKE_SHARE = 0.07
+REVOKE_SHARE = 0.12
 REFERRAL_NCG_SHARE = 0.08  # programme addresses in execution: damage found while strengthening
 REFERRAL_IMG_SHARE = 0.006  # physical claims: safety concern or wrong organisation
 OUTREACH_CAMPAIGNS = ((d(2022, 3, 14), d(2022, 5, 31), "campagne-2022-schade-melden"),
@@ -188,6 +188,6 @@ RETRACTION_RATE = 0.001
 # --- registration lag (recordedtime - time) -----------------------------------------------------
 # (share, min days, max days); NCG registers milestones late (domain notes), IMG mostly same day.
 LAG_IMG = ((0.82, 0.0, 0.2), (0.13, 0.2, 7.0), (0.04, 7.0, 30.0), (0.01, 30.0, 90.0))
-LAG_NCG = ((0.50, 0.0, 1.0), (0.27, 1.0, 30.0), (0.23, 30.0, 120.0))
+LAG_NCG = ((0.50, 0.0, 1.0), (0.29, 1.0, 30.0), (0.21, 30.0, 120.0))
 LAG_PORTAL = ((1.0, 0.0, 0.0001),)
 # fmt: on
