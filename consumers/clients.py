@@ -15,7 +15,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import TopicAlreadyExistsError
 from kafka.partitioner.default import DefaultPartitioner, murmur2
 
-from consumers.topics import TopicSpec, topic_specs
+from consumers.topics import TopicNames, TopicSpec, topic_specs
 
 # Short enough that a dead broker is noticed and logged within seconds, long enough for a
 # KRaft leader election (about 20 s after a hard kill) to be ridden out by the client itself.
@@ -150,12 +150,14 @@ def ensure_topics(
     return created, [s.name for s in specs if s.name in existing]
 
 
-def init_topics(bootstrap: str, event_partitions: int, inbound_partitions: int) -> dict[str, Any]:
+def init_topics(
+    bootstrap: str, event_partitions: int, inbound_partitions: int, names: TopicNames | None = None
+) -> dict[str, Any]:
     """`ledger kafka init`: create the five topics for this cluster's size; describe the result."""
     admin = make_admin(bootstrap)
     try:
         brokers = broker_count(admin)
-        specs = topic_specs(brokers, event_partitions, inbound_partitions)
+        specs = topic_specs(brokers, event_partitions, inbound_partitions, names)
         created, existed = ensure_topics(admin, specs)
         described = {t["name"]: len(t["partitions"]) for t in admin.describe_topics([s.name for s in specs])}
     finally:

@@ -21,6 +21,33 @@ REPLICATED_BROKERS = 3  # with at least this many brokers: replication 3, min.in
 
 
 @dataclass(frozen=True)
+class TopicNames:
+    """The five topic names, optionally behind a prefix (`LEDGER_KAFKA_TOPIC_PREFIX`, e.g. `acc.`).
+
+    A prefix lets several ledgers (test, acceptance) share one cluster; production uses none.
+    """
+
+    prefix: str = ""
+
+    @property
+    def events(self) -> str:
+        return self.prefix + EVENTS
+
+    @property
+    def rejections(self) -> str:
+        return self.prefix + REJECTIONS
+
+    @property
+    def inbound(self) -> dict[str, str]:
+        """Inbound topic -> the organisation it stands for."""
+        return {self.prefix + name: org for name, org in INBOUND.items()}
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return tuple(self.prefix + name for name in ALL_TOPICS)
+
+
+@dataclass(frozen=True)
 class TopicSpec:
     """One topic as `ledger kafka init` creates it."""
 
@@ -35,6 +62,7 @@ def topic_specs(
     brokers: int,
     event_partitions: int = DEFAULT_EVENT_PARTITIONS,
     inbound_partitions: int = DEFAULT_INBOUND_PARTITIONS,
+    names: TopicNames | None = None,
 ) -> list[TopicSpec]:
     """The topics for a cluster of `brokers` brokers.
 
@@ -43,6 +71,7 @@ def topic_specs(
     evidence of what publishers sent. Three or more brokers: three replicas and
     `min.insync.replicas=2`, so an acknowledged record survives the loss of one broker.
     """
+    names = names or TopicNames()
     replicated = brokers >= REPLICATED_BROKERS
     replication = 3 if replicated else 1
     base = {
@@ -54,7 +83,7 @@ def topic_specs(
     }
     return [
         TopicSpec(
-            EVENTS,
+            names.events,
             event_partitions,
             replication,
             dict(base),
@@ -68,10 +97,10 @@ def topic_specs(
                 dict(base),
                 f"Submissions by {org} (the topic decides the organisation), CloudEvents binary or structured mode.",
             )
-            for name, org in INBOUND.items()
+            for name, org in names.inbound.items()
         ),
         TopicSpec(
-            REJECTIONS,
+            names.rejections,
             DEFAULT_REJECTION_PARTITIONS,
             replication,
             dict(base),

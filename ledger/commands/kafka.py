@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -30,6 +30,12 @@ def _bootstrap() -> str:
             EXIT_USAGE,
         )
     return bootstrap.strip()
+
+
+def _names() -> Any:
+    from consumers.topics import TopicNames
+
+    return TopicNames(os.environ.get("LEDGER_KAFKA_TOPIC_PREFIX", ""))
 
 
 def _stop_on_signals() -> threading.Event:
@@ -58,7 +64,7 @@ def init(
     from consumers.clients import init_topics
 
     try:
-        result = init_topics(bootstrap, partitions, inbound_partitions)
+        result = init_topics(bootstrap, partitions, inbound_partitions, _names())
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         fail(f"cannot create the topics on {bootstrap}: {type(exc).__name__}: {exc}")
     for name, count in sorted(result["partitions"].items()):
@@ -79,16 +85,17 @@ def relay(
     bootstrap = _bootstrap()
     from consumers.clients import default_client_id, make_producer
     from consumers.relay import Relay
-    from consumers.topics import EVENTS
     from consumers.tracking import RelayTracking
 
     stop = _stop_on_signals()
     with opened_ledger() as ledger:
-        tracking = RelayTracking(ledger.app.recorder, f"relay:{EVENTS}")
+        names = _names()
+        tracking = RelayTracking(ledger.app.recorder, f"relay:{names.events}")
         runner = Relay(
             ledger.log,
             tracking,
             lambda: make_producer(bootstrap, default_client_id("relay")),
+            topic=names.events,
             page_size=page_size,
             poll_interval=poll_interval,
             stop=stop,
@@ -107,11 +114,14 @@ def intake(
     from consumers.intake import Intake
 
     stop = _stop_on_signals()
+    names = _names()
     with opened_ledger() as ledger:
         runner = Intake(
             lambda items, org: ledger.service.append(items, org),
             lambda: make_consumer(bootstrap, default_client_id("intake"), group),
             lambda: make_producer(bootstrap, default_client_id("intake-rejections"), linger_ms=0),
+            topics=names.inbound,
+            rejections_topic=names.rejections,
             stop=stop,
         )
         runner.run(once=once, max_idle=max_idle)
