@@ -63,6 +63,45 @@ def _covenant(ctx: Ctx, a: Address, tr: Trajectory, claims: list[Claim], s0: int
         t = ctx.after(start, 30, 300)
         if t < amvb:
             _joint_visit(ctx, a, tr, claims, t, T.IMG)
+    if r() < P.COVENANT_REQUEST_SHARE:
+        t = ctx.after(start, 10, 300, portal=True)
+        if t < amvb:
+            via = "portal" if r() < 0.6 else "img"
+            a.emit(
+                t, T.PORTAL if via == "portal" else T.IMG, T.APPROACH_REQUESTED, {"party_ref": a.party_ref, "via": via}
+            )
+            if r() < 0.5:
+                _coordinator(ctx, a, tr, t, 90.0, None)
+
+
+def co_inspect(ctx: Ctx, tr: Trajectory | None, claims: list[Claim]) -> None:
+    """IMG's damage inspection and NCG's structural inspection in one visit, when both are due
+    within `CO_INSPECTION_WINDOW` days: the later one is brought forward to the earlier one."""
+    if tr is None or tr.inspection is None:
+        return
+    m = tr.inspection
+    t3 = m[0]
+    window = P.CO_INSPECTION_WINDOW * DAY
+    previous = max((x[0] for x in tr.milestones if x[0] < t3 and x[1] != T.STRUCTURAL_INSPECTION), default=t3)
+    for c in claims:
+        if c.kind != PHYSICAL or c.inspection is None or c.joint or abs(c.inspection - t3) > window:
+            continue
+        if c.receipt < t3 < c.inspection:  # IMG comes along with NCG
+            at = t3
+        elif previous < c.inspection < t3 and tr.ncg_may_emit(c.inspection):  # and vice versa
+            at = c.inspection
+        else:
+            continue
+        if ctx.r() >= P.CO_INSPECTION_SHARE:
+            return
+        c.inspection = at + MINUTE
+        c.visit_id = m[2]["visit_id"]
+        c.joint = True
+        if c.guide is not None and c.guide >= c.inspection:
+            c.guide = None
+        m[0] = at
+        m[2] = {**m[2], "joint_with_img": True}
+        return
 
 
 def _integrated(ctx: Ctx, a: Address, tr: Trajectory, claims: list[Claim], s1: int) -> None:

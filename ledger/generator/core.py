@@ -26,6 +26,7 @@ def simulate_address(ctx: Ctx, index: int) -> None:
     handled = claims.handle(ctx, a, tr, filed)
     claims.decisions(ctx, a, handled)
     claims.aos(ctx, a, tr)
+    coordination.co_inspect(ctx, tr, handled)
     coordination.simulate(ctx, a, tr, handled)
     extras.simulate(ctx, a, tr, handled)
     claims.emit(ctx, a, handled)
