@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from projections.history import Effective, History
+from projections.history import History
 from projections.timeutil import days_between
 
 # NCG phase reached by each milestone (contract §0).
@@ -112,15 +112,14 @@ class AddressState:
         claim["deferred_since"] = None
 
     # -- img --------------------------------------------------------------------------------
-    def DamageClaimFiled(self, e: Effective) -> None:
-        d = e.data
+    def DamageClaimFiled(self, t: str, d: dict[str, Any]) -> None:
         self.claims[d["claim_id"]] = {
             "claim_id": d["claim_id"],
             "claim_type": d.get("claim_type"),
             "route": d.get("route"),
             "channel": d.get("channel"),
             "status": "pending",
-            "filed_at": e.time,
+            "filed_at": t,
             "decision_term_days": None,
             "decided_at": None,
             "decision_id": None,
@@ -130,61 +129,60 @@ class AddressState:
             "deferred_reason": None,
             "deferred_since": None,
         }
-        self.filed_times.append(e.time)
+        self.filed_times.append(t)
         self.pending += 1
-        self._update_samenloop(e.time)
+        self._update_samenloop(t)
 
-    def ClaimReceiptConfirmed(self, e: Effective) -> None:
-        claim = self.claims.get(e.data["claim_id"])
+    def ClaimReceiptConfirmed(self, t: str, d: dict[str, Any]) -> None:
+        claim = self.claims.get(d["claim_id"])
         if claim is not None:
-            claim["decision_term_days"] = e.data["decision_term_days"]
-            claim["receipt_confirmed_at"] = e.time
+            claim["decision_term_days"] = d["decision_term_days"]
+            claim["receipt_confirmed_at"] = t
 
-    def CaseGuideAssigned(self, e: Effective) -> None:
-        claim = self.claims.get(e.data["claim_id"])
+    def CaseGuideAssigned(self, t: str, d: dict[str, Any]) -> None:
+        claim = self.claims.get(d["claim_id"])
         if claim is not None:
-            claim["guide_ref"] = e.data["guide_ref"]
+            claim["guide_ref"] = d["guide_ref"]
 
-    def DamageInspectionCompleted(self, e: Effective) -> None:
-        self.visit_ids.add(e.data["visit_id"])
-        claim = self.claims.get(e.data["claim_id"])
+    def DamageInspectionCompleted(self, t: str, d: dict[str, Any]) -> None:
+        self.visit_ids.add(d["visit_id"])
+        claim = self.claims.get(d["claim_id"])
         if claim is not None:
-            claim["inspected_at"] = e.time
+            claim["inspected_at"] = t
 
-    def AdvisoryReportIssued(self, e: Effective) -> None:
-        claim = self.claims.get(e.data["claim_id"])
+    def AdvisoryReportIssued(self, t: str, d: dict[str, Any]) -> None:
+        claim = self.claims.get(d["claim_id"])
         if claim is not None:
-            claim["advisory_report_at"] = e.time
-            claim["assessed_amount_cents"] = e.data.get("assessed_amount_cents")
-            claim["causal_finding"] = e.data.get("causal_finding")
+            claim["advisory_report_at"] = t
+            claim["assessed_amount_cents"] = d.get("assessed_amount_cents")
+            claim["causal_finding"] = d.get("causal_finding")
 
-    def ClaimDeferred(self, e: Effective) -> None:
-        claim = self.claims.get(e.data["claim_id"])
+    def ClaimDeferred(self, t: str, d: dict[str, Any]) -> None:
+        claim = self.claims.get(d["claim_id"])
         if claim is None or claim["status"] not in OPEN:
             return
         if claim["status"] == "deferred":
-            self._end_deferral(claim, e.time, "deferred")
+            self._end_deferral(claim, t, "deferred")
         claim["status"] = "deferred"
-        claim["deferred_reason"] = e.data["reason"]
-        claim["deferred_since"] = e.time
+        claim["deferred_reason"] = d["reason"]
+        claim["deferred_since"] = t
         claim["_deferral"] = len(self.deferrals)
         self.deferrals.append(
-            {"claim_id": claim["claim_id"], "reason": e.data["reason"], "start": e.time, "end": None, "ended_by": None}
+            {"claim_id": claim["claim_id"], "reason": d["reason"], "start": t, "end": None, "ended_by": None}
         )
 
-    def ClaimResumed(self, e: Effective) -> None:
-        claim = self.claims.get(e.data["claim_id"])
+    def ClaimResumed(self, t: str, d: dict[str, Any]) -> None:
+        claim = self.claims.get(d["claim_id"])
         if claim is not None and claim["status"] == "deferred":
-            self._end_deferral(claim, e.time, "resumed")
+            self._end_deferral(claim, t, "resumed")
             claim["status"] = "pending"
 
-    def ClaimDecided(self, e: Effective) -> None:
-        d = e.data
+    def ClaimDecided(self, t: str, d: dict[str, Any]) -> None:
         claims = [self.claims[c] for c in d["claim_ids"] if c in self.claims]
         filed = [c["filed_at"] for c in claims]
         self.decisions[d["decision_id"]] = {
             "decision_id": d["decision_id"],
-            "decided_at": e.time,
+            "decided_at": t,
             "claim_ids": list(d["claim_ids"]),
             "outcome": d["outcome"],
             "amount_cents": d["amount_cents"],
@@ -198,28 +196,27 @@ class AddressState:
             if claim["status"] not in OPEN:
                 continue
             if claim["status"] == "deferred":
-                self._end_deferral(claim, e.time, "decided")
+                self._end_deferral(claim, t, "decided")
             claim["status"] = "decided"
-            claim["decided_at"] = e.time
+            claim["decided_at"] = t
             claim["decision_id"] = d["decision_id"]
             claim["outcome"] = d["outcome"]
             claim["amount_cents"] = d["amount_cents"]
             claim["decided_in_programme"] = self.in_programme
             self.pending -= 1
-        self._update_samenloop(e.time)
+        self._update_samenloop(t)
 
-    def CompensationPaid(self, e: Effective) -> None:
-        self.paid_cents += e.data["amount_cents"]
-        decision = self.decisions.get(e.data["decision_id"])
+    def CompensationPaid(self, t: str, d: dict[str, Any]) -> None:
+        self.paid_cents += d["amount_cents"]
+        decision = self.decisions.get(d["decision_id"])
         if decision is not None:
-            decision["paid_cents"] += e.data["amount_cents"]
+            decision["paid_cents"] += d["amount_cents"]
 
-    def ObjectionFiled(self, e: Effective) -> None:
-        d = e.data
+    def ObjectionFiled(self, t: str, d: dict[str, Any]) -> None:
         self.objections[d["objection_id"]] = {
             "objection_id": d["objection_id"],
             "decision_id": d["decision_id"],
-            "filed_at": e.time,
+            "filed_at": t,
             "decided_at": None,
             "outcome": None,
         }
@@ -227,196 +224,201 @@ class AddressState:
         if decision is not None:
             decision["objections"].append(d["objection_id"])
 
-    def ObjectionDecided(self, e: Effective) -> None:
-        objection = self.objections.get(e.data["objection_id"])
+    def ObjectionDecided(self, t: str, d: dict[str, Any]) -> None:
+        objection = self.objections.get(d["objection_id"])
         if objection is not None:
-            objection["decided_at"] = e.time
-            objection["outcome"] = e.data["outcome"]
+            objection["decided_at"] = t
+            objection["outcome"] = d["outcome"]
 
-    def ClaimWithdrawn(self, e: Effective) -> None:
-        claim = self.claims.get(e.data["claim_id"])
+    def ClaimWithdrawn(self, t: str, d: dict[str, Any]) -> None:
+        claim = self.claims.get(d["claim_id"])
         if claim is None or claim["status"] not in OPEN:
             return
         if claim["status"] == "deferred":
-            self._end_deferral(claim, e.time, "withdrawn")
+            self._end_deferral(claim, t, "withdrawn")
         claim["status"] = "withdrawn"
-        claim["withdrawn_at"] = e.time
+        claim["withdrawn_at"] = t
         self.pending -= 1
-        self._update_samenloop(e.time)
+        self._update_samenloop(t)
 
-    def AcuteUnsafeSituationReported(self, e: Effective) -> None:
-        self.aos[e.data["aos_id"]] = {
-            "aos_id": e.data["aos_id"],
-            "reported_at": e.time,
-            "reported_by": e.data.get("reported_by"),
+    def AcuteUnsafeSituationReported(self, t: str, d: dict[str, Any]) -> None:
+        self.aos[d["aos_id"]] = {
+            "aos_id": d["aos_id"],
+            "reported_at": t,
+            "reported_by": d.get("reported_by"),
             "status": "open",
             "resolved_at": None,
             "well_founded": None,
             "forwarded_to_ncg": None,
         }
 
-    def AcuteUnsafeSituationResolved(self, e: Effective) -> None:
-        report = self.aos.get(e.data["aos_id"])
+    def AcuteUnsafeSituationResolved(self, t: str, d: dict[str, Any]) -> None:
+        report = self.aos.get(d["aos_id"])
         if report is not None and report["status"] == "open":
             report["status"] = "resolved"
-            report["resolved_at"] = e.time
-            report["well_founded"] = e.data.get("well_founded")
-            report["forwarded_to_ncg"] = e.data.get("forwarded_to_ncg")
+            report["resolved_at"] = t
+            report["well_founded"] = d.get("well_founded")
+            report["forwarded_to_ncg"] = d.get("forwarded_to_ncg")
 
     # -- ncg --------------------------------------------------------------------------------
-    def AddressAddedToProgramme(self, e: Effective) -> None:
+    def AddressAddedToProgramme(self, t: str, d: dict[str, Any]) -> None:
         self.in_programme = True
         self.programme = {
-            "programme_ref": e.data.get("programme_ref"),
-            "basis": e.data.get("basis"),
-            "added_at": e.time,
+            "programme_ref": d.get("programme_ref"),
+            "basis": d.get("basis"),
+            "added_at": t,
             "removed_at": None,
             "removed_reason": None,
         }
         if self.phase < 1:
             self.phase = 1
-        self._update_samenloop(e.time)
+        self._update_samenloop(t)
 
-    def AddressRemovedFromProgramme(self, e: Effective) -> None:
+    def AddressRemovedFromProgramme(self, t: str, d: dict[str, Any]) -> None:
         self.in_programme = False
-        self.programme["removed_at"] = e.time
-        self.programme["removed_reason"] = e.data.get("reason")
-        self._update_samenloop(e.time)
+        self.programme["removed_at"] = t
+        self.programme["removed_reason"] = d.get("reason")
+        self._update_samenloop(t)
 
-    def _milestone(self, e: Effective) -> None:
-        key = MILESTONE_KEYS[e.name]
+    def _milestone(self, name: str, t: str) -> None:
+        key = MILESTONE_KEYS[name]
         if key not in self.milestones:
-            self.milestones[key] = e.time
-        phase = PHASE_OF[e.name]
+            self.milestones[key] = t
+        phase = PHASE_OF[name]
         if phase > self.phase:
             self.phase = phase
 
-    def AddressIncludedInLocalPlan(self, e: Effective) -> None:
-        self._milestone(e)
-        self.programme["lpa_year"] = e.data.get("lpa_year")
+    def AddressIncludedInLocalPlan(self, t: str, d: dict[str, Any]) -> None:
+        self._milestone("AddressIncludedInLocalPlan", t)
+        self.programme["lpa_year"] = d.get("lpa_year")
 
-    def StructuralInspectionCompleted(self, e: Effective) -> None:
-        self._milestone(e)
-        self.visit_ids.add(e.data["visit_id"])
+    def StructuralInspectionCompleted(self, t: str, d: dict[str, Any]) -> None:
+        self._milestone("StructuralInspectionCompleted", t)
+        self.visit_ids.add(d["visit_id"])
 
-    AssessmentCompleted = _milestone
-    ConstructionStarted = _milestone
-    ConstructionCompleted = _milestone
+    def AssessmentCompleted(self, t: str, d: dict[str, Any]) -> None:
+        self._milestone("AssessmentCompleted", t)
 
-    def NormDecisionIssued(self, e: Effective) -> None:
-        self._milestone(e)
-        self.meets_norm = e.data["meets_norm"]
+    def ConstructionStarted(self, t: str, d: dict[str, Any]) -> None:
+        self._milestone("ConstructionStarted", t)
 
-    def StrengtheningDecisionIssued(self, e: Effective) -> None:
-        self._milestone(e)
-        self.scope = e.data.get("scope")
+    def ConstructionCompleted(self, t: str, d: dict[str, Any]) -> None:
+        self._milestone("ConstructionCompleted", t)
 
-    def TrajectoryClosed(self, e: Effective) -> None:
-        self._milestone(e)
-        self.closed_reason = e.data["reason"]
+    def NormDecisionIssued(self, t: str, d: dict[str, Any]) -> None:
+        self._milestone("NormDecisionIssued", t)
+        self.meets_norm = d["meets_norm"]
 
-    def TrajectoryStalled(self, e: Effective) -> None:
-        self.stalled = {"since": e.time, "reason": e.data.get("reason")}
+    def StrengtheningDecisionIssued(self, t: str, d: dict[str, Any]) -> None:
+        self._milestone("StrengtheningDecisionIssued", t)
+        self.scope = d.get("scope")
 
-    def TrajectoryResumed(self, e: Effective) -> None:
+    def TrajectoryClosed(self, t: str, d: dict[str, Any]) -> None:
+        self._milestone("TrajectoryClosed", t)
+        self.closed_reason = d["reason"]
+
+    def TrajectoryStalled(self, t: str, d: dict[str, Any]) -> None:
+        self.stalled = {"since": t, "reason": d.get("reason")}
+
+    def TrajectoryResumed(self, t: str, d: dict[str, Any]) -> None:
         self.stalled = None
 
-    def ResidentGuideAssigned(self, e: Effective) -> None:
-        self.programme["resident_guide_ref"] = e.data.get("guide_ref")
+    def ResidentGuideAssigned(self, t: str, d: dict[str, Any]) -> None:
+        self.programme["resident_guide_ref"] = d.get("guide_ref")
 
     # -- ledger / resident ------------------------------------------------------------------
-    def AddressRegistered(self, e: Effective) -> None:
-        self.registered = dict(e.data)
+    def AddressRegistered(self, t: str, d: dict[str, Any]) -> None:
+        self.registered = dict(d)
 
-    def ConsentToDataExchangeGiven(self, e: Effective) -> None:
-        self.consent[e.data["party_ref"]] = {"scope": e.data.get("scope"), "given_at": e.time, "active": True}
+    def ConsentToDataExchangeGiven(self, t: str, d: dict[str, Any]) -> None:
+        self.consent[d["party_ref"]] = {"scope": d.get("scope"), "given_at": t, "active": True}
 
-    def ConsentToDataExchangeRevoked(self, e: Effective) -> None:
-        entry = self.consent.get(e.data["party_ref"])
+    def ConsentToDataExchangeRevoked(self, t: str, d: dict[str, Any]) -> None:
+        entry = self.consent.get(d["party_ref"])
         if entry is not None:
             entry["active"] = False
-            entry["revoked_at"] = e.time
+            entry["revoked_at"] = t
 
-    def IntegratedApproachRequested(self, e: Effective) -> None:
-        self.integrated["requested_at"] = e.time
-        self.integrated["requested_via"] = e.data.get("via")
+    def IntegratedApproachRequested(self, t: str, d: dict[str, Any]) -> None:
+        self.integrated["requested_at"] = t
+        self.integrated["requested_via"] = d.get("via")
         if self.first_request is None:
-            self.first_request = e.time
+            self.first_request = t
         if self.first_approach is None:
-            self.first_approach = e.time
+            self.first_approach = t
 
-    def IntegratedApproachDeclined(self, e: Effective) -> None:
-        self.integrated["declined_at"] = e.time
+    def IntegratedApproachDeclined(self, t: str, d: dict[str, Any]) -> None:
+        self.integrated["declined_at"] = t
 
-    def ComplaintLodged(self, e: Effective) -> None:
+    def ComplaintLodged(self, t: str, d: dict[str, Any]) -> None:
         self.complaints.append(
             {
-                "complaint_id": e.data["complaint_id"],
-                "against": e.data.get("against"),
-                "forum": e.data.get("forum"),
-                "lodged_at": e.time,
+                "complaint_id": d["complaint_id"],
+                "against": d.get("against"),
+                "forum": d.get("forum"),
+                "lodged_at": t,
             }
         )
 
-    def ContactMade(self, e: Effective) -> None:
-        org = e.data["with_org"]
+    def ContactMade(self, t: str, d: dict[str, Any]) -> None:
+        org = d["with_org"]
         entry = self.contacts.get(org)
         if entry is None:
             entry = self.contacts[org] = {"count": 0, "last_at": None, "by_channel": {}}
         entry["count"] += 1
-        entry["last_at"] = e.time
-        channel = e.data.get("channel")
+        entry["last_at"] = t
+        channel = d.get("channel")
         entry["by_channel"][channel] = entry["by_channel"].get(channel, 0) + 1
 
     # -- coordination -----------------------------------------------------------------------
-    def IntegratedApproachOffered(self, e: Effective) -> None:
-        self.integrated["offered_at"] = e.time
-        self.integrated["offer_id"] = e.data.get("offer_id")
+    def IntegratedApproachOffered(self, t: str, d: dict[str, Any]) -> None:
+        self.integrated["offered_at"] = t
+        self.integrated["offer_id"] = d.get("offer_id")
 
-    def IntegratedApproachAgreed(self, e: Effective) -> None:
-        self.integrated["agreed_at"] = e.time
-        self.integrated["components"] = sorted(e.data.get("components") or ())
+    def IntegratedApproachAgreed(self, t: str, d: dict[str, Any]) -> None:
+        self.integrated["agreed_at"] = t
+        self.integrated["components"] = sorted(d.get("components") or ())
         if self.first_approach is None:
-            self.first_approach = e.time
+            self.first_approach = t
 
-    def CoordinatorAssigned(self, e: Effective) -> None:
+    def CoordinatorAssigned(self, t: str, d: dict[str, Any]) -> None:
         self.coordinator = {
-            "coordinator_ref": e.data.get("coordinator_ref"),
-            "lead_org": e.data.get("lead_org"),
-            "assigned_at": e.time,
+            "coordinator_ref": d.get("coordinator_ref"),
+            "lead_org": d.get("lead_org"),
+            "assigned_at": t,
         }
         if self.first_coordinator is None:
-            self.first_coordinator = e.time
-        self.coordinator_times.append(e.time)
+            self.first_coordinator = t
+        self.coordinator_times.append(t)
 
-    def JointVisitHeld(self, e: Effective) -> None:
-        self.joint_visits.append({"visit_id": e.data["visit_id"], "held_at": e.time})
-        self.visit_ids.add(e.data["visit_id"])
+    def JointVisitHeld(self, t: str, d: dict[str, Any]) -> None:
+        self.joint_visits.append({"visit_id": d["visit_id"], "held_at": t})
+        self.visit_ids.add(d["visit_id"])
 
-    def InformationShared(self, e: Effective) -> None:
-        direction = e.data["direction"]
+    def InformationShared(self, t: str, d: dict[str, Any]) -> None:
+        direction = d["direction"]
         entry = self.shared.get(direction)
         if entry is None:
             entry = self.shared[direction] = {"count": 0, "last_at": None, "categories": []}
         entry["count"] += 1
-        entry["last_at"] = e.time
-        entry["categories"] = sorted(set(entry["categories"]) | set(e.data.get("categories") or ()))
+        entry["last_at"] = t
+        entry["categories"] = sorted(set(entry["categories"]) | set(d.get("categories") or ()))
 
-    def CaseReferred(self, e: Effective) -> None:
+    def CaseReferred(self, t: str, d: dict[str, Any]) -> None:
         self.referrals.append(
             {
-                "referred_at": e.time,
-                "from_org": e.data.get("from_org"),
-                "to_org": e.data.get("to_org"),
-                "reason": e.data.get("reason"),
+                "referred_at": t,
+                "from_org": d.get("from_org"),
+                "to_org": d.get("to_org"),
+                "reason": d.get("reason"),
             }
         )
 
-    def OutreachToNonClaimant(self, e: Effective) -> None:
-        self.outreach.append(e.time)
+    def OutreachToNonClaimant(self, t: str, d: dict[str, Any]) -> None:
+        self.outreach.append(t)
 
 
-Handler = Callable[[AddressState, Effective], None]
+Handler = Callable[[AddressState, str, dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {
     name: getattr(AddressState, name)
     for name in dir(AddressState)
@@ -428,13 +430,13 @@ def fold(history: History) -> AddressState:
     """Fold one address's effective events (already in time order) into its state."""
     state = AddressState(history)
     handlers = HANDLERS
-    for event in history.effective:
-        handler = handlers.get(event.name)
+    for t, _, name, d in history.effective:
+        handler = handlers.get(name)
         if handler is not None:
-            handler(state, event)
+            handler(state, t, d)
     if history.effective:
-        state.first_time = history.effective[0].time
-        state.last_time = history.effective[-1].time
+        state.first_time = history.effective[0][0]
+        state.last_time = history.effective[-1][0]
     return state
 
 

@@ -4,22 +4,28 @@ Contract §0: `known_at` keeps events with `recordedtime` ≤ `known_at` (correc
 retractions included); a correction replaces the `data` of the event it names, a retraction
 removes that event; both are governed by `known_at` alone. `at` keeps events with `time` ≤
 `at`. The effective events are ordered by `time`, ties broken by `streamposition`.
+
+This runs for every event of a rebuild, so it works on tuples and avoids parsing times.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from domain.catalogue import event_name
-from projections.timeutil import days_between
 
 CORRECTED = "EventCorrected"
 RETRACTED = "EventRetracted"
 LATE_DAYS = 30
 
+# (time, streamposition, name, data): what a fold applies, in time order
+Effective = tuple[str, int, str, dict[str, Any]]
+
 _NAMES: dict[str, str] = {}
+_LATE_FROM: dict[str, str] = {}
 
 
 def name_of(event_type: str) -> str:
@@ -30,15 +36,16 @@ def name_of(event_type: str) -> str:
     return name
 
 
-@dataclass(slots=True)
-class Effective:
-    """An accepted event as the fold applies it: corrected `data`, original `time`."""
-
-    time: str
-    streamposition: int
-    name: str
-    data: dict[str, Any]
-    org: str
+def is_late(happened: str, recorded: str) -> bool:
+    """`recordedtime - time > 30 days`, on the fixed-width UTC text without parsing."""
+    day = happened[:10]
+    limit = _LATE_FROM.get(day)
+    if limit is None:
+        limit = _LATE_FROM[day] = (date.fromisoformat(day) + timedelta(days=LATE_DAYS)).isoformat()
+    recorded_day = recorded[:10]
+    if recorded_day != limit:
+        return recorded_day > limit
+    return recorded[10:] > happened[10:]
 
 
 @dataclass(slots=True)
@@ -55,14 +62,6 @@ class History:
     by_org: dict[str, list[int]] = field(default_factory=dict)
 
 
-def _late(event: dict[str, Any]) -> bool:
-    recorded: str = event["recordedtime"]
-    happened: str = event["time"]
-    if recorded[:10] <= happened[:10]:
-        return False  # same day or earlier: never more than 30 days (cheap path)
-    return days_between(happened, recorded) > LATE_DAYS
-
-
 def prepare(
     events: Iterable[dict[str, Any]],
     subject: str,
@@ -70,51 +69,71 @@ def prepare(
     known_at: str | None = None,
 ) -> History:
     """Apply the cut-offs and the corrections to one address's stored events (any order)."""
-    kept: list[tuple[str, dict[str, Any]]] = []
-    amendments: list[tuple[int, str, dict[str, Any]]] = []
+    history = History(subject)
+    effective = history.effective
+    by_org = history.by_org
+    names = _NAMES
+    amendments: list[dict[str, Any]] = []
+    sources: list[dict[str, Any]] = []
+    stored = 0
+    last_position = 0
+    last = None
     for event in events:
         if known_at is not None and event["recordedtime"] > known_at:
             continue
-        name = name_of(event["type"])
-        kept.append((name, event))
-        if name == CORRECTED or name == RETRACTED:
-            amendments.append((event["streamposition"], name, event["data"]))
-
-    replaced: dict[str, dict[str, Any]] = {}
-    retracted: set[str] = set()
-    if amendments:
-        amendments.sort(key=lambda item: item[0])
-        for _, name, data in amendments:
-            if name == CORRECTED:
-                replaced[data["corrects"]] = data["data"]
-            else:
-                retracted.add(data["retracts"])
-
-    history = History(subject)
-    last_position = 0
-    effective = history.effective
-    by_org = history.by_org
-    for name, event in kept:
         happened = event["time"]
         if at is not None and happened > at:
+            if event["type"][-17:-3] not in ("EventCorrected", "EventRetracted"):
+                continue
+            amendments.append(event)  # governs its target whatever its own time; not counted
             continue
-        history.stored += 1
+        stored += 1
         position = event["streamposition"]
         if position > last_position:
             last_position = position
-            history.last = event
+            last = event
+        org = event["org"]
+        counts = by_org.get(org)
+        if counts is None:
+            counts = by_org[org] = [0, 0]
+        counts[0] += 1
+        if is_late(happened, event["recordedtime"]):
+            counts[1] += 1
+        event_type = event["type"]
+        name = names.get(event_type) or name_of(event_type)
+        if name == CORRECTED or name == RETRACTED:
+            amendments.append(event)
+            continue
+        effective.append((happened, position, name, event["data"]))
+        sources.append(event)
+    history.stored = stored
+    history.last = last
+    if amendments:
+        _amend(history, amendments, sources)
+    effective.sort()
+    return history
+
+
+def _amend(history: History, amendments: list[dict[str, Any]], sources: list[dict[str, Any]]) -> None:
+    """Replace corrected data and drop retracted events (and their G15 counts), in stream order."""
+    replaced: dict[str, dict[str, Any]] = {}
+    retracted: set[str] = set()
+    for event in sorted(amendments, key=lambda e: e["streamposition"]):
+        data = event["data"]
+        if "corrects" in data:
+            replaced[data["corrects"]] = data["data"]
+        else:
+            retracted.add(data["retracts"])
+    kept: list[Effective] = []
+    for event, entry in zip(sources, history.effective, strict=True):
         event_id = event["id"]
         if event_id in retracted:
+            # a retracted event is not an accepted event (G15): take its counts out again
+            counts = history.by_org[event["org"]]
+            counts[0] -= 1
+            if is_late(event["time"], event["recordedtime"]):
+                counts[1] -= 1
             continue
-        counts = by_org.get(event["org"])
-        if counts is None:
-            counts = by_org[event["org"]] = [0, 0]
-        counts[0] += 1
-        if _late(event):
-            counts[1] += 1
-        if name == CORRECTED or name == RETRACTED:
-            continue
-        data = replaced.get(event_id, event["data"]) if replaced else event["data"]
-        effective.append(Effective(happened, position, name, data, event["org"]))
-    effective.sort(key=lambda e: (e.time, e.streamposition))
-    return history
+        data = replaced.get(event_id)
+        kept.append(entry if data is None else (entry[0], entry[1], entry[2], data))
+    history.effective[:] = kept

@@ -1,0 +1,122 @@
+"""Wiring of the read side: the projection store's location and the event-log ports.
+
+Where projections live: `LEDGER_PROJECTIONS` when set (`sqlite:///folder` or
+`postgresql://…[?schema=name]`); otherwise beside the event store — the folder
+`<folder of events.sqlite>/projections/` for SQLite, the schema `projections` in the same
+database for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlencode, urlparse, urlunparse
+
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from ledger.bootstrap import ConfigError, Ledger
+from projections.query import Ports, ReadModel
+from projections.store.postgres import PostgresLocation
+from projections.store.sqlite import SQLiteLocation
+
+Location = SQLiteLocation | PostgresLocation
+
+
+def projections_location(ledger: Ledger) -> Location:
+    """The configured projection store location."""
+    spec = os.environ.get("LEDGER_PROJECTIONS") or ""
+    if spec:
+        return _location(spec)
+    url = ledger.settings.store_url
+    if ledger.settings.is_postgres:
+        return PostgresLocation(_conninfo(url), "projections")
+    return SQLiteLocation(_sqlite_path(url).parent / "projections")
+
+
+def _sqlite_path(url: str) -> Path:
+    """The file of a `sqlite:///abs/path` URL (also with the extra slash of `sqlite:////abs`)."""
+    return Path("/" + unquote(urlparse(url).path).lstrip("/"))
+
+
+def _location(spec: str) -> Location:
+    parsed = urlparse(spec)
+    if parsed.scheme == "sqlite":
+        folder = unquote(parsed.path)
+        if not folder or folder == "/":
+            raise ConfigError(f"LEDGER_PROJECTIONS {spec!r} names no folder (use sqlite:///abs/folder)")
+        return SQLiteLocation(Path(folder))
+    if parsed.scheme in ("postgresql", "postgres"):
+        schema = parse_qs(parsed.query).get("schema", ["projections"])[0]
+        return PostgresLocation(_conninfo(spec), schema)
+    raise ConfigError(f"LEDGER_PROJECTIONS {spec!r}: use sqlite:///folder or postgresql://user@host:port/db")
+
+
+def _conninfo(url: str) -> str:
+    """A libpq URL without our own query parameters."""
+    parsed = urlparse(url)
+    query = {k: v for k, v in parse_qs(parsed.query).items() if k != "schema"}
+    return urlunparse(parsed._replace(query=urlencode(query, doseq=True)))
+
+
+class RawReader:
+    """Stored events in global order straight from the event store's table (one query per page).
+
+    The library's `select_notifications` builds an object per event; a rebuild reads millions,
+    so this reads (position, body) rows directly — the same rows, the same order.
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._lock = threading.Lock()
+        recorder = ledger.app.recorder
+        self._sqlite: sqlite3.Connection | None = None
+        self._pg: Any = None
+        self._fallback = ledger.log.read_raw
+        if isinstance(recorder, SQLiteApplicationRecorder):
+            uri = _sqlite_path(ledger.settings.store_url).as_uri() + "?mode=ro"
+            self._sqlite = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=60)
+            table = recorder.events_table_name
+            self._query = f"SELECT rowid, state FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
+        elif isinstance(recorder, PostgresApplicationRecorder):
+            import psycopg
+            from psycopg import sql
+
+            self._pg = psycopg.connect(_conninfo(ledger.settings.store_url), autocommit=True)
+            self._pg_query = sql.SQL(
+                "SELECT notification_id, state FROM {}.{} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            ).format(sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name))
+
+    def __call__(self, after: int, limit: int) -> Sequence[tuple[int, bytes]]:
+        with self._lock:
+            if self._sqlite is not None:
+                return self._sqlite.execute(self._query, (after, limit)).fetchall()
+            if self._pg is not None:
+                return [(n, bytes(b)) for n, b in self._pg.execute(self._pg_query, (after, limit)).fetchall()]
+        return self._fallback(after, limit)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._sqlite is not None:
+                self._sqlite.close()
+            if self._pg is not None:
+                self._pg.close()
+
+
+def ports(ledger: Ledger) -> Ports:
+    """The read model's ports on a wired ledger."""
+    return Ports(
+        location=projections_location(ledger),
+        read_raw=RawReader(ledger),
+        load_streams=ledger.app.index.load_streams,
+        read_stream=ledger.log.read_stream,
+        max_position=ledger.log.max_position,
+        head_hash=ledger.log.head_hash,
+    )
+
+
+def open_read_model(ledger: Ledger) -> ReadModel:
+    return ReadModel(ports(ledger))

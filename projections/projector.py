@@ -1,0 +1,211 @@
+"""Keeping a projection store up to date with the event log.
+
+Every change recomputes the touched addresses from their whole (sorted) history rather than
+patching them: events arrive out of time order (late registration, corrections), and a
+recomputation is the same pure fold a rebuild runs, so incremental == rebuild by construction.
+
+Two ways in, both writing rows and the consumed position in one transaction:
+- `Projector.catch_up`: small batches in global order; each touched address's stream is
+  loaded from the event store (one bulk query per batch) up to the stream position the batch
+  reached.
+- `bulk_apply`: a large backlog or a rebuild; one sequential scan of the log groups the raw
+  events of the touched addresses in memory, then each address is folded exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import orjson
+
+from projections.caseview import attention_candidates, render
+from projections.fold import fold
+from projections.history import prepare
+from projections.store import LOG, ProjectionStore, Row, StaleWrite
+from projections.summary import summarize
+
+RawReader = Callable[[int, int], Sequence[tuple[int, bytes]]]
+StreamLoader = Callable[[Sequence[str]], dict[str, list[bytes]]]
+Progress = Callable[[str, int, int], None]
+
+PAGE = 20_000
+BATCH = 5_000
+BULK_THRESHOLD = 100_000  # a backlog this large is applied with one scan instead of per batch
+_SUBJECT_KEY = b'"subject":"'
+_loads = orjson.loads
+_dumps = orjson.dumps
+
+
+def address_row(subject: str, events: Iterable[dict[str, Any]]) -> Row:
+    """Fold one address's stored events (any order) into its projection row."""
+    history = prepare(events, subject)
+    state = fold(history)
+    last = history.last
+    return Row(
+        subject,
+        last["streamposition"] if last else 0,
+        history.stored,
+        _dumps(render(state)),
+        _dumps(attention_candidates(state)),
+        _dumps(summarize(state)),
+    )
+
+
+def subject_of(body: bytes) -> str:
+    """The `subject` of a stored event's canonical JSON without decoding all of it."""
+    start = body.rfind(_SUBJECT_KEY)
+    if start < 0:
+        return str(_loads(body)["subject"])
+    start += len(_SUBJECT_KEY)
+    return body[start : body.index(b'"', start)].decode()
+
+
+class Projector:
+    """Follows the event log into one projection store (the embedded mode's consumer)."""
+
+    def __init__(
+        self,
+        store: ProjectionStore,
+        read_raw: RawReader,
+        load_streams: StreamLoader,
+        *,
+        batch: int = BATCH,
+        bulk_threshold: int = BULK_THRESHOLD,
+    ) -> None:
+        self.store = store
+        self.read_raw = read_raw
+        self.load_streams = load_streams
+        self.batch = batch
+        self.bulk_threshold = bulk_threshold
+
+    def catch_up(self, head: int, progress: Progress | None = None) -> int:
+        """Apply every event up to global position `head`; the number of events applied."""
+        applied = 0
+        start = self.store.position(LOG)
+        while True:
+            position = self.store.position(LOG)
+            if position >= head:
+                return applied
+            try:
+                if head - position >= self.bulk_threshold:
+                    applied += bulk_apply(self.store, self.read_raw, position, head, atomic=True, progress=progress)
+                    continue
+                done = self.step(position, head)
+            except StaleWrite:
+                continue  # another process applied this batch: read the new position and go on
+            if done == 0:
+                return applied  # the log holds less than `head` (it cannot shrink: a race on `head`)
+            applied += done
+            if progress is not None:
+                progress("catch-up", position + done - start, head - start)
+
+    def step(self, position: int, head: int | None = None) -> int:
+        """Apply one batch after `position`; the number of events in it."""
+        limit = self.batch if head is None else min(self.batch, head - position)
+        raw = self.read_raw(position, limit)
+        if not raw:
+            return 0
+        reached: dict[str, int] = {}
+        for _, body in raw:
+            event = _loads(body)
+            subject = event["subject"]
+            if event["streamposition"] > reached.get(subject, 0):
+                reached[subject] = event["streamposition"]
+        streams = self.load_streams(list(reached))
+        rows = []
+        for subject, last in reached.items():
+            events = [e for e in map(_loads, streams.get(subject, ())) if e["streamposition"] <= last]
+            rows.append(address_row(subject, events))
+        self.store.write(rows, {LOG: raw[-1][0]}, expected={LOG: position})
+        return len(raw)
+
+
+def scan(
+    read_raw: RawReader,
+    after: int,
+    until: int,
+    keep: Callable[[str], bool] | None = None,
+    into: dict[str, list[bytes]] | None = None,
+    progress: Progress | None = None,
+    page: int = PAGE,
+) -> dict[str, list[bytes]]:
+    """Group the raw events of positions (after, until] by address (stream order kept)."""
+    groups: dict[str, list[bytes]] = {} if into is None else into
+    position = after
+    total = until - after
+    while position < until:
+        raw = read_raw(position, min(page, until - position))
+        if not raw:
+            break
+        for _, body in raw:
+            subject = subject_of(body)
+            group = groups.get(subject)
+            if group is None:
+                if keep is not None and not keep(subject):
+                    continue
+                group = groups[subject] = []
+            group.append(body)
+        position = raw[-1][0]
+        if progress is not None:
+            progress("read", position - after, total)
+    return groups
+
+
+def fold_groups(
+    groups: dict[str, list[bytes]],
+    write: Callable[[list[Row], bool], None],
+    chunk: int = 2_000,
+    progress: Progress | None = None,
+) -> int:
+    """Fold every grouped address once; hand rows to `write(rows, last)` in chunks."""
+    total = sum(len(g) for g in groups.values())
+    done = 0
+    rows: list[Row] = []
+    subjects = list(groups)
+    for i, subject in enumerate(subjects):
+        bodies = groups.pop(subject)
+        rows.append(address_row(subject, map(_loads, bodies)))
+        done += len(bodies)
+        if len(rows) >= chunk or i == len(subjects) - 1:
+            write(rows, i == len(subjects) - 1)
+            rows = []
+            if progress is not None:
+                progress("fold", done, total)
+    if not subjects:
+        write([], True)
+    return total
+
+
+def bulk_apply(
+    store: ProjectionStore,
+    read_raw: RawReader,
+    after: int,
+    until: int,
+    *,
+    atomic: bool,
+    progress: Progress | None = None,
+) -> int:
+    """Apply positions (after, until] with one scan; the number of events in that range.
+
+    With `atomic`, all rows and the position go in one transaction (a serving store); otherwise
+    rows are written in chunks and the position last (a rebuild, resumable by address).
+    """
+    touched = scan(read_raw, after, until, progress=progress)
+    applied = sum(len(g) for g in touched.values())
+    if after > 0 and touched:
+        earlier = scan(read_raw, 0, after, keep=touched.__contains__, into={}, progress=progress)
+        for subject, bodies in earlier.items():
+            touched[subject] = bodies + touched[subject]
+    pending: list[Row] = []
+
+    def write(rows: list[Row], last: bool) -> None:
+        if atomic:
+            pending.extend(rows)
+            if last:
+                store.write(pending, {LOG: until}, expected={LOG: after})
+        else:
+            store.write(rows, {LOG: until} if last else {}, expected={LOG: after})
+
+    fold_groups(touched, write, progress=progress)
+    return applied

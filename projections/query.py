@@ -1,0 +1,253 @@
+"""The queries: `case`, `metrics`, `evaluation`, each with the cut-offs and a provenance block.
+
+Without cut-offs the answers come from the projection store: the case view from its row, the
+figures from an `Aggregate` of every address's summary, kept in memory and maintained as rows
+change (only rows written since the last look are read). With `at` or `known_at` the figures
+are recomputed from the event log's history, which is what the cut-offs mean.
+
+The `ReadModel` is given its ports as callables, so it runs on any store: `ledger.readmodel`
+wires it to the embedded event store and the configured projection store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from projections.caseview import attention, case_view
+from projections.figures import Aggregate, evaluation, metrics
+from projections.fold import fold
+from projections.history import prepare
+from projections.projector import Progress, Projector, RawReader, StreamLoader, scan
+from projections.store import LOG, ProjectionStore
+from projections.summary import summarize
+from projections.timeutil import now_utc
+
+DEFAULT_PIVOT = "2023-07-01T00:00:00.000000Z"
+SYNC_LIMIT = 20_000  # a serving process catches up inline when at most this far behind
+
+_loads = orjson.loads
+_dumps = orjson.dumps
+
+
+@dataclass
+class Ports:
+    """What the read model needs from the event store and the projection store's location."""
+
+    location: Any  # SQLiteLocation or PostgresLocation
+    read_raw: RawReader
+    load_streams: StreamLoader
+    read_stream: Callable[[str], list[dict[str, Any]]]
+    max_position: Callable[[], int]
+    head_hash: Callable[[int], str | None]
+
+
+class ReadModel:
+    """Answers the read-side queries, following the event log on the way."""
+
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+        self._store: ProjectionStore | None = None
+        self._writer: ProjectionStore | None = None
+        self._active: str | None = None
+        self._agg = Aggregate()
+        self._summaries: dict[str, bytes] = {}
+        self._version = -1
+        self._positions: dict[str, int] = {}
+        self._head = 0
+        self._hashes: OrderedDict[int, str | None] = OrderedDict()
+        self._cutoff_cache: OrderedDict[tuple[int, str | None, str | None], tuple[Aggregate, int]] = OrderedDict()
+        self._lock = threading.RLock()
+        self._background: threading.Thread | None = None
+
+    # -- following the log ------------------------------------------------------------------
+    @property
+    def store(self) -> ProjectionStore:
+        if self._store is None:
+            self._store = self.ports.location.open_active()
+            self._active = self.ports.location.active_id()
+        return self._store
+
+    def _writer_store(self) -> ProjectionStore:
+        if self._writer is None:
+            self._writer = self.ports.location.open_active()
+        return self._writer
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Bring the projection store up to the head of the log; events applied."""
+        with self._lock:
+            head = self.ports.max_position()
+            p = self.ports
+            return Projector(self._writer_store(), p.read_raw, p.load_streams).catch_up(head, progress)
+
+    def refresh(self, sync_limit: int | None = None, progress: Progress | None = None) -> None:
+        """Notice a swapped store, catch up (inline when at most `sync_limit` behind, else in the
+        background) and fold rows written since the last look into the aggregate."""
+        with self._lock:
+            active = self.ports.location.active_id()
+            if self._store is not None and active != self._active:
+                self._reopen()
+            store = self.store
+            self._head = self.ports.max_position()
+            behind = self._head - self._positions.get(LOG, store.position(LOG))
+            if behind > 0:
+                if sync_limit is None or behind <= sync_limit:
+                    self.catch_up(progress)
+                else:
+                    self._catch_up_in_background()
+            self._load_changes()
+
+    def _reopen(self) -> None:
+        for store in (self._store, self._writer):
+            if store is not None:
+                store.close()
+        self._store = self._writer = None
+        self._agg = Aggregate()
+        self._summaries = {}
+        self._version = -1
+        self._positions = {}
+
+    def _catch_up_in_background(self) -> None:
+        if self._background is not None and self._background.is_alive():
+            return
+        self._background = threading.Thread(target=self.catch_up, name="projection-catch-up", daemon=True)
+        self._background.start()
+
+    def _load_changes(self) -> None:
+        store = self.store
+        snapshot = getattr(store, "snapshot", None)
+        if snapshot is not None:
+            positions, version, rows = snapshot(self._version)
+        else:  # pragma: no cover - every store in this package has `snapshot`
+            positions, version, rows = store.positions(), store.version(), list(store.summaries(self._version))
+        if version == self._version:
+            self._positions = positions
+            return
+        agg, known = self._agg, self._summaries
+        for subject, summary, _ in rows:
+            summary = bytes(summary)
+            old = known.get(subject)
+            if old == summary:
+                continue
+            if old is not None:
+                agg.add(subject, _loads(old), -1)
+            agg.add(subject, _loads(summary))
+            known[subject] = summary
+        self._version = version
+        self._positions = positions
+
+    def close(self) -> None:
+        with self._lock:
+            for store in (self._store, self._writer):
+                if store is not None:
+                    store.close()
+            self._store = self._writer = None
+
+    # -- provenance -------------------------------------------------------------------------
+    def _hash_at(self, position: int) -> str | None:
+        if position not in self._hashes:
+            self._hashes[position] = self.ports.head_hash(position) if position > 0 else None
+            while len(self._hashes) > 64:
+                self._hashes.popitem(last=False)
+        return self._hashes[position]
+
+    def provenance(
+        self, at: str | None, known_at: str | None, now: str, events: int, position: int, **extra: Any
+    ) -> dict[str, Any]:
+        return {
+            "at": at,
+            "known_at": known_at,
+            "now": now,
+            **extra,
+            "events": events,
+            "position": position,
+            "head_hash": self._hash_at(position),
+            "store_position": self._head,
+            "behind": max(0, self._head - position),
+        }
+
+    # -- case -------------------------------------------------------------------------------
+    def case_json(
+        self, subject: str, at: str | None = None, known_at: str | None = None, now: str | None = None
+    ) -> bytes | None:
+        """The joint view of one address as JSON, or None for an address the ledger does not know."""
+        now = now or at or now_utc()
+        row = self.store.case(subject)
+        if row is None:
+            return None
+        position = self._positions.get(LOG, 0)
+        if at is None and known_at is None:
+            prov = self.provenance(at, known_at, now, row.events, position, source="projection")
+            return b"".join(
+                (
+                    row.view[:-1],
+                    b',"attention":',
+                    _dumps(attention(_loads(row.attention), now)),
+                    b',"provenance":',
+                    _dumps(prov),
+                    b"}",
+                )
+            )
+        events = [e for e in self.ports.read_stream(subject) if e["streamposition"] <= row.streamposition]
+        view = case_view(events, subject, at, known_at, now)
+        view["provenance"] = self.provenance(at, known_at, now, view["ledger"]["events"], position, source="event log")
+        return _dumps(view)
+
+    def case(self, subject: str, at: str | None = None, known_at: str | None = None, now: str | None = None) -> Any:
+        body = self.case_json(subject, at, known_at, now)
+        return None if body is None else _loads(body)
+
+    # -- figures ----------------------------------------------------------------------------
+    def _aggregate(self, at: str | None, known_at: str | None) -> tuple[Aggregate, int, int, str]:
+        """(aggregate, events, position, source) for the cut-offs."""
+        position = self._positions.get(LOG, 0)
+        if at is None and known_at is None:
+            return self._agg, position, position, "projection"
+        key = (position, at, known_at)
+        hit = self._cutoff_cache.get(key)
+        if hit is None:
+            hit = self._cutoff_cache[key] = aggregate_from_log(self.ports.read_raw, position, at, known_at)
+            while len(self._cutoff_cache) > 8:
+                self._cutoff_cache.popitem(last=False)
+        return hit[0], hit[1], position, "event log"
+
+    def metrics(self, at: str | None = None, known_at: str | None = None, now: str | None = None) -> dict[str, Any]:
+        now = now or at or now_utc()
+        agg, events, position, source = self._aggregate(at, known_at)
+        out = metrics(agg, now)
+        out["provenance"] = self.provenance(at, known_at, now, events, position, source=source)
+        return out
+
+    def evaluation(
+        self,
+        pivot: str = DEFAULT_PIVOT,
+        at: str | None = None,
+        known_at: str | None = None,
+        now: str | None = None,
+    ) -> dict[str, Any]:
+        now = now or at or now_utc()
+        agg, events, position, source = self._aggregate(at, known_at)
+        out = evaluation(agg, now, pivot)
+        out["provenance"] = self.provenance(at, known_at, now, events, position, source=source, pivot=pivot)
+        return out
+
+
+def aggregate_from_log(
+    read_raw: RawReader, until: int, at: str | None, known_at: str | None, progress: Progress | None = None
+) -> tuple[Aggregate, int]:
+    """Fold every address of positions 1..`until` with the cut-offs; (aggregate, events counted)."""
+    groups = scan(read_raw, 0, until, progress=progress)
+    agg = Aggregate()
+    events = 0
+    for subject in list(groups):
+        history = prepare(map(_loads, groups.pop(subject)), subject, at, known_at)
+        if history.stored == 0:
+            continue
+        events += history.stored
+        agg.add(subject, summarize(fold(history)))
+    return agg, events

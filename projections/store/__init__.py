@@ -1,0 +1,98 @@
+"""The projection store: per-address rows and consumed positions, on SQLite or PostgreSQL.
+
+One row per address holds what serving needs without a fold: the now-independent case view,
+the attention candidates (finished against "now" at query time) and the summary the global
+figures are added up from, each as JSON bytes. Positions (how far the store has consumed the
+event log, or each Kafka partition) are written in the same transaction as the rows.
+
+A store is opened from a `StoreSpec` (see `open_store`). `rebuild_store` opens a fresh store
+beside the active one; `swap` makes it the active one atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+LOG = "log"  # the position name of the event store's global order
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One address's projection as of some position."""
+
+    subject: str
+    streamposition: int  # the last stream position folded in
+    events: int  # stored events of the address folded in
+    view: bytes
+    attention: bytes
+    summary: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    subject: str
+    streamposition: int
+    events: int
+    view: bytes
+    attention: bytes
+
+
+class StaleWrite(Exception):
+    """The store's position moved on since the batch was read: another writer got there first."""
+
+
+class ProjectionStore(Protocol):
+    """What the projector, the rebuild and the queries need from a store."""
+
+    generation: str  # changes when a rebuilt store is swapped in
+
+    def positions(self) -> dict[str, int]:
+        """Every consumed position by name."""
+        ...
+
+    def position(self, name: str = LOG) -> int:
+        """One consumed position (0 when none)."""
+        ...
+
+    def write(
+        self,
+        rows: Sequence[Row],
+        positions: dict[str, int],
+        expected: dict[str, int] | None = None,
+        meta: dict[str, str] | None = None,
+    ) -> None:
+        """In one transaction: upsert `rows`, set `positions` (and `meta`).
+
+        With `expected`, raise `StaleWrite` (and write nothing) unless each named position still
+        has that value.
+        """
+        ...
+
+    def case(self, subject: str) -> CaseRow | None: ...
+
+    def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
+        """The last folded stream position of those subjects that have a row."""
+        ...
+
+    def summaries(self, changed_after: int = -1) -> Iterator[tuple[str, bytes, int]]:
+        """(subject, summary, row version) of rows written after version `changed_after`."""
+        ...
+
+    def version(self) -> int:
+        """A counter that grows with every write (rows carry the version that wrote them)."""
+        ...
+
+    def subjects(self) -> set[str]: ...
+
+    def meta(self) -> dict[str, str]: ...
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def chunks(rows: Sequence[Row], size: int) -> Iterable[Sequence[Row]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]

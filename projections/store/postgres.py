@@ -1,0 +1,288 @@
+"""The projection store on PostgreSQL: its own schema (default `projections`) in any database.
+
+The tables are the SQLite store's. A rebuild writes into `<schema>_rebuild`; swapping renames
+the schemas in one transaction, so readers see the old tables or the new ones. Large writes
+go through COPY into a temporary table and one upsert.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from projections.store import LOG, CaseRow, Row, StaleWrite
+
+COPY_FROM = 200  # rows; smaller writes use executemany
+
+
+class PostgresProjectionStore:
+    """One projection store: the tables of one schema."""
+
+    def __init__(self, conninfo: str, schema: str, *, bulk: bool = False) -> None:
+        self.schema = schema
+        self._lock = threading.Lock()
+        self._conn = psycopg.connect(conninfo, autocommit=True)
+        if bulk:
+            self._conn.execute("SET synchronous_commit = off")
+        s = sql.Identifier(schema)
+        self._t = {
+            name: sql.SQL("{}.{}").format(s, sql.Identifier(name))
+            for name in ("proj_address", "proj_position", "proj_meta")
+        }
+        with self._lock, self._conn.transaction():
+            self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"projections:{schema}",))
+            self._conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s))
+            self._conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (subject text PRIMARY KEY, streamposition bigint NOT NULL, "
+                    "events bigint NOT NULL, version bigint NOT NULL, view bytea NOT NULL, attention bytea NOT NULL, "
+                    "summary bytea NOT NULL)"
+                ).format(self._t["proj_address"])
+            )
+            self._conn.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (version)").format(
+                    sql.Identifier("proj_address_version"), self._t["proj_address"]
+                )
+            )
+            self._conn.execute(
+                sql.SQL("CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, position bigint NOT NULL)").format(
+                    self._t["proj_position"]
+                )
+            )
+            self._conn.execute(
+                sql.SQL("CREATE TABLE IF NOT EXISTS {} (key text PRIMARY KEY, value text NOT NULL)").format(
+                    self._t["proj_meta"]
+                )
+            )
+            meta = self._t["proj_meta"]
+            self._conn.execute(
+                sql.SQL("INSERT INTO {} VALUES ('generation', %s), ('version', '0') ON CONFLICT DO NOTHING").format(
+                    meta
+                ),
+                (uuid.uuid4().hex,),
+            )
+        self.generation = self.meta()["generation"]
+
+    def _q(self, text: str, *tables: str) -> sql.Composed:
+        return sql.SQL(text).format(*(self._t[t] for t in tables))
+
+    def _all(self, query: sql.Composed, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._conn.execute(query, params).fetchall()
+
+    # -- reads ------------------------------------------------------------------------------
+    def positions(self) -> dict[str, int]:
+        return {n: int(p) for n, p in self._all(self._q("SELECT name, position FROM {}", "proj_position"))}
+
+    def position(self, name: str = LOG) -> int:
+        rows = self._all(self._q("SELECT position FROM {} WHERE name = %s", "proj_position"), (name,))
+        return int(rows[0][0]) if rows else 0
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._all(self._q("SELECT key, value FROM {}", "proj_meta")))
+
+    def version(self) -> int:
+        return int(self._all(self._q("SELECT value FROM {} WHERE key = 'version'", "proj_meta"))[0][0])
+
+    def case(self, subject: str) -> CaseRow | None:
+        rows = self._all(
+            self._q(
+                "SELECT subject, streamposition, events, view, attention FROM {} WHERE subject = %s", "proj_address"
+            ),
+            (subject,),
+        )
+        if not rows:
+            return None
+        s, sp, n, view, att = rows[0]
+        return CaseRow(s, int(sp), int(n), bytes(view), bytes(att))
+
+    def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
+        query = self._q("SELECT subject, streamposition FROM {} WHERE subject = ANY(%s)", "proj_address")
+        return {s: int(p) for s, p in self._all(query, (list(subjects),))}
+
+    def summaries(self, changed_after: int = -1) -> Iterator[tuple[str, bytes, int]]:
+        query = self._q("SELECT subject, summary, version FROM {} WHERE version > %s", "proj_address")
+        return iter([(s, bytes(b), int(v)) for s, b, v in self._all(query, (changed_after,))])
+
+    def snapshot(self, changed_after: int) -> tuple[dict[str, int], int, list[tuple[str, bytes, int]]]:
+        """Positions, version and changed summaries from one consistent snapshot."""
+        with self._lock, self._conn.transaction():
+            conn = self._conn
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            positions = {n: int(p) for n, p in conn.execute(self._q("SELECT name, position FROM {}", "proj_position"))}
+            found = conn.execute(self._q("SELECT value FROM {} WHERE key = 'version'", "proj_meta")).fetchone()
+            version = int(found[0]) if found else 0
+            rows = [
+                (s, bytes(b), int(v))
+                for s, b, v in conn.execute(
+                    self._q("SELECT subject, summary, version FROM {} WHERE version > %s", "proj_address"),
+                    (changed_after,),
+                )
+            ]
+        return positions, version, rows
+
+    def subjects(self) -> set[str]:
+        return {r[0] for r in self._all(self._q("SELECT subject FROM {}", "proj_address"))}
+
+    def count(self) -> int:
+        return int(self._all(self._q("SELECT count(*) FROM {}", "proj_address"))[0][0])
+
+    # -- writes -----------------------------------------------------------------------------
+    def write(
+        self,
+        rows: Sequence[Row],
+        positions: dict[str, int],
+        expected: dict[str, int] | None = None,
+        meta: dict[str, str] | None = None,
+    ) -> None:
+        with self._lock, self._conn.transaction():
+            conn = self._conn
+            # the version row serialises writers of this store
+            row = conn.execute(self._q("SELECT value FROM {} WHERE key = 'version' FOR UPDATE", "proj_meta")).fetchone()
+            version = int(row[0]) + 1  # type: ignore[index]
+            if expected:
+                current = {
+                    n: int(p) for n, p in conn.execute(self._q("SELECT name, position FROM {}", "proj_position"))
+                }
+                for name, value in expected.items():
+                    if current.get(name, 0) != value:
+                        raise StaleWrite(f"position {name} is {current.get(name, 0)}, expected {value}")
+            values = [(r.subject, r.streamposition, r.events, version, r.view, r.attention, r.summary) for r in rows]
+            if len(values) >= COPY_FROM:
+                self._copy_upsert(values)
+            elif values:
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        self._q(
+                            "INSERT INTO {} VALUES (%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (subject) DO UPDATE SET "
+                            "streamposition = EXCLUDED.streamposition, events = EXCLUDED.events, "
+                            "version = EXCLUDED.version, view = EXCLUDED.view, attention = EXCLUDED.attention, "
+                            "summary = EXCLUDED.summary",
+                            "proj_address",
+                        ),
+                        values,
+                    )
+            with conn.cursor() as cur:
+                if positions:
+                    cur.executemany(
+                        self._q(
+                            "INSERT INTO {} VALUES (%s, %s) "
+                            "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
+                            "proj_position",
+                        ),
+                        list(positions.items()),
+                    )
+                extra = dict(meta or {})
+                extra["version"] = str(version)
+                cur.executemany(
+                    self._q(
+                        "INSERT INTO {} VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                        "proj_meta",
+                    ),
+                    list(extra.items()),
+                )
+
+    def _copy_upsert(self, values: list[tuple[Any, ...]]) -> None:
+        conn = self._conn
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS proj_incoming (subject text, streamposition bigint, events bigint, "
+            "version bigint, view bytea, attention bytea, summary bytea) ON COMMIT DELETE ROWS"
+        )
+        with conn.cursor() as cur, cur.copy("COPY proj_incoming FROM STDIN") as copy:
+            for value in values:
+                copy.write_row(value)
+        conn.execute(
+            self._q(
+                "INSERT INTO {} SELECT * FROM proj_incoming ON CONFLICT (subject) DO UPDATE SET "
+                "streamposition = EXCLUDED.streamposition, events = EXCLUDED.events, version = EXCLUDED.version, "
+                "view = EXCLUDED.view, attention = EXCLUDED.attention, summary = EXCLUDED.summary",
+                "proj_address",
+            )
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class PostgresLocation:
+    """The serving schema and the rebuild schema of a PostgreSQL projection store."""
+
+    def __init__(self, conninfo: str, schema: str = "projections") -> None:
+        self.conninfo = conninfo
+        self.schema = schema
+        self.rebuild_schema = f"{schema}_rebuild"
+        self._conn: psycopg.Connection[Any] | None = None
+        self._lock = threading.Lock()
+
+    def describe(self) -> str:
+        return f"PostgreSQL schema {self.schema}"
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.conninfo, autocommit=True)
+        return self._conn
+
+    def active_id(self) -> str | None:
+        """The serving store's generation (a swap changes it)."""
+        query = sql.SQL("SELECT value FROM {}.proj_meta WHERE key = 'generation'").format(sql.Identifier(self.schema))
+        with self._lock:
+            try:
+                row = self._connection().execute(query).fetchone()
+            except psycopg.errors.UndefinedTable:
+                return None
+        return str(row[0]) if row else None
+
+    def open_active(self) -> PostgresProjectionStore:
+        return PostgresProjectionStore(self.conninfo, self.schema)
+
+    def _schema_exists(self, name: str) -> bool:
+        with self._lock:
+            row = (
+                self._connection()
+                .execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (name,))
+                .fetchone()
+            )
+        return row is not None
+
+    def rebuild_exists(self) -> bool:
+        return self._schema_exists(self.rebuild_schema)
+
+    def open_rebuild(self) -> PostgresProjectionStore:
+        return PostgresProjectionStore(self.conninfo, self.rebuild_schema, bulk=True)
+
+    def swap(self) -> None:
+        old = sql.Identifier(f"{self.schema}_old")
+        with self._lock, self._connection().transaction():
+            conn = self._connection()
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(old))
+            if self._exists_in(conn, self.schema):
+                conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(self.schema), old))
+            conn.execute(
+                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                    sql.Identifier(self.rebuild_schema), sql.Identifier(self.schema)
+                )
+            )
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(old))
+
+    @staticmethod
+    def _exists_in(conn: psycopg.Connection[Any], name: str) -> bool:
+        row = conn.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (name,)).fetchone()
+        return row is not None
+
+    def discard_rebuild(self) -> None:
+        with self._lock:
+            self._connection().execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.rebuild_schema))
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None

@@ -1,0 +1,248 @@
+"""The projection store on SQLite: the embedded default, a file beside the event store.
+
+Files live in a folder (default `<LEDGER_HOME>/projections/`): `store-<n>.sqlite` files and two
+pointer files, `current` (the store that serves) and `rebuilding` (a rebuild in progress).
+Swapping writes `current` atomically (`os.replace`), so a reader either sees the old store or
+the new one; readers notice the change through `SQLiteLocation.active_id()` and reopen. A
+store file is never renamed while in use: SQLite's `-wal` file belongs to its database name.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from projections.store import LOG, CaseRow, Row, StaleWrite
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS proj_address (subject TEXT PRIMARY KEY, streamposition INTEGER NOT NULL, "
+    "events INTEGER NOT NULL, version INTEGER NOT NULL, view BLOB NOT NULL, attention BLOB NOT NULL, "
+    "summary BLOB NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS proj_address_version ON proj_address(version)",
+    "CREATE TABLE IF NOT EXISTS proj_position (name TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS proj_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+UPSERT = (
+    "INSERT INTO proj_address VALUES (?,?,?,?,?,?,?) ON CONFLICT(subject) DO UPDATE SET "
+    "streamposition=excluded.streamposition, events=excluded.events, version=excluded.version, "
+    "view=excluded.view, attention=excluded.attention, summary=excluded.summary"
+)
+
+
+class SQLiteProjectionStore:
+    """One SQLite projection store file."""
+
+    def __init__(self, path: Path, *, bulk: bool = False) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # a crash loses at most the last transactions, rows and positions together; a rebuild
+        # (bulk) does not need durability until it is swapped in
+        self._db.execute("PRAGMA synchronous=OFF" if bulk else "PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA cache_size=-65536")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            for statement in SCHEMA:
+                self._db.execute(statement)
+            self._db.execute(
+                "INSERT INTO proj_meta VALUES ('generation', ?) ON CONFLICT(key) DO NOTHING", (uuid.uuid4().hex,)
+            )
+            self._db.execute("INSERT INTO proj_meta VALUES ('version', '0') ON CONFLICT(key) DO NOTHING")
+            self._db.execute("COMMIT")
+        self.generation = self.meta()["generation"]
+
+    # -- reads ------------------------------------------------------------------------------
+    def positions(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._db.execute("SELECT name, position FROM proj_position").fetchall())
+
+    def position(self, name: str = LOG) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT position FROM proj_position WHERE name=?", (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def meta(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._db.execute("SELECT key, value FROM proj_meta").fetchall())
+
+    def version(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()
+        return int(row[0])
+
+    def case(self, subject: str) -> CaseRow | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT subject, streamposition, events, view, attention FROM proj_address WHERE subject=?",
+                (subject,),
+            ).fetchone()
+        return CaseRow(*row) if row else None
+
+    def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        with self._lock:
+            for start in range(0, len(subjects), 500):
+                chunk = list(subjects[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT subject, streamposition FROM proj_address WHERE subject IN ({marks})"
+                out.update(self._db.execute(sql, chunk).fetchall())
+        return out
+
+    def summaries(self, changed_after: int = -1) -> Iterator[tuple[str, bytes, int]]:
+        with self._lock:
+            if changed_after < 0:
+                rows = self._db.execute("SELECT subject, summary, version FROM proj_address").fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT subject, summary, version FROM proj_address WHERE version > ?", (changed_after,)
+                ).fetchall()
+        return iter(rows)
+
+    def snapshot(self, changed_after: int) -> tuple[dict[str, int], int, list[tuple[str, bytes, int]]]:
+        """Positions, version and changed summaries read in one transaction (a consistent view)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                positions = dict(self._db.execute("SELECT name, position FROM proj_position").fetchall())
+                version = int(self._db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0])
+                rows = self._db.execute(
+                    "SELECT subject, summary, version FROM proj_address WHERE version > ?", (changed_after,)
+                ).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        return positions, version, rows
+
+    def subjects(self) -> set[str]:
+        with self._lock:
+            return {row[0] for row in self._db.execute("SELECT subject FROM proj_address")}
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM proj_address").fetchone()[0])
+
+    # -- writes -----------------------------------------------------------------------------
+    def write(
+        self,
+        rows: Sequence[Row],
+        positions: dict[str, int],
+        expected: dict[str, int] | None = None,
+        meta: dict[str, str] | None = None,
+    ) -> None:
+        db = self._db
+        with self._lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if expected:
+                    current = dict(db.execute("SELECT name, position FROM proj_position").fetchall())
+                    for name, value in expected.items():
+                        if current.get(name, 0) != value:
+                            raise StaleWrite(f"position {name} is {current.get(name, 0)}, expected {value}")
+                version = int(db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0]) + 1
+                db.executemany(
+                    UPSERT,
+                    [(r.subject, r.streamposition, r.events, version, r.view, r.attention, r.summary) for r in rows],
+                )
+                db.executemany(
+                    "INSERT INTO proj_position VALUES (?,?) ON CONFLICT(name) DO UPDATE SET position=excluded.position",
+                    list(positions.items()),
+                )
+                extra = dict(meta or {})
+                extra["version"] = str(version)
+                db.executemany(
+                    "INSERT INTO proj_meta VALUES (?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    list(extra.items()),
+                )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def finish_bulk(self) -> None:
+        """Make a bulk-written store durable and compact before it serves."""
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class SQLiteLocation:
+    """The folder of SQLite projection stores, with its `current` and `rebuilding` pointers."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _read(self, pointer: str) -> str | None:
+        try:
+            return (self.folder / pointer).read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _point(self, pointer: str, name: str) -> None:
+        tmp = self.folder / f".{pointer}.{os.getpid()}.tmp"
+        tmp.write_text(name + "\n")
+        os.replace(tmp, self.folder / pointer)
+
+    def _fresh_name(self) -> str:
+        stems = [p.stem.split("-")[1] for p in self.folder.glob("store-*.sqlite")]
+        taken = [int(n) for n in stems if n.isdigit()]
+        return f"store-{max(taken, default=0) + 1}.sqlite"
+
+    def describe(self) -> str:
+        return str(self.folder)
+
+    def active_id(self) -> str | None:
+        """The name of the serving store (cheap: read before each query to notice a swap)."""
+        return self._read("current")
+
+    def open_active(self) -> SQLiteProjectionStore:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = self._read("current")
+        if name is None:
+            name = self._fresh_name()
+            SQLiteProjectionStore(self.folder / name).close()
+            self._point("current", name)
+            name = self._read("current") or name
+        return SQLiteProjectionStore(self.folder / name)
+
+    def rebuild_exists(self) -> bool:
+        name = self._read("rebuilding")
+        return name is not None and (self.folder / name).exists()
+
+    def open_rebuild(self) -> SQLiteProjectionStore:
+        """The store a rebuild writes into: the unfinished one, or a fresh file."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = self._read("rebuilding")
+        if name is None or not (self.folder / name).exists():
+            name = self._fresh_name()
+            self._point("rebuilding", name)
+        return SQLiteProjectionStore(self.folder / name, bulk=True)
+
+    def swap(self) -> None:
+        """Make the rebuilt store the serving one and delete the old file."""
+        new = self._read("rebuilding")
+        if new is None:
+            raise RuntimeError("no rebuild to swap in")
+        old = self._read("current")
+        self._point("current", new)
+        (self.folder / "rebuilding").unlink(missing_ok=True)
+        if old and old != new:
+            _remove(self.folder / old)
+
+    def discard_rebuild(self) -> None:
+        name = self._read("rebuilding")
+        (self.folder / "rebuilding").unlink(missing_ok=True)
+        if name:
+            _remove(self.folder / name)
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
