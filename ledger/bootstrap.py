@@ -45,7 +45,10 @@ def store_env(url: str) -> dict[str, str]:
         path = unquote(parsed.path)
         if not path or path == "/":
             raise ConfigError(f"LEDGER_STORE {url!r} names no file (use sqlite:///abs/path.sqlite)")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot open the event store {url}: {exc.strerror}: {path}") from exc
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,

@@ -21,7 +21,7 @@ from rich.progress import (
 from domain.chain import ChainBreak
 from domain.results import MAX_BATCH_EVENTS
 from ledger.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, opened_ledger
-from ledger.verify import verify_all, verify_one
+from ledger.verify import verify_address, verify_all
 
 Principal = typer.Option("--as", help="The authenticated organisation: IMG, NCG or PORTAL.")
 
@@ -191,14 +191,14 @@ def verify(
             fail(error, code)
         return
     with opened_ledger() as ledger:
+        heads = ledger.app.recorder.index_heads()  # type: ignore[attr-defined]
         if address is not None:
-            events = ledger.log.read_stream(address)
-            if not events:
+            found, checked_events = verify_address(ledger.log, address, heads.get(address, 0))
+            if not checked_events and found is None:
                 fail(f"no events for address {address}")
-            breaks: list[ChainBreak] = [b for b in [verify_one(address, events)] if b]
-            checked_events, checked_addresses = len(events), 1
+            breaks: list[ChainBreak] = [found] if found else []
+            checked_addresses = 1
         else:
-            heads = ledger.app.recorder.index_heads()  # type: ignore[attr-defined]
             breaks, checked_events, checked_addresses = verify_all(ledger.log, index_heads=heads)
     for br in breaks:
         typer.echo(f"broken: address {br.subject} at position {br.position}: {br.reason}")
