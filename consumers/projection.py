@@ -20,6 +20,7 @@ from consumers.binding import from_binary
 from consumers.logs import get_logger
 from consumers.polling import Idle, caught_up
 from consumers.retry import Backoff
+from consumers.sink import StoreSwapped
 from consumers.topics import EVENTS
 
 Positions = dict[tuple[str, int], int]
@@ -57,6 +58,17 @@ def records_to_batch(polled: dict[Any, list[Any]]) -> tuple[list[dict[str, Any]]
     return events, positions
 
 
+def seek_to_stored(consumer: Any, sink: KafkaProjectionSink, topic: str, partitions: Any) -> None:
+    """Position each partition at the offset the store holds (the beginning when it holds none)."""
+    stored = sink.kafka_positions(topic)
+    for tp in partitions:
+        offset = stored.get(tp.partition)
+        if offset is None:
+            consumer.seek_to_beginning(tp)
+        else:
+            consumer.seek(tp, offset)
+
+
 def _listener(consumer: Any, sink: KafkaProjectionSink, topic: str, stats: ConsumeStats, logger: Any) -> Any:
     from kafka import ConsumerRebalanceListener
 
@@ -68,13 +80,7 @@ def _listener(consumer: Any, sink: KafkaProjectionSink, topic: str, stats: Consu
 
         def on_partitions_assigned(self, assigned: Any) -> None:
             stats.rebalances += 1
-            stored = sink.kafka_positions(topic)
-            for tp in assigned:
-                offset = stored.get(tp.partition)
-                if offset is None:
-                    consumer.seek_to_beginning(tp)
-                else:
-                    consumer.seek(tp, offset)
+            seek_to_stored(consumer, sink, topic, assigned)
             logger.info("consume assigned partitions", partitions=sorted(tp.partition for tp in assigned))
 
     return SeekToStoredPositions()
@@ -145,11 +151,21 @@ class ProjectionConsumer:
                 if once and caught_up(consumer):
                     return True
                 idle.probe(consumer)
+                check = getattr(self.sink, "check_swapped", None)
+                if check is not None:
+                    try:
+                        check()
+                    except StoreSwapped:
+                        seek_to_stored(consumer, self.sink, self.topic, consumer.assignment())
                 continue
             idle.busy()
             events, positions = records_to_batch(polled)
             try:
                 applied = self.sink.apply_kafka_batch(events, positions)
+            except StoreSwapped:
+                self.logger.info("consume continues on a rebuilt projection store")
+                seek_to_stored(consumer, self.sink, self.topic, consumer.assignment())
+                continue
             except Exception:
                 for tp, records in polled.items():  # read this poll again after the retry
                     consumer.seek(tp, records[0].offset)

@@ -1,9 +1,13 @@
 """`ledger rebuild --from kafka`: a fresh projection store from the beginning of `ledger.events`.
 
-The partitions are assigned directly (no consumer group: a rebuild must not take partitions
-from the running consumers), read from their beginning up to the end offsets seen at the
-start, and applied batch by batch with their positions. The result holds, per partition, the
-offset it got to, so `ledger consume` continues from there once the new store is swapped in.
+The rebuild writes into the location's rebuild store while the active store keeps serving, and
+swaps it in at the end. It reads one partition at a time, straight from its beginning to the
+end offset seen at the start (assigned directly: no consumer group, so the running consumers
+keep their partitions), groups the records by address (re-sends collapse on the stream
+position) and folds every address once: addresses never span partitions, so a partition's
+rows are complete when the partition is. Each partition's rows are written with its position
+(`kafka:<topic>:<partition>`), so `ledger consume` continues from there after the swap, and a
+killed rebuild resumes with the partitions it had not finished.
 """
 
 from __future__ import annotations
@@ -13,18 +17,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from consumers.binding import from_binary
 from consumers.logs import get_logger
-from consumers.projection import KafkaProjectionSink, records_to_batch
+from consumers.sink import partition_positions, position_name, rows_from_groups
 from consumers.topics import EVENTS
 
 POLL_TIMEOUT_MS = 1_000
+ROWS_PER_WRITE = 2_000
 
 
 @dataclass
 class RebuildStats:
     records: int = 0
-    applied: int = 0
+    addresses: int = 0
     partitions: int = 0
+    skipped: int = 0  # partitions finished by an earlier, interrupted run
     started: float = field(default_factory=time.monotonic)
     seconds: float = 0.0
 
@@ -32,24 +39,50 @@ class RebuildStats:
         return self.records / max(self.seconds, 1e-9)
 
 
+def read_partition(consumer: Any, tp: Any, end: int, deadline: float) -> tuple[dict[str, dict[int, Any]], int]:
+    """Every event of one partition up to `end`, grouped by address and stream position."""
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    groups: dict[str, dict[int, Any]] = {}
+    count = 0
+    position = consumer.position(tp)
+    while position < end:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"rebuild did not reach offset {end} of {tp.topic}/{tp.partition} in time")
+        for records in consumer.poll(timeout_ms=POLL_TIMEOUT_MS).values():
+            for record in records:
+                if record.offset >= end:
+                    break
+                event = from_binary(record.value, record.headers)
+                by_position = groups.get(event["subject"])
+                if by_position is None:
+                    by_position = groups[event["subject"]] = {}
+                by_position[event["streamposition"]] = event
+                count += 1
+            position = records[-1].offset + 1
+    return groups, count
+
+
 def rebuild_from_kafka(
-    sink: KafkaProjectionSink,
+    location: Any,
     consumer_factory: Callable[[], Any],
     *,
     topic: str = EVENTS,
-    max_records: int = 20_000,
+    swap: bool = True,
     timeout_s: float = 3_600.0,
-    on_batch: Callable[[int], None] | None = None,
+    on_partition: Callable[[int, int], None] | None = None,
 ) -> RebuildStats:
-    """Read `topic` from the beginning into `sink`; return what was done.
+    """Rebuild `location`'s projections from `topic` (see the module doc); return what was done.
 
-    `consumer_factory` must give a consumer without a group (`group_id=None`). Raises
-    `TimeoutError` when the topic cannot be read to its end within `timeout_s`.
+    `consumer_factory` must give a consumer without a group (`group_id=None`).
+    `on_partition(partition, records)` is called after each partition is written.
     """
     from kafka.structs import TopicPartition
 
     logger = get_logger("rebuild")
     stats = RebuildStats()
+    deadline = time.monotonic() + timeout_s
+    store = location.open_rebuild()
     consumer = consumer_factory()
     try:
         partitions = consumer.partitions_for_topic(topic)
@@ -57,30 +90,35 @@ def rebuild_from_kafka(
             raise RuntimeError(f"topic {topic} does not exist (run `ledger kafka init`)")
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         stats.partitions = len(tps)
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
         ends = consumer.end_offsets(tps)
-        begins = consumer.beginning_offsets(tps)
-        remaining = {tp for tp in tps if ends[tp] > begins[tp]}
-        logger.info("rebuild reading", topic=topic, partitions=len(tps), records=sum(ends[t] - begins[t] for t in tps))
-        deadline = time.monotonic() + timeout_s
-        while remaining:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"rebuild did not reach the end of {topic} within {timeout_s:.0f} s")
-            polled = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=max_records)
-            if not polled:
+        done = partition_positions(store.positions(), topic)
+        logger.info("rebuild reading", topic=topic, partitions=len(tps), records=sum(ends.values()))
+        for tp in tps:
+            if tp.partition in done and done[tp.partition] >= ends[tp]:
+                stats.skipped += 1
                 continue
-            events, positions = records_to_batch(polled)
-            stats.applied += sink.apply_kafka_batch(events, positions)
-            stats.records += len(events)
-            for (t, p), offset in positions.items():
-                tp = TopicPartition(t, p)
-                if offset >= ends[tp]:
-                    remaining.discard(tp)
-            if on_batch is not None:
-                on_batch(len(events))
+            groups, count = read_partition(consumer, tp, ends[tp], deadline)
+            rows = rows_from_groups(groups)
+            name = position_name(topic, tp.partition)
+            if not rows:
+                store.write([], {name: ends[tp]})
+            for start in range(0, len(rows), ROWS_PER_WRITE):
+                last = start + ROWS_PER_WRITE >= len(rows)
+                store.write(rows[start : start + ROWS_PER_WRITE], {name: ends[tp]} if last else {})
+            stats.records += count
+            stats.addresses += len(rows)
+            if on_partition is not None:
+                on_partition(tp.partition, count)
+        finish = getattr(store, "finish_bulk", None)
+        if finish is not None:
+            finish()
     finally:
         consumer.close(autocommit=False)
+        store.close()
+    if swap:
+        location.swap()
     stats.seconds = time.monotonic() - stats.started
-    logger.info("rebuild read the topic", records=stats.records, applied=stats.applied, rate=round(stats.rate()))
+    logger.info(
+        "rebuild done", records=stats.records, addresses=stats.addresses, rate=round(stats.rate()), swapped=swap
+    )
     return stats

@@ -127,7 +127,55 @@ def intake(
         runner.run(once=once, max_idle=max_idle)
 
 
+def kafka_location(ledger: Any) -> Any:
+    """Where the Kafka-fed projections live: `LEDGER_KAFKA_PROJECTIONS` (same form as
+    `LEDGER_PROJECTIONS`), else beside the embedded ones: the folder `projections-kafka` or the
+    PostgreSQL schema `projections_kafka`. Never the embedded projector's own store."""
+    from ledger import readmodel
+    from projections.store.postgres import PostgresLocation
+    from projections.store.sqlite import SQLiteLocation
+
+    spec = os.environ.get("LEDGER_KAFKA_PROJECTIONS") or ""
+    if spec:
+        return readmodel._location(spec)
+    embedded = readmodel.projections_location(ledger)
+    if isinstance(embedded, PostgresLocation):
+        return PostgresLocation(embedded.conninfo, f"{embedded.schema}_kafka")
+    assert isinstance(embedded, SQLiteLocation)
+    return SQLiteLocation(embedded.folder.with_name(f"{embedded.folder.name}-kafka"))
+
+
+def consume(
+    once: Annotated[bool, Once] = False,
+    max_idle: Annotated[float | None, MaxIdle] = None,
+    group: Annotated[str, typer.Option("--group", help="Consumer group (instances share partitions).")] = (
+        "ledger-projections"
+    ),
+) -> None:
+    """Keep the Kafka-fed projection store up to date from ledger.events (run several to share partitions)."""
+    bootstrap = _bootstrap()
+    from consumers.clients import default_client_id, make_consumer
+    from consumers.projection import ProjectionConsumer
+    from consumers.sink import ProjectionStoreSink
+
+    stop = _stop_on_signals()
+    names = _names()
+    with opened_ledger() as ledger:
+        sink = ProjectionStoreSink(kafka_location(ledger), ledger.app.index.load_streams)
+        try:
+            runner = ProjectionConsumer(
+                sink,
+                lambda: make_consumer(bootstrap, default_client_id("consume"), group),
+                topic=names.events,
+                stop=stop,
+            )
+            runner.run(once=once, max_idle=max_idle)
+        finally:
+            sink.close()
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(kafka_app, name="kafka")
     app.command("relay")(relay)
     app.command("intake")(intake)
+    app.command("consume")(consume)

@@ -178,3 +178,46 @@ def delete_topics(bootstrap: str, names: TopicNames) -> None:
             admin.delete_topics(doomed)
     finally:
         admin.close()
+
+
+def store_rows(location: Any) -> dict[str, tuple[Any, ...]]:
+    """Every row of a location's active projection store: subject -> (position, events, view, attention, summary)."""
+    store = location.open_active()
+    try:
+        summaries = {subject: bytes(summary) for subject, summary, _ in store.summaries()}
+        out = {}
+        for subject in store.subjects():
+            case = store.case(subject)
+            assert case is not None
+            out[subject] = (
+                case.streamposition,
+                case.events,
+                bytes(case.view),
+                bytes(case.attention),
+                summaries[subject],
+            )
+        return out
+    finally:
+        store.close()
+
+
+def reference_rows(env: dict[str, str], folder: Path) -> dict[str, tuple[Any, ...]]:
+    """The rows of a clean rebuild from the event store (the embedded projector's code), in `folder`."""
+    from ledger.bootstrap import Settings, open_ledger
+    from ledger.readmodel import RawReader
+    from projections.rebuild import rebuild
+    from projections.store.sqlite import SQLiteLocation
+
+    settings = Settings(
+        home=Path(env["LEDGER_HOME"]),
+        store_url=env.get("LEDGER_STORE") or f"sqlite:///{Path(env['LEDGER_HOME']).absolute() / 'events.sqlite'}",
+    )
+    ledger = open_ledger(settings)
+    reader = RawReader(ledger)
+    try:
+        location = SQLiteLocation(folder)
+        rebuild(location, reader, ledger.app.index.load_streams, ledger.log.max_position)
+        return store_rows(location)
+    finally:
+        reader.close()
+        ledger.close()
