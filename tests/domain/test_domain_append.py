@@ -518,6 +518,17 @@ def test_import_recordedtime_not_in_the_future(ledger: Ledger) -> None:
     check(ledger.service.append([future], None, importing=True)[0], "rule_violated", "$.recordedtime", "R7", "future")
 
 
+def test_import_recordedtime_allows_the_same_clock_skew_as_time(ledger: Ledger) -> None:
+    # Reading chosen for "not in the future": the 5 minutes of clock tolerance R7 gives `time`.
+    edge = imported(filed(A), "2025-01-01T12:05:00Z")
+    beyond = imported(filed(B), "2025-01-01T12:05:00.000001Z")
+    results = ledger.service.append([edge, beyond], None, importing=True)
+    assert [(r.result, r.code, r.path) for r in results] == [
+        ("accepted", None, None),
+        ("rejected", "rule_violated", "$.recordedtime"),
+    ]
+
+
 def test_import_trusts_the_events_org_but_checks_its_emitters(ledger: Ledger) -> None:
     ncg = imported(example("AddressAddedToProgramme", A, time="2021-03-01T09:00:00Z"), "2021-03-01T09:00:00Z")
     bad = imported(with_(filed(B), org="NCG"), "2021-03-01T09:00:00Z")
