@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +62,8 @@ class ReadModel:
         self._head = 0
         self._hashes: OrderedDict[int, str | None] = OrderedDict()
         self._cutoff_cache: OrderedDict[tuple[int, str | None, str | None], tuple[Aggregate, int]] = OrderedDict()
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the read side's state
+        self._catching = threading.RLock()  # one catch-up at a time
         self._background: threading.Thread | None = None
 
     # -- following the log ------------------------------------------------------------------
@@ -80,26 +81,35 @@ class ReadModel:
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Bring the projection store up to the head of the log; events applied."""
-        with self._lock:
+        with self._catching:
             head = self.ports.max_position()
             p = self.ports
             return Projector(self._writer_store(), p.read_raw, p.load_streams).catch_up(head, progress)
 
     def refresh(self, sync_limit: int | None = None, progress: Progress | None = None) -> None:
-        """Notice a swapped store, catch up (inline when at most `sync_limit` behind, else in the
-        background) and fold rows written since the last look into the aggregate."""
+        """Notice a swapped store, catch up and fold rows written since the last look into the aggregate.
+
+        Catching up happens inline when at most `sync_limit` events behind (always without a
+        limit); further behind, a background thread catches up and answers meanwhile say in
+        their provenance how far behind they are.
+        """
         with self._lock:
-            active = self.ports.location.active_id()
-            if self._store is not None and active != self._active:
+            if self._store is not None and self.ports.location.active_id() != self._active:
                 self._reopen()
-            store = self.store
-            self._head = self.ports.max_position()
-            behind = self._head - self._positions.get(LOG, store.position(LOG))
-            if behind > 0:
-                if sync_limit is None or behind <= sync_limit:
-                    self.catch_up(progress)
-                else:
-                    self._catch_up_in_background()
+            if self._version < 0:
+                self._load_changes()  # opens the serving store
+        head = self.ports.max_position()
+        if head > self._positions.get(LOG, 0):
+            if sync_limit is None or head - self._positions.get(LOG, 0) <= sync_limit:
+                if self._catching.acquire(blocking=sync_limit is None):
+                    try:
+                        self.catch_up(progress)
+                    finally:
+                        self._catching.release()
+            else:
+                self._catch_up_in_background()
+        with self._lock:
+            self._head = head
             self._load_changes()
 
     def _reopen(self) -> None:
@@ -147,6 +157,16 @@ class ReadModel:
                 if store is not None:
                     store.close()
             self._store = self._writer = None
+
+    def summaries(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every address's summary (as of the last refresh)."""
+        for subject, summary in list(self._summaries.items()):
+            yield subject, _loads(summary)
+
+    @property
+    def position(self) -> int:
+        """The last global position the projections include."""
+        return self._positions.get(LOG, 0)
 
     # -- provenance -------------------------------------------------------------------------
     def _hash_at(self, position: int) -> str | None:

@@ -1,0 +1,180 @@
+"""`ledger demo`: a Groningen-like ledger from nothing to figures on one screen.
+
+Generates a history (`ledger generate`), imports it into the embedded store (`ledger import`),
+builds the projections and prints the key figures and one address's joint view; `--serve`
+then starts the HTTP API. Running it again on the same home imports nothing new (every event
+is a duplicate) and shows the same figures.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ledger.bootstrap import Settings
+from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, opened_ledger
+from ledger.commands.read import progress_bar
+from ledger.readmodel import open_read_model
+from ledger.tables import case_renderable, fmt, pct
+from projections.query import ReadModel
+
+BATCH = 2_000
+
+
+def demo(
+    addresses: Annotated[int, typer.Option("--addresses", help="Addresses in the generated area.", min=1)] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the generated history.")] = 1,
+    until: Annotated[str, typer.Option("--until", help="Last day of the history (YYYY-MM-DD).")] = "2024-12-31",
+    serve: Annotated[bool, typer.Option("--serve", help="Then serve the HTTP API.")] = False,
+    port: Annotated[int, typer.Option("--port", help="Port for --serve.")] = 8000,
+) -> None:
+    """Generate a Groningen-like history, import it, build the projections and show what they say."""
+    from ledger.generator import generate
+
+    try:
+        last_day = date.fromisoformat(until)
+    except ValueError:
+        fail(f"--until {until!r} is not a date (YYYY-MM-DD)", EXIT_USAGE)
+    console = Console()
+    settings = Settings.from_env()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    history = settings.home / f"demo-{addresses}-{seed}-{last_day.isoformat()}.jsonl"
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    if not history.exists():
+        partial = history.with_suffix(".partial")
+        with partial.open("wb") as out:
+            count = generate(addresses, seed, last_day, out)
+        partial.replace(history)
+    else:
+        count = sum(1 for _ in history.open("rb"))
+    timings["generate"] = time.perf_counter() - started
+
+    with opened_ledger(settings) as ledger:
+        started = time.perf_counter()
+        accepted, duplicate, rejected = _import(ledger, history, count)
+        timings["import"] = time.perf_counter() - started
+        if rejected:
+            fail(f"{rejected:,} generated events were rejected by the ledger's rules", EXIT_FAILED)
+        model = open_read_model(ledger)
+        try:
+            started = time.perf_counter()
+            with progress_bar() as progress:
+                model.refresh(progress=progress)
+            timings["project"] = time.perf_counter() - started
+            console.print(_screen(model, addresses, count, accepted, duplicate, timings, settings.home, port))
+        finally:
+            model.close()
+    if serve:
+        from ledger.commands.serve import serve as run_server
+
+        run_server(host="127.0.0.1", port=port)
+
+
+def _import(ledger: Any, history: Path, total: int) -> tuple[int, int, int]:
+    """Import the generated history in batches (as `ledger import`), with a progress bar."""
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    done = 0
+    with progress_bar() as progress, history.open("rb") as lines:
+        batch: list[bytes] = []
+        for line in lines:
+            batch.append(line)
+            if len(batch) == BATCH:
+                for result in ledger.service.append(batch, None, importing=True):
+                    counts[result.result] += 1
+                done += len(batch)
+                progress("import", done, total)
+                batch = []
+        if batch:
+            for result in ledger.service.append(batch, None, importing=True):
+                counts[result.result] += 1
+            done += len(batch)
+            progress("import", done, total)
+    return counts["accepted"], counts["duplicate"], counts["rejected"]
+
+
+def _sample(model: ReadModel) -> dict[str, Any] | None:
+    """An address where damage and strengthening meet, preferably with something to act on."""
+    best: tuple[int, str] | None = None
+    for subject, summary in model.summaries():
+        if "sl_first" in summary and "decisions" in summary:
+            score = 2 * ("samenloop" in summary) + ("agreed" in summary and summary["agreed"]) + ("awaiting" in summary)
+            if best is None or score > best[0] or (score == best[0] and subject < best[1]):
+                best = (score, subject)
+    return None if best is None else model.case(best[1])
+
+
+def _screen(
+    model: ReadModel,
+    addresses: int,
+    events: int,
+    accepted: int,
+    duplicate: int,
+    timings: dict[str, float],
+    home: Path,
+    port: int,
+) -> Group:
+    m = model.metrics()
+    g2 = m["G2"]["programme_without_claim"]
+    phases = m["G4"]["phase_distribution"]
+    programme = m["G1"]["programme_addresses"]
+    g8 = m["G8"]["realised_lead_time"]
+    figures = Table(title="What the ledger shows", title_justify="left", show_header=False)
+    figures.add_column("figure")
+    figures.add_column("value", justify="right")
+    figures.add_row("programme addresses (G1)", fmt(programme))
+    figures.add_row("  without any damage claim (G2)", f"{fmt(g2['count'])} ({pct(g2['share'])})")
+    figures.add_row("addresses in samenloop now (G3)", fmt(m["G3"]["samenloop_addresses"]))
+    figures.add_row(
+        "phase 1–6 (G4)",
+        " / ".join(f"{pct(phases[p] / programme) if programme else '–'}" for p in sorted(phases)),
+    )
+    figures.add_row(
+        f"realised lead time, last {fmt(g8['decisions'])} decisions (G8)",
+        f"median {fmt(g8['median_days'])} days, {pct(g8['share_within_182d'])} within half a year",
+    )
+    prov = m["provenance"]
+    done = Text(
+        f"{addresses:,} addresses, {events:,} events generated in {timings['generate']:.1f} s; "
+        f"imported {accepted:,} (+{duplicate:,} already there) in {timings['import']:.1f} s; "
+        f"projections built in {timings['project']:.1f} s · position {prov['position']:,}, "
+        f"head {str(prov['head_hash'])[:12]}",
+        style="dim",
+    )
+    sample = _sample(model)
+    parts: list[Any] = [done, figures]
+    if sample is not None:
+        parts.append(case_renderable(sample))
+        subject = sample["address"]["subject"]
+    else:
+        subject = "<address>"
+    env = "" if str(home) == ".ledger" else f"LEDGER_HOME={home} "
+    parts.append(
+        Panel(
+            "\n".join(
+                (
+                    f"{env}ledger case {subject}            # one address's joint view (--at / --known-at / --json)",
+                    f"{env}ledger replay {subject}          # its verified history, step by step",
+                    f"{env}ledger metrics                   # governance figures G1–G15",
+                    f"{env}ledger evaluation --pivot 2023-07-01  # evaluation figures E1–E6",
+                    f"{env}ledger serve --port {port}             # the HTTP API, docs at /docs",
+                )
+            ),
+            title="Next",
+            title_align="left",
+        )
+    )
+    return Group(*parts)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

@@ -1,0 +1,181 @@
+"""`ledger case`, `metrics`, `evaluation` and `rebuild`: the read side on the command line.
+
+Every query first brings the projection store up to the event store's head, so what
+`ledger append` or `ledger import` accepted is in the next answer.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, opened_ledger
+from ledger.readmodel import open_read_model, ports
+from ledger.tables import case_renderable, evaluation_renderable, metrics_renderable
+from projections.query import DEFAULT_PIVOT, ReadModel
+from projections.rebuild import rebuild as run_rebuild
+from projections.timeutil import parse_cutoff, parse_pivot
+
+At = Annotated[str | None, typer.Option("--at", help="Valid time: only what had happened by then (date or RFC 3339).")]
+KnownAt = Annotated[
+    str | None, typer.Option("--known-at", help="Transaction time: only what the ledger had recorded by then.")
+]
+Json = Annotated[bool, typer.Option("--json", help="The contract's JSON (with provenance) instead of tables.")]
+
+Callback = Callable[[str, int, int], None]
+
+
+def cutoff(value: str | None, option: str, parse: Callable[[str], str] = parse_cutoff) -> str | None:
+    """A cut-off option as UTC text; a malformed one is a usage error naming the option."""
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp", EXIT_USAGE)
+
+
+def emit_json(doc: Any) -> None:
+    sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+    sys.stdout.buffer.flush()
+
+
+class RateColumn(TextColumn):
+    """Events per second of a task."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+    def render(self, task: Any) -> Any:
+        speed = task.finished_speed or task.speed
+        from rich.text import Text
+
+        return Text(f"{speed:,.0f} events/s" if speed else "", style="cyan")
+
+
+@contextmanager
+def progress_bar(enabled: bool = True, *, min_total: int = 0) -> Iterator[Callback]:
+    """A rich progress bar per phase (events, events/s, time left), on stderr when it is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda phase, done, total: None
+        return
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeRemainingColumn(),
+    )
+    tasks: dict[str, TaskID] = {}
+    with Progress(*columns, console=console, transient=False) as bar:
+
+        def update(phase: str, done: int, total: int) -> None:
+            if total < min_total:
+                return
+            task = tasks.get(phase)
+            if task is None:
+                task = tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@contextmanager
+def read_model() -> Iterator[ReadModel]:
+    """The read model on the configured ledger, caught up with the event store."""
+    with opened_ledger() as ledger:
+        model = open_read_model(ledger)
+        try:
+            with progress_bar(min_total=50_000) as progress:
+                model.refresh(progress=progress)
+            yield model
+        finally:
+            model.close()
+
+
+def case(
+    address: Annotated[str, typer.Argument(help="The address: its BAG nummeraanduiding id (16 digits).")],
+    at: At = None,
+    known_at: KnownAt = None,
+    json: Json = False,
+) -> None:
+    """The joint case view of one address: damage, strengthening, coordination, what needs attention."""
+    at_, known = cutoff(at, "--at"), cutoff(known_at, "--known-at")
+    with read_model() as model:
+        view = model.case(address, at_, known)
+    if view is None:
+        fail(f"address {address} is not in the ledger", EXIT_FAILED)
+    if json:
+        emit_json(view)
+    else:
+        Console().print(case_renderable(view))
+
+
+def metrics(at: At = None, known_at: KnownAt = None, json: Json = False) -> None:
+    """Governance metrics G1–G15 of the whole ledger."""
+    at_, known = cutoff(at, "--at"), cutoff(known_at, "--known-at")
+    with read_model() as model:
+        doc = model.metrics(at_, known)
+    if json:
+        emit_json(doc)
+    else:
+        Console().print(metrics_renderable(doc))
+
+
+def evaluation(
+    pivot: Annotated[
+        str, typer.Option("--pivot", help="Comparison date for before/after figures (default: the AMvB's 2023-07-01).")
+    ] = DEFAULT_PIVOT[:10],
+    at: At = None,
+    known_at: KnownAt = None,
+    json: Json = False,
+) -> None:
+    """Evaluation figures E1–E6 of the IMG–NCG cooperation."""
+    pivot_ = cutoff(pivot, "--pivot", parse_pivot) or DEFAULT_PIVOT
+    at_, known = cutoff(at, "--at"), cutoff(known_at, "--known-at")
+    with read_model() as model:
+        doc = model.evaluation(pivot_, at_, known)
+    if json:
+        emit_json(doc)
+    else:
+        Console().print(evaluation_renderable(doc))
+
+
+def rebuild(
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+) -> None:
+    """Rebuild every projection from the event store into a fresh store, then swap it in.
+
+    The old projections keep serving until the new ones have caught up; a rebuild that was
+    stopped continues where it was.
+    """
+    started = time.perf_counter()
+    with opened_ledger() as ledger:
+        p = ports(ledger)
+        with progress_bar(not no_progress) as progress:
+            result = run_rebuild(p.location, p.read_raw, p.load_streams, p.max_position, progress=progress)
+    seconds = time.perf_counter() - started
+    resumed = f" (resumed: {result.skipped:,} addresses were already done)" if result.resumed else ""
+    rate = result.events / seconds if seconds else 0.0
+    typer.echo(
+        f"rebuilt the projections of {result.addresses:,} addresses from {result.events:,} events "
+        f"in {seconds:.1f} s ({rate:,.0f} events/s){resumed}; "
+        f"caught up {result.caught_up:,} later events; now serving from {p.location.describe()}",
+        err=True,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("case")(case)
+    app.command("metrics")(metrics)
+    app.command("evaluation")(evaluation)
+    app.command("rebuild")(rebuild)

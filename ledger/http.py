@@ -1,0 +1,158 @@
+"""The ledger's HTTP API (FastAPI): the read side, the event contract's schemas, health.
+
+`GET /cases/{id}`, `/metrics`, `/evaluation` take the options of the CLI (`at`, `known_at`,
+`pivot`) and answer the same JSON. 404 for an address the ledger does not know; 422 naming
+the parameter for a malformed date or an unknown parameter; cut-offs in the future are valid.
+Routers of other packages (the ombudsman replay) are mounted when present.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import orjson
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from domain.schemas import SCHEMA_DIR
+from ledger.bootstrap import Ledger, open_ledger
+from ledger.readmodel import open_read_model
+from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, ReadModel
+from projections.timeutil import parse_cutoff, parse_pivot
+
+SCHEMAS = SCHEMA_DIR
+JSON = "application/json"
+OPTIONAL_ROUTERS = ("replay.http",)
+
+AtQuery = Annotated[
+    str | None, Query(description="Valid time: only what had happened by then (a date means the end of that day, UTC).")
+]
+KnownAtQuery = Annotated[str | None, Query(description="Transaction time: only what the ledger had recorded by then.")]
+
+
+class BadParameter(Exception):
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+def _error(status: int, message: str, parameter: str | None = None) -> JSONResponse:
+    if status == 422:
+        return JSONResponse({"detail": [{"loc": ["query", parameter], "msg": message}]}, status_code=422)
+    return JSONResponse({"detail": message}, status_code=status)
+
+
+def _check(request: Request, allowed: frozenset[str]) -> None:
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}")
+
+
+def _time(value: str | None, parameter: str, parse: Any = parse_cutoff) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(parse(value))
+    except ValueError:
+        raise BadParameter(
+            parameter, f"{parameter} {value!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"
+        ) from None
+
+
+def create_app(ledger: Ledger | None = None) -> FastAPI:
+    """The app on a wired ledger (default: the configured one, opened at start-up)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if app.state.model is not None:
+            app.state.model.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Groningen coordination ledger",
+        summary="IMG and NCG actions per address: the joint case view, governance metrics and evaluation figures.",
+        version="1",
+    )
+    app.state.ledger = ledger
+    app.state.model = None
+
+    def model() -> ReadModel:
+        m: ReadModel | None = app.state.model
+        if m is None:
+            if app.state.ledger is None:
+                app.state.ledger = open_ledger()
+            m = app.state.model = open_read_model(app.state.ledger)
+        m.refresh(sync_limit=SYNC_LIMIT)
+        return m
+
+    @app.exception_handler(BadParameter)
+    async def bad_parameter(request: Request, exc: BadParameter) -> JSONResponse:
+        return _error(422, exc.message, exc.parameter)
+
+    @app.get("/healthz", summary="Liveness and how far the projections are behind the event store")
+    async def healthz() -> Response:
+        m = model()
+        p = m.provenance(None, None, "", 0, m.position)
+        body = {"status": "ok", "position": p["position"], "store_position": p["store_position"], "behind": p["behind"]}
+        return Response(orjson.dumps(body), media_type=JSON)
+
+    @app.get(
+        "/cases/{subject}",
+        summary="The joint case view of one address",
+        responses={404: {"description": "the ledger does not know the address"}, 422: {"description": "bad input"}},
+    )
+    async def get_case(request: Request, subject: str, at: AtQuery = None, known_at: KnownAtQuery = None) -> Response:
+        _check(request, frozenset({"at", "known_at"}))
+        at_, known = _time(at, "at"), _time(known_at, "known_at")
+        body = model().case_json(subject, at_, known)
+        if body is None:
+            return _error(404, f"address {subject} is not in the ledger")
+        return Response(body, media_type=JSON)
+
+    @app.get("/metrics", summary="Governance metrics G1–G15", responses={422: {"description": "bad input"}})
+    async def get_metrics(request: Request, at: AtQuery = None, known_at: KnownAtQuery = None) -> Response:
+        _check(request, frozenset({"at", "known_at"}))
+        at_, known = _time(at, "at"), _time(known_at, "known_at")
+        return Response(orjson.dumps(model().metrics(at_, known)), media_type=JSON)
+
+    @app.get("/evaluation", summary="Evaluation figures E1–E6", responses={422: {"description": "bad input"}})
+    async def get_evaluation(
+        request: Request,
+        pivot: Annotated[str, Query(description="Comparison date for before/after figures.")] = DEFAULT_PIVOT[:10],
+        at: AtQuery = None,
+        known_at: KnownAtQuery = None,
+    ) -> Response:
+        _check(request, frozenset({"pivot", "at", "known_at"}))
+        pivot_ = _time(pivot, "pivot", parse_pivot) or DEFAULT_PIVOT
+        at_, known = _time(at, "at"), _time(known_at, "known_at")
+        return Response(orjson.dumps(model().evaluation(pivot_, at_, known)), media_type=JSON)
+
+    @app.get("/contract", summary="The event contract: every type with its JSON Schema")
+    async def contract() -> Response:
+        index = SCHEMAS / "index.json"
+        if index.exists():
+            return Response(index.read_bytes(), media_type=JSON)
+        names = sorted(p.name for p in SCHEMAS.glob("*.json"))
+        return Response(orjson.dumps({"schemas": names}), media_type=JSON)
+
+    @app.get("/contract/{name}", summary="One JSON Schema of the event contract", responses={404: {}})
+    async def contract_schema(name: str) -> Response:
+        file = name if name.endswith(".json") else f"{name}.json"
+        path = SCHEMAS / file
+        if "/" in file or not path.is_file():
+            return _error(404, f"no schema {name!r}")
+        return Response(path.read_bytes(), media_type="application/schema+json")
+
+    for module in OPTIONAL_ROUTERS:
+        try:
+            router = importlib.import_module(module).router
+        except ModuleNotFoundError:
+            continue
+        app.include_router(router)
+
+    return app
