@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from collections.abc import Sequence
+from functools import lru_cache
 from math import exp, log
 from typing import TypeVar
 
@@ -39,17 +40,23 @@ class Table:
         return self.values[bisect_right(self.cum, u)]
 
 
+@lru_cache(maxsize=4)
+def formatter(n_days: int) -> Formatter:
+    """One time formatter per process (its tables take a moment to build)."""
+    return Formatter(n_days)
+
+
 class Ctx:
     """Random source, horizon, counters for publisher references, and output buffers."""
 
-    def __init__(self, seed: int, horizon_day: int, cut_day: int, n_addresses: int) -> None:
+    def __init__(self, seed: int | str, horizon_day: int, cut_day: int, ref_base: int = 0) -> None:
         self.rng = random.Random(seed)
         self.r = self.rng.random
         self.horizon_day = horizon_day
         self.end = (horizon_day + 1) * DAY  # simulated history ends before this instant
         self.cut = (cut_day + 1) * DAY  # emitted events are recorded before this instant
-        self.n_addresses = n_addresses
-        self.fmt = Formatter(horizon_day + 800)
+        self.ref_base = ref_base  # publisher references of this run part start after it
+        self.fmt = formatter(horizon_day + 800)
         self.counters: dict[str, int] = {}
         # per-run constants of the horizon
         self.top_added = P.ADDED_SHARE.at(horizon_day)
@@ -65,7 +72,7 @@ class Ctx:
         """The next publisher reference with this prefix, e.g. `SM-00001234`."""
         n = self.counters.get(prefix, 0) + 1
         self.counters[prefix] = n
-        return f"{prefix}-{n:08d}"
+        return f"{prefix}-{self.ref_base + n:08d}"
 
     def uuid(self) -> str:
         """A version-4 UUID string from the run's random source."""

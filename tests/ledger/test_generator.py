@@ -24,6 +24,7 @@ from ledger.bootstrap import Settings, open_ledger
 from ledger.generator import generate
 from ledger.generator.calibrate import measure
 from ledger.generator.catalogue import NAMES
+from ledger.generator.core import CHUNK_ADDRESSES
 
 SMALL = 2_000
 CALIBRATION = 20_000
@@ -80,6 +81,14 @@ def test_same_bytes_in_another_process_with_another_hash_seed() -> None:
         for hash_seed in ("1", "2")
     }
     assert digests == {hashlib.sha256(history(SMALL, 5)).hexdigest()}
+
+
+def test_worker_processes_do_not_change_the_bytes() -> None:
+    size = 2 * CHUNK_ADDRESSES + 700  # three chunks, the last one partial
+    alone, together = io.BytesIO(), io.BytesIO()
+    count = generate(size, 8, out=alone, workers=1)
+    assert generate(size, 8, out=together, workers=2) == count
+    assert together.getvalue() == alone.getvalue()
 
 
 def test_every_event_type_occurs_at_small_scale() -> None:
