@@ -158,11 +158,10 @@ def export(
     out = sys.stdout.buffer
     with opened_ledger() as ledger:
         if address is not None:
-            events = ledger.log.read_stream(address)
-            if not events:
+            bodies = ledger.log.read_stream_raw(address)  # the stored bytes, as the full export writes them
+            if not bodies:
                 fail(f"no events for address {address}")
-            for event in events:
-                out.write(orjson.dumps(event, option=orjson.OPT_SORT_KEYS) + b"\n")
+            out.write(b"".join(bytes(body) + b"\n" for body in bodies))
         else:
             after = 0
             while True:

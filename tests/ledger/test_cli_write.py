@@ -291,6 +291,11 @@ def test_verify_finds_a_stored_event_that_is_no_json(cli: Any, tmp_path: Path, h
         run = cli(*args)
         assert run.exit_code == 1, args
         assert run.stdout.startswith(f"broken: address {B} at position 2: the stored bytes are not a JSON event")
+    # export writes the stored bytes as they are (for one address as for all); verify says what is wrong
+    for args in (("export",), ("export", "--address", B)):
+        run = cli(*args)
+        assert run.exit_code == 0, args
+        assert b"{garbage" in run.stdout_bytes.splitlines()
 
 
 # a store that cannot be opened ---------------------------------------------------------------
