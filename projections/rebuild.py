@@ -16,6 +16,7 @@ from projections.projector import Progress, Projector, RawReader, StreamLoader, 
 from projections.store import LOG, ProjectionStore, Row
 
 TARGET = "rebuild_target"
+CHUNK = 2_000  # addresses per transaction: what a killed rebuild can lose
 
 
 class Location(Protocol):
@@ -46,6 +47,7 @@ def rebuild(
     *,
     progress: Progress | None = None,
     swap: bool = True,
+    chunk: int = CHUNK,
     after_chunk: Callable[[int], None] | None = None,
 ) -> RebuildResult:
     """Rebuild the projections from the whole log; swap the result in unless `swap` is False.
@@ -75,7 +77,7 @@ def rebuild(
                     after_chunk(written[0])
 
             addresses = len(groups)
-            events = fold_groups(groups, write, progress=progress)
+            events = fold_groups(groups, write, chunk=chunk, progress=progress)
         caught_up = Projector(store, read_raw, load_streams).catch_up(max_position(), progress)
         finish = getattr(store, "finish_bulk", None)
         if finish is not None:
