@@ -14,12 +14,13 @@ import gc
 import mmap
 import os
 import tempfile
+import threading
 from array import array
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
-from multiprocessing import current_process, get_context
+from multiprocessing import current_process, get_all_start_methods, get_context
 from pathlib import Path
 from typing import BinaryIO
 
@@ -92,8 +93,14 @@ def _worker(run: Run, chunk: int, folder: str) -> tuple[array, array]:
     return array("q", ctx.starts), array("d", ctx.keys)
 
 
+def _can_fork() -> bool:
+    """Worker processes are forked (no re-import of `__main__`, unlike spawn), which is only
+    safe in a single-threaded process that is not itself a daemonic worker."""
+    return "fork" in get_all_start_methods() and threading.active_count() == 1 and not current_process().daemon
+
+
 def _default_workers(addresses: int) -> int:
-    if addresses < PARALLEL_FROM or current_process().daemon:
+    if addresses < PARALLEL_FROM:
         return 1
     return max(1, min(2, os.cpu_count() or 1))
 
@@ -110,9 +117,9 @@ def generate(
     """Write the history of `addresses` addresses, recorded up to the end of `until`, to `out`.
 
     One CloudEvent per line in publisher form plus `recordedtime`, sorted by recorded time.
-    Same arguments, same bytes (whatever `workers`, which defaults to up to 2 processes for
-    large runs). Returns the number of events; `progress(n)` is called now and then with the
-    number of events written so far.
+    Same arguments, same bytes (whatever `workers`: large runs default to 2 forked worker
+    processes when this process is single-threaded, else everything runs here). Returns the
+    number of events; `progress(n)` is called now and then with the number written so far.
     """
     if out is None:
         raise TypeError("generate() needs a binary output stream `out`")
@@ -129,14 +136,14 @@ def generate(
     gc_enabled = gc.isenabled()
     gc.disable()  # millions of short-lived dicts and no cycles: the collector only costs time
     try:
-        if count <= 1 or len(chunks) == 1:
+        if count <= 1 or len(chunks) == 1 or not _can_fork():
             parts = []
             for chunk in chunks:
                 ctx = generate_chunk(run, chunk)
                 parts.append(Part(ctx.buf, ctx.starts, ctx.keys))
             return _write(parts, out, progress)
         with tempfile.TemporaryDirectory(prefix="ledger-generate-") as folder:
-            context = get_context("spawn")
+            context = get_context("fork")
             with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
                 futures = [pool.submit(_worker, run, chunk, folder) for chunk in chunks]
                 results = [f.result() for f in futures]

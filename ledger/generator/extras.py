@@ -49,7 +49,7 @@ def _claim_extras(ctx: Ctx, a: Address, tr: Trajectory | None, c: Claim, stop: i
     if c.kind == PHYSICAL:
         t = ctx.after(c.filed, 30, 500)
         year = year_of_day(t // DAY)
-        if r() < 1.6 * _ombudsman(year) / _year_volume(year):
+        if r() < 1.8 * _ombudsman(year) / _year_volume(year):
             against = "both" if tr is not None and r() < 0.2 else "IMG"
             _complaint(ctx, a, tr, t, against, "ombudsman")
         if r() < P.ORG_COMPLAINTS_PER_YEAR * 0.75 / 38_000:

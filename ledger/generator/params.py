@@ -40,10 +40,10 @@ OWNER_TYPES = (("natural_person", 0.78), ("housing_association", 0.15), ("corpor
 # Cumulative share of all addresses ever added to the programme. Public: 26,919 in the programme
 # on 2021-10-31, 27,234 end 2022, 27,610 Apr 2024 (of ~220,000); removals are added back here.
 ADDED_SHARE = Curve([
-    (d(2018, 1, 1), 0.0), (d(2018, 1, 31), 0.026), (d(2018, 12, 31), 0.0700),
-    (d(2019, 12, 31), 0.1085), (d(2020, 12, 31), 0.1190), (d(2021, 10, 31), 0.1235),
-    (d(2022, 12, 31), 0.1252), (d(2024, 4, 30), 0.1272), (d(2024, 12, 31), 0.1278),
-    (d(2030, 12, 31), 0.1310),
+    (d(2018, 1, 1), 0.0), (d(2018, 1, 31), 0.0262), (d(2018, 12, 31), 0.0706),
+    (d(2019, 12, 31), 0.1095), (d(2020, 12, 31), 0.1201), (d(2021, 10, 31), 0.1246),
+    (d(2022, 12, 31), 0.1263), (d(2024, 4, 30), 0.1283), (d(2024, 12, 31), 0.1290),
+    (d(2030, 12, 31), 0.1322),
 ])
 REMOVED_SHARE = 0.015  # of programme addresses: duplicates, demolished, out of scope
 REMOVAL_REASONS = (("duplicate", 0.35), ("demolished", 0.15), ("out_of_scope", 0.35), ("other", 0.15))
