@@ -132,7 +132,7 @@ def _integrated(ctx: Ctx, a: Address, tr: Trajectory, claims: list[Claim], s1: i
         corr = ctx.uuid()
         a.emit(offer, org, T.OFFERED, {"offer_id": offer_id}, corr)
         if agreed is not None:
-            if r() < 0.7:
+            if r() < P.CONSENT_WITH_AGREEMENT:
                 consent = _consent(ctx, a, ctx.later(offer, agreed - int(r() * 3 * DAY)))
             components = [c for c, p in P.COMPONENTS if r() < p] or ["coordinated_handling"]
             a.emit(agreed, org, T.AGREED, {"offer_id": offer_id, "components": components}, corr)

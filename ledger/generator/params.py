@@ -40,12 +40,12 @@ OWNER_TYPES = (("natural_person", 0.78), ("housing_association", 0.15), ("corpor
 # Cumulative share of all addresses ever added to the programme. Public: 26,919 in the programme
 # on 2021-10-31, 27,234 end 2022, 27,610 Apr 2024 (of ~220,000); removals are added back here.
 ADDED_SHARE = Curve([
-    (d(2018, 1, 1), 0.0), (d(2018, 1, 31), 0.0262), (d(2018, 12, 31), 0.0706),
-    (d(2019, 12, 31), 0.1095), (d(2020, 12, 31), 0.1201), (d(2021, 10, 31), 0.1246),
-    (d(2022, 12, 31), 0.1263), (d(2024, 4, 30), 0.1283), (d(2024, 12, 31), 0.1290),
-    (d(2030, 12, 31), 0.1322),
+    (d(2018, 1, 1), 0.0), (d(2018, 1, 31), 0.0263), (d(2018, 12, 31), 0.0710),
+    (d(2019, 12, 31), 0.1101), (d(2020, 12, 31), 0.1207), (d(2021, 10, 31), 0.1252),
+    (d(2022, 12, 31), 0.1270), (d(2024, 4, 30), 0.1290), (d(2024, 12, 31), 0.1297),
+    (d(2030, 12, 31), 0.1330),
 ])
-REMOVED_SHARE = 0.015  # of programme addresses: duplicates, demolished, out of scope
+REMOVED_SHARE = 0.02  # of programme addresses: duplicates, demolished, out of scope
 REMOVAL_REASONS = (("duplicate", 0.35), ("demolished", 0.15), ("out_of_scope", 0.35), ("other", 0.15))
 # path of a trajectory: meets the norm (M), strengthened/rebuilt (B), closed otherwise (O)
 PATHS = (("M", 0.47), ("B", 0.50), ("O", 0.03))
@@ -160,18 +160,19 @@ AOS_WITHIN_48H = 0.93
 # --- coordination and residents ----------------------------------------------------------------
 OFFER_SHARE = 0.62  # of addresses in samenloop after the AMvB
 AGREE_SHARE = 0.55
-DECLINE_SHARE = 0.15
+DECLINE_SHARE = 0.20
 REQUEST_SHARE = 0.10
 COMPONENTS = (("visiting_address", 0.80), ("coordinated_handling", 0.70), ("coordinator", 0.75),
               ("information_document", 0.50), ("total_inspection", 0.40), ("integrated_execution", 0.25))
 JOINT_VISIT_SHARE = 0.7  # of agreements with a total inspection or one visiting address
-COVENANT_EXCHANGE_SHARE = 0.10  # samenloop before the AMvB: consent and exchange
+COVENANT_EXCHANGE_SHARE = 0.20  # samenloop before the AMvB: consent and exchange
 COVENANT_JOINT_SHARE = 0.03
 COVENANT_REQUEST_SHARE = 0.04  # residents asking for one approach before it existed
 CO_INSPECTION_SHARE = 0.5  # both inspections due close together: done in one visit
 CO_INSPECTION_WINDOW = 365
 SHARE_AFTER_AMVB = 0.7
-REVOKE_SHARE = 0.12
+REVOKE_SHARE = 0.15
+CONSENT_WITH_AGREEMENT = 0.8  # consent given when agreeing to the integrated approach
 REFERRAL_NCG_SHARE = 0.08  # programme addresses in execution: damage found while strengthening
 REFERRAL_IMG_SHARE = 0.006  # physical claims: safety concern or wrong organisation
 OUTREACH_CAMPAIGNS = ((d(2022, 3, 14), d(2022, 5, 31), "campagne-2022-schade-melden"),
@@ -186,7 +187,7 @@ ORG_COMPLAINTS_PER_YEAR = 2_400
 CONTACTS_PER_CLAIM = 0.08
 CONTACTS_PER_PROGRAMME_YEAR = 0.2
 CORRECTION_RATE = 0.003
-RETRACTION_RATE = 0.001
+RETRACTION_RATE = 0.0015
 
 # --- registration lag (recordedtime - time) -----------------------------------------------------
 # (share, min days, max days); NCG registers milestones late (domain notes), IMG mostly same day.
