@@ -63,10 +63,10 @@ def rebuild(
         else:
             target = max_position()
             store.write([], {}, meta={TARGET: str(target)})
-        events = addresses = skipped = 0
+        events = addresses = 0
+        done = store.subjects() if resumed else set()
+        skipped = len(done)
         if store.position(LOG) < target:
-            done = store.subjects()
-            skipped = len(done)
             groups = scan(read_raw, 0, target, keep=lambda s: s not in done, progress=progress)
             written = [0]
 
