@@ -77,14 +77,16 @@ def _walk(old: Any, new: Any, prefix: str, out: list[Change]) -> None:
     old, new = _as_tree(old), _as_tree(new)
     if isinstance(old, dict) and isinstance(new, dict):
         for key in sorted(old.keys() | new.keys(), key=str):
-            _walk(old.get(key), new.get(key), _join(prefix, str(key)), out)
+            before, after = old.get(key), new.get(key)
+            if before != after:  # equal subtrees are skipped without a call
+                _walk(before, after, _join(prefix, str(key)), out)
         return
     if isinstance(old, dict) or isinstance(new, dict) or _empty(old) or _empty(new):
-        before: list[tuple[str, Any]] = []
-        after: list[tuple[str, Any]] = []
-        _leaves(old, prefix, before)
-        _leaves(new, prefix, after)
-        old_map, new_map = dict(before), dict(after)
+        before_leaves: list[tuple[str, Any]] = []
+        after_leaves: list[tuple[str, Any]] = []
+        _leaves(old, prefix, before_leaves)
+        _leaves(new, prefix, after_leaves)
+        old_map, new_map = dict(before_leaves), dict(after_leaves)
         for path in sorted(old_map.keys() | new_map.keys()):
             if path not in old_map:
                 out.append({"path": path, "op": "added", "before": None, "after": new_map[path]})
@@ -109,40 +111,59 @@ def for_people(changes: list[Change]) -> list[Change]:
 
 
 class StepDiffer:
-    """Diffs a sequence of views cheaply: each second-level section is serialised with orjson
-    and only sections whose bytes changed are decoded and walked.
+    """Diffs a sequence of views cheaply, comparing serialised bytes top-down: a top-level
+    section whose bytes did not change is skipped whole; in one that did, each second-level
+    value (each element of a keyed list) is compared the same way, and only those that changed
+    are decoded and walked. The result equals `diff(previous, view)`.
 
     A view passed to `step` may be mutated afterwards (the fold keeps going): the differ keeps
-    its own decoded copies.
+    its own bytes and decoded copies.
     """
 
     def __init__(self, baseline: dict[str, Any] | None) -> None:
+        self._top: dict[str, bytes] = {}
+        self._paths: dict[str, list[str]] = {}  # top-level key -> its section paths
         self._bytes: dict[str, bytes] = {}
         self._objects: dict[str, Any] = {}
         if baseline:
             self.step(baseline)
 
     @staticmethod
-    def _sections(view: dict[str, Any]) -> dict[str, Any]:
+    def _sections(key: str, value: Any) -> dict[str, Any]:
+        """Second-level values of one top-level section; a keyed list gives one per element."""
+        if not isinstance(value, dict) or not value:
+            return {key: value}
         out: dict[str, Any] = {}
-        for key, value in view.items():
-            if isinstance(value, dict) and value:
-                for child, item in value.items():
-                    out[f"{key}.{child}"] = item
+        for child, item in value.items():
+            path = f"{key}.{child}"
+            id_key = _list_key(item) if isinstance(item, list) else None
+            if id_key is None:
+                out[path] = item
             else:
-                out[key] = value
+                for element in item:
+                    out[f"{path}[{element[id_key]}]"] = element
         return out
 
     def step(self, view: dict[str, Any]) -> list[Change]:
         """The changes from the previous view to `view`."""
-        sections = self._sections(view)
         changes: list[Change] = []
-        for path in sorted(sections.keys() | self._bytes.keys()):
-            raw = orjson.dumps(sections[path]) if path in sections else b"null"
-            if raw == self._bytes.get(path, b"null"):
+        dumps, loads = orjson.dumps, orjson.loads
+        known, objects = self._bytes, self._objects
+        for key in sorted(view.keys() | self._top.keys()):
+            value = view.get(key)
+            raw = dumps(value)
+            if raw == self._top.get(key, b"null"):
                 continue
-            new = orjson.loads(raw)
-            _walk(self._objects.get(path), new, path, changes)
-            self._bytes[path] = raw
-            self._objects[path] = new
+            self._top[key] = raw
+            sections = self._sections(key, value)
+            paths = sorted(sections.keys() | set(self._paths.get(key, ())))
+            for path in paths:
+                section = dumps(sections[path]) if path in sections else b"null"
+                if section == known.get(path, b"null"):
+                    continue
+                new = loads(section)
+                _walk(objects.get(path), new, path, changes)
+                known[path] = section
+                objects[path] = new
+            self._paths[key] = list(sections)
         return changes

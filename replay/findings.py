@@ -9,7 +9,7 @@ The definitions are written out in docs/replay.md; the constants below are the n
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -45,12 +45,21 @@ class Finding:
         return self.end is None
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["events"] = list(self.events)
-        out["ongoing"] = self.ongoing
-        out["over_days"] = None if self.norm_days is None else round(self.days - self.norm_days, 6)
-        out["days"] = round(self.days, 6)
-        return out
+        return {
+            "code": self.code,
+            "title": self.title,
+            "responsible": self.responsible,
+            "arose_at": self.arose_at,
+            "start": self.start,
+            "end": self.end,
+            "ongoing": self.ongoing,
+            "days": round(self.days, 6),
+            "norm_days": self.norm_days,
+            "over_days": None if self.norm_days is None else round(self.days - self.norm_days, 6),
+            "detail": self.detail,
+            "events": list(self.events),
+            "facts": self.facts,
+        }
 
 
 def plus_days(moment: str, days: float) -> str:
@@ -63,8 +72,29 @@ def day(moment: str | None) -> str:
     return moment[:10] if moment else "—"
 
 
-def _by_name(effective: list[Event], *names: str) -> list[Event]:
-    return [e for e in effective if event_name(e["type"]) in names]
+@dataclass(slots=True)
+class Facts:
+    """The effective history indexed once for all norms: events by name (in time order) and
+    the samenloop episodes."""
+
+    effective: list[Event]
+    by_name: dict[str, list[Event]]
+    episodes: list[Period]
+
+    def named(self, *names: str) -> list[Event]:
+        """The events of these types, in time order."""
+        if len(names) == 1:
+            return self.by_name.get(names[0], [])
+        picked = [e for name in names for e in self.by_name.get(name, [])]
+        return sorted(picked, key=lambda e: (e["time"], e["streamposition"]))
+
+
+def index(effective: list[Event]) -> Facts:
+    """Index an effective history (ordered by time, then stream position)."""
+    by_name: dict[str, list[Event]] = {}
+    for event in effective:
+        by_name.setdefault(event_name(event["type"]), []).append(event)
+    return Facts(effective, by_name, samenloop_episodes(effective))
 
 
 def _measure(start: str, end: str | None, until: str) -> float:
@@ -72,14 +102,14 @@ def _measure(start: str, end: str | None, until: str) -> float:
 
 
 # -- the norms --------------------------------------------------------------------------------
-def no_coordinator(effective: list[Event], until: str) -> list[Finding]:
+def no_coordinator(facts: Facts, until: str) -> list[Finding]:
     """Integrated approach requested (or agreed) but no coordinator within 30 days.
 
     The clock starts at the first `IntegratedApproachRequested` or `IntegratedApproachAgreed`;
     any `CoordinatorAssigned` up to 30 days later meets the norm. A resident's
     `IntegratedApproachDeclined` before the deadline ends the norm; after it, ends the finding.
     """
-    starts = _by_name(effective, "IntegratedApproachRequested", "IntegratedApproachAgreed")
+    starts = facts.named("IntegratedApproachRequested", "IntegratedApproachAgreed")
     if not starts:
         return []
     first = starts[0]
@@ -87,10 +117,10 @@ def no_coordinator(effective: list[Event], until: str) -> list[Finding]:
     deadline = plus_days(start, COORDINATOR_DAYS)
     if deadline > until:
         return []
-    assigned = _by_name(effective, "CoordinatorAssigned")
+    assigned = facts.named("CoordinatorAssigned")
     if any(e["time"] <= deadline for e in assigned):
         return []
-    declined = [e for e in _by_name(effective, "IntegratedApproachDeclined") if e["time"] >= start]
+    declined = [e for e in facts.named("IntegratedApproachDeclined") if e["time"] >= start]
     if declined and declined[0]["time"] <= deadline:
         return []
     closers = [e for e in (assigned[:1] + declined[:1]) if e["time"] > deadline]
@@ -121,7 +151,7 @@ def no_coordinator(effective: list[Event], until: str) -> list[Finding]:
     ]
 
 
-def samenloop_without_offer(effective: list[Event], until: str) -> list[Finding]:
+def samenloop_without_offer(facts: Facts, until: str) -> list[Finding]:
     """Samenloop without an offer of the integrated approach within 30 days, per episode.
 
     Met when an `IntegratedApproachOffered` (or the resident's agreement or decline) exists at
@@ -129,9 +159,9 @@ def samenloop_without_offer(effective: list[Event], until: str) -> list[Finding]
     owes nothing. Otherwise the finding runs from the episode's start to the first later
     offer, the episode's end, or `until`.
     """
-    offers = _by_name(effective, "IntegratedApproachOffered", "IntegratedApproachAgreed", "IntegratedApproachDeclined")
+    offers = facts.named("IntegratedApproachOffered", "IntegratedApproachAgreed", "IntegratedApproachDeclined")
     findings = []
-    for episode in samenloop_episodes(effective):
+    for episode in facts.episodes:
         deadline = plus_days(episode.start, OFFER_DAYS)
         if deadline > until or (episode.end is not None and episode.end <= deadline):
             continue
@@ -165,7 +195,7 @@ def samenloop_without_offer(effective: list[Event], until: str) -> list[Finding]
     return findings
 
 
-def separate_inspections(effective: list[Event], until: str) -> list[Finding]:
+def separate_inspections(facts: Facts, until: str) -> list[Finding]:
     """IMG and NCG inspecting in separate visits during one samenloop episode.
 
     A `DamageInspectionCompleted` is separate when it is not `joint_with_ncg` and its `visit_id`
@@ -174,13 +204,13 @@ def separate_inspections(effective: list[Event], until: str) -> list[Finding]:
     with at least one separate inspection of each organisation, arising at the later of the
     first two.
     """
-    damage = _by_name(effective, "DamageInspectionCompleted")
-    structural = _by_name(effective, "StructuralInspectionCompleted")
-    joint_ids = {e["data"]["visit_id"] for e in _by_name(effective, "JointVisitHeld")}
+    damage = facts.named("DamageInspectionCompleted")
+    structural = facts.named("StructuralInspectionCompleted")
+    joint_ids = {e["data"]["visit_id"] for e in facts.named("JointVisitHeld")}
     damage_ids = {e["data"]["visit_id"] for e in damage}
     structural_ids = {e["data"]["visit_id"] for e in structural}
     findings = []
-    for episode in samenloop_episodes(effective):
+    for episode in facts.episodes:
         img = [
             e
             for e in damage
@@ -223,30 +253,26 @@ def separate_inspections(effective: list[Event], until: str) -> list[Finding]:
     return findings
 
 
-def _claim_closers(effective: list[Event], claim_id: str) -> list[Event]:
-    out = []
-    for e in effective:
-        name = event_name(e["type"])
-        if name == "ClaimDecided" and claim_id in e["data"]["claim_ids"]:
-            out.append(e)
-        elif name == "ClaimWithdrawn" and e["data"]["claim_id"] == claim_id:
-            out.append(e)
-    return out
+def _claim_closers(facts: Facts, claim_id: str) -> list[Event]:
+    """The decisions and withdrawals that settle a claim, in time order."""
+    decided = [e for e in facts.named("ClaimDecided") if claim_id in e["data"]["claim_ids"]]
+    withdrawn = [e for e in facts.named("ClaimWithdrawn") if e["data"]["claim_id"] == claim_id]
+    return sorted(decided + withdrawn, key=lambda e: (e["time"], e["streamposition"]))
 
 
-def deferred_awaiting_strengthening(effective: list[Event], until: str) -> list[Finding]:
+def deferred_awaiting_strengthening(facts: Facts, until: str) -> list[Finding]:
     """Every deferral with reason `awaiting_strengthening`, and how long it lasted.
 
     A deferral ends at the claim's next `ClaimResumed`, `ClaimDecided` or `ClaimWithdrawn`.
     """
     findings = []
-    for deferral in _by_name(effective, "ClaimDeferred"):
+    for deferral in facts.named("ClaimDeferred"):
         if deferral["data"]["reason"] != "awaiting_strengthening":
             continue
         claim_id = deferral["data"]["claim_id"]
-        resumed = [
-            e for e in _by_name(effective, "ClaimResumed") if e["data"]["claim_id"] == claim_id
-        ] + _claim_closers(effective, claim_id)
+        resumed = [e for e in facts.named("ClaimResumed") if e["data"]["claim_id"] == claim_id] + _claim_closers(
+            facts, claim_id
+        )
         after = sorted(
             (e for e in resumed if (e["time"], e["streamposition"]) > (deferral["time"], deferral["streamposition"])),
             key=lambda e: (e["time"], e["streamposition"]),
@@ -274,23 +300,23 @@ def deferred_awaiting_strengthening(effective: list[Event], until: str) -> list[
     return findings
 
 
-def claim_over_term(effective: list[Event], until: str) -> list[Finding]:
+def claim_over_term(facts: Facts, until: str) -> list[Finding]:
     """A claim pending beyond its decision term (`ClaimReceiptConfirmed.decision_term_days`).
 
     The term runs from the claim's filing; the latest receipt confirmation states it (deferred
     claims are pending). A claim without a receipt confirmation has no stated term.
     """
     terms: dict[str, tuple[int, Event]] = {}
-    for e in _by_name(effective, "ClaimReceiptConfirmed"):
+    for e in facts.named("ClaimReceiptConfirmed"):
         terms[e["data"]["claim_id"]] = (e["data"]["decision_term_days"], e)
     findings = []
-    for filed in _by_name(effective, "DamageClaimFiled"):
+    for filed in facts.named("DamageClaimFiled"):
         claim_id = filed["data"]["claim_id"]
         if claim_id not in terms:
             continue
         term, confirmation = terms[claim_id]
         deadline = plus_days(filed["time"], term)
-        closers = _claim_closers(effective, claim_id)
+        closers = _claim_closers(facts, claim_id)
         end = closers[0]["time"] if closers else None
         if (end if end is not None else until) <= deadline:
             continue
@@ -315,13 +341,13 @@ def claim_over_term(effective: list[Event], until: str) -> list[Finding]:
     return findings
 
 
-def aos_over_48h(effective: list[Event], until: str) -> list[Finding]:
+def aos_over_48h(facts: Facts, until: str) -> list[Finding]:
     """An acutely unsafe situation (AOS) not resolved within 48 hours of its report."""
     resolved: dict[str, Event] = {}
-    for e in _by_name(effective, "AcuteUnsafeSituationResolved"):
+    for e in facts.named("AcuteUnsafeSituationResolved"):
         resolved.setdefault(e["data"]["aos_id"], e)
     findings = []
-    for report in _by_name(effective, "AcuteUnsafeSituationReported"):
+    for report in facts.named("AcuteUnsafeSituationReported"):
         aos_id = report["data"]["aos_id"]
         closer = resolved.get(aos_id)
         end = closer["time"] if closer else None
@@ -349,10 +375,10 @@ def aos_over_48h(effective: list[Event], until: str) -> list[Finding]:
     return findings
 
 
-def referred_back_and_forth(effective: list[Event], until: str) -> list[Finding]:
+def referred_back_and_forth(facts: Facts, until: str) -> list[Finding]:
     """The case referred back: a `CaseReferred` B→A after the previous referral A→B."""
     findings = []
-    referrals = _by_name(effective, "CaseReferred")
+    referrals = facts.named("CaseReferred")
     for previous, current in zip(referrals, referrals[1:], strict=False):
         p, c = previous["data"], current["data"]
         if not (p["from_org"] == c["to_org"] and p["to_org"] == c["from_org"]):
@@ -377,7 +403,7 @@ def referred_back_and_forth(effective: list[Event], until: str) -> list[Finding]
     return findings
 
 
-def information_not_shared(effective: list[Event], until: str) -> list[Finding]:
+def information_not_shared(facts: Facts, until: str) -> list[Finding]:
     """A basis for data exchange existed for more than 30 days without any sharing.
 
     Per direction: the basis is the union of the resident's consent covering that direction
@@ -386,11 +412,11 @@ def information_not_shared(effective: list[Event], until: str) -> list[Finding]:
     direction within the period must come within 30 days of its start; the finding runs from
     the start to that first sharing, or to the period's end (or `until`) when there was none.
     """
-    episodes = samenloop_episodes(effective)
+    episodes = facts.episodes
     findings = []
     for direction in DIRECTIONS:
-        consents = consent_periods(effective, direction)
-        shared = [e for e in _by_name(effective, "InformationShared") if e["data"]["direction"] == direction]
+        consents = consent_periods(facts.effective, direction)
+        shared = [e for e in facts.named("InformationShared") if e["data"]["direction"] == direction]
         for period in union(consents + episodes):
             deadline = plus_days(period.start, SHARING_DAYS)
             if deadline > until or (period.end is not None and period.end <= deadline):
@@ -442,7 +468,7 @@ def _bases(period: Period, consents: list[Period], episodes: list[Period], until
     return bases
 
 
-NORMS: tuple[Callable[[list[Event], str], list[Finding]], ...] = (
+NORMS: tuple[Callable[[Facts, str], list[Finding]], ...] = (
     no_coordinator,
     samenloop_without_offer,
     separate_inspections,
@@ -456,5 +482,6 @@ NORMS: tuple[Callable[[list[Event], str], list[Finding]], ...] = (
 
 def all_findings(effective: list[Event], until: str) -> list[Finding]:
     """Every finding of every norm, ordered by the moment it arose."""
-    found = [f for norm in NORMS for f in norm(effective, until)]
+    facts = index(effective)
+    found = [f for norm in NORMS for f in norm(facts, until)]
     return sorted(found, key=lambda f: (f.arose_at, f.code))

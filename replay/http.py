@@ -33,9 +33,7 @@ def ledger_of(request: Request) -> Ledger:
     state = request.app.state
     ledger = getattr(state, "ledger", None)
     if ledger is None:
-        ledger = getattr(state, "replay_ledger", None)
-        if ledger is None:
-            ledger = state.replay_ledger = open_ledger()
+        ledger = state.ledger = open_ledger()
     return ledger  # type: ignore[no-any-return]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from replay.diff import for_people
-from replay.words import value_text
+from replay.words import key_data, value_text
 
 LANE_TITLES = {"IMG": "IMG (damage)", "shared": "resident & coordination", "NCG": "NCG (strengthening)"}
 FINDING_TITLES = {
@@ -77,13 +77,14 @@ def amendment_lines(entry: dict[str, Any]) -> list[str]:
         if a["kind"] == "retraction":
             lines.append(
                 f"RETRACTED by {who}, registered {when(a['recordedtime'])} (stream #{a['streamposition']}): "
-                f'"{a["reason"]}"; as recorded: {plain(a["before"])}'
+                f'"{a["reason"]}"; as recorded: {key_data(entry["name"], a["before"])}'
             )
         else:
             changed = ", ".join(a["changed"]) or "nothing"
             lines.append(
                 f"CORRECTED by {who}, registered {when(a['recordedtime'])} (stream #{a['streamposition']}): "
-                f'"{a["reason"]}"; changed {changed}: before {plain(a["before"])}; after {plain(a["after"])}'
+                f'"{a["reason"]}"; changed {changed}: before {key_data(entry["name"], a["before"])}; '
+                f"after {key_data(entry['name'], a['after'] or {})}"
             )
     return lines
 
@@ -94,9 +95,11 @@ def amends_line(entry: dict[str, Any]) -> str | None:
     if not target:
         return None
     head = f"amends stream #{target['streamposition']} {target['dutch'] or target['id']} of {when(target['time'])}"
+    name = target["name"] or ""
+    before = key_data(name, target["before"] or {})
     if entry["name"] == "EventRetracted":
-        return f"{head}; that event no longer counts (as recorded: {plain(target['before'])})"
-    return f"{head}; before: {plain(target['before'])}; after: {plain(target['after'])}"
+        return f"{head}; that event no longer counts (as recorded: {before})"
+    return f"{head}; before: {before}; after: {key_data(name, target['after'] or {})}"
 
 
 def merged(report: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -27,7 +27,7 @@ def ts(text: str) -> str:
 
 
 class Story:
-    """One address's events in the order they are registered (import order)."""
+    """One address's events; `store` imports them in the order they were registered."""
 
     def __init__(self, n: int) -> None:
         self.subject = f"001420{n:010d}"
@@ -52,7 +52,9 @@ class Story:
         return event_id
 
     def store(self, ledger: Ledger) -> None:
-        """Import the events with their recorded times; every one must be accepted."""
-        results = ledger.service.append(self.events, None, importing=True)
+        """Import the events in registration order (`recordedtime`, then the order they were
+        added); every one must be accepted."""
+        ordered = sorted(self.events, key=lambda e: e["recordedtime"])
+        results = ledger.service.append(ordered, None, importing=True)
         problems = [(r.line, r.code, r.message) for r in results if r.result != "accepted"]
         assert not problems, problems

@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 from ledger.bootstrap import Ledger, Settings, open_ledger
 from projections.caseview import case_view
 from replay.diff import diff
+from replay.history import build_history
 from replay.report import Inputs, build_report
 from replay.source import read_address
 from replay.steps import incremental_views, reference_views, step_moments
 from replay.timeline import build_timeline
-from replay.history import build_history
 from replay.views import projection_view
 from tests.replay.strategies import histories
 

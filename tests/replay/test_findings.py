@@ -205,9 +205,7 @@ def test_consent_without_sharing_for_more_than_30_days(cli: Cli, stored: Put) ->
     s.add("InformationShared", "2022-03-15", direction="img_to_ncg", legal_basis="consent")
     s.add("ConsentToDataExchangeRevoked", "2022-06-01")
     found = findings(cli, stored(s))
-    assert brief(found) == [
-        ("information_not_shared", ts("2022-01-31"), ts("2022-01-01"), ts("2022-03-15"), 73.0)
-    ]
+    assert brief(found) == [("information_not_shared", ts("2022-01-31"), ts("2022-01-01"), ts("2022-03-15"), 73.0)]
     assert found[0]["facts"] == {"direction": "img_to_ncg", "basis": ["the resident's consent"]}
     assert found[0]["responsible"] == "IMG"
 

@@ -20,8 +20,14 @@ def _history() -> Story:
     s.add("AddressAddedToProgramme", "2021-02-15", recorded="2021-04-01T12:00")
     s.add("ContactMade", "2021-04-02", with_org="NCG")
     # IMG corrects the decision term, then retracts the contact it recorded by mistake
-    s.add("EventCorrected", "2021-05-01", recorded="2021-05-01", corrects=s.events[2]["id"],
-          data={"claim_id": "C-1", "decision_term_days": 56}, reason="termijn verkeerd overgenomen")
+    s.add(
+        "EventCorrected",
+        "2021-05-01",
+        recorded="2021-05-01",
+        corrects=s.events[2]["id"],
+        data={"claim_id": "C-1", "decision_term_days": 56},
+        reason="termijn verkeerd overgenomen",
+    )
     s.add("ContactMade", "2021-05-02", org="IMG", with_org="IMG")
     s.add("EventRetracted", "2021-05-03", org="IMG", retracts=s.events[6]["id"], reason="dubbel geregistreerd")
     return s
@@ -82,7 +88,10 @@ def test_corrections_and_retractions_beside_what_they_amend(cli: Cli, stored: Pu
     # the corrected term (56 days) is what the view and the findings use
     assert report["view"]["damage"]["claims"][0]["decision_term_days"] == 56
     text = cli("replay", s.subject).out
-    assert "CORRECTED by IMG" in text and "before claim C-1 · decision term (days) 182; after claim C-1 · decision term (days) 56" in text
+    assert (
+        "CORRECTED by IMG" in text
+        and "before claim C-1 · decision term (days) 182; after claim C-1 · decision term (days) 56" in text
+    )
     assert "RETRACTED by IMG" in text and "[RETRACTED]" in text
     assert "LATE: registered 45.5 days after it happened" in text
 
