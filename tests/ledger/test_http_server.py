@@ -1,0 +1,188 @@
+"""The HTTP API through a real `ledger serve` process on a free loopback port.
+
+The server is started as the console script would be, polled on /healthz until a deadline, and
+stopped by its PID. Its answers must equal the CLI's for the same options.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from ledger.cli import app
+from ledger.generator import generate
+
+FUTURE = "2099-01-01"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("http") / "home"
+    out = io.BytesIO()
+    generate(80, 11, date(2024, 12, 31), out, workers=1)
+    history = home.parent / "history.jsonl"
+    history.write_bytes(out.getvalue())
+    result = cli(home, "import", str(history), "--quiet")
+    assert result.exit_code == 0, result.output
+    return home
+
+
+def env(home: Path) -> dict[str, Any]:
+    return {"LEDGER_HOME": str(home), "LEDGER_STORE": None, "LEDGER_PROJECTIONS": None, "LEDGER_KAFKA": None}
+
+
+def cli(home: Path, *args: str, stdin: bytes | None = None) -> Any:
+    return CliRunner().invoke(app, list(args), input=stdin, env=env(home), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def server(home: Path) -> Iterator[str]:
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if k not in ("LEDGER_STORE", "LEDGER_PROJECTIONS", "LEDGER_KAFKA")}
+    environ["LEDGER_HOME"] = str(home)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ledger", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"ledger serve exited: {proc.stdout.read().decode() if proc.stdout else ''}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("ledger serve did not answer /healthz within 60 s") from None
+                try:
+                    proc.wait(timeout=0.1)  # between polls; returns at once if the server died
+                except subprocess.TimeoutExpired:
+                    pass
+        yield base
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def subject(home: Path) -> str:
+    doc = orjson.loads(cli(home, "export").stdout.splitlines()[0])
+    return str(doc["subject"])
+
+
+def test_healthz(server: str) -> None:
+    body = httpx.get(f"{server}/healthz").json()
+    assert body["status"] == "ok" and body["behind"] == 0 and body["position"] > 0
+
+
+def test_case_equals_the_cli(server: str, home: Path, subject: str) -> None:
+    params = {"at": FUTURE, "known_at": FUTURE}
+    response = httpx.get(f"{server}/cases/{subject}", params=params)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    over_http = response.json()
+    on_cli = orjson.loads(cli(home, "case", subject, "--at", FUTURE, "--known-at", FUTURE, "--json").stdout)
+    assert over_http == on_cli
+    latest = httpx.get(f"{server}/cases/{subject}").json()
+    assert latest["provenance"]["source"] == "projection" and latest["provenance"]["behind"] == 0
+    assert {k: v for k, v in latest.items() if k not in ("attention", "provenance")} == {
+        k: v for k, v in over_http.items() if k not in ("attention", "provenance")
+    }
+
+
+def test_metrics_and_evaluation_equal_the_cli(server: str, home: Path) -> None:
+    metrics = httpx.get(f"{server}/metrics", params={"at": FUTURE}).json()
+    assert metrics == orjson.loads(cli(home, "metrics", "--at", FUTURE, "--json").stdout)
+    params = {"at": FUTURE, "pivot": "2022-01-01"}
+    evaluation = httpx.get(f"{server}/evaluation", params=params).json()
+    assert evaluation == orjson.loads(cli(home, "evaluation", "--at", FUTURE, "--pivot", "2022-01-01", "--json").stdout)
+    latest = httpx.get(f"{server}/metrics").json()
+    assert latest["G1"] == metrics["G1"] and latest["provenance"]["source"] == "projection"
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "detail"),
+    [
+        ("/cases/0014200000009999", {}, 404, "address 0014200000009999 is not in the ledger"),
+        ("/metrics", {"at": "2021-02-30"}, 422, ("at", "at '2021-02-30' is not a date")),
+        ("/metrics", {"known_at": "soon"}, 422, ("known_at", "known_at 'soon' is not a date")),
+        ("/evaluation", {"pivot": "1-7-2023"}, 422, ("pivot", "pivot '1-7-2023' is not a date")),
+        ("/metrics", {"as_of": "2022-01-01"}, 422, ("as_of", "unknown parameter 'as_of'")),
+        ("/evaluation", {"at": "2099-01-01", "pivots": "x"}, 422, ("pivots", "unknown parameter 'pivots'")),
+    ],
+)
+def test_bad_input(server: str, path: str, params: dict[str, str], status: int, detail: Any) -> None:
+    response = httpx.get(f"{server}{path}", params=params)
+    assert response.status_code == status
+    body = response.json()
+    if status == 404:
+        assert body == {"detail": detail}
+    else:
+        (error,) = body["detail"]
+        assert error["loc"] == ["query", detail[0]] and error["msg"].startswith(detail[1])
+
+
+def test_future_cutoffs_are_valid(server: str, subject: str) -> None:
+    assert httpx.get(f"{server}/cases/{subject}", params={"at": "2150-01-01T00:00:00+01:00"}).status_code == 200
+    assert httpx.get(f"{server}/metrics", params={"known_at": "2150-01-01"}).status_code == 200
+
+
+def test_contract_schemas_and_docs(server: str) -> None:
+    index = httpx.get(f"{server}/contract").json()
+    assert len(index["types"]) == 43
+    first = index["types"][0]["schema"]
+    schema = httpx.get(f"{server}/contract/{first}")
+    assert schema.status_code == 200 and schema.json()["$schema"].startswith("https://json-schema.org/")
+    assert httpx.get(f"{server}/contract/nothing-here").status_code == 404
+    assert httpx.get(f"{server}/docs").status_code == 200
+    paths = httpx.get(f"{server}/openapi.json").json()["paths"]
+    assert {"/cases/{subject}", "/metrics", "/evaluation", "/healthz", "/contract"} <= set(paths)
+
+
+def test_an_append_shows_in_the_next_answer(server: str, home: Path, subject: str) -> None:
+    before = httpx.get(f"{server}/cases/{subject}").json()
+    complaint = {
+        "specversion": "1.0",
+        "id": "6a0c1c2e-0000-4000-8000-000000000077",
+        "source": "urn:nl:portal:bewoners",
+        "type": "nl.groningen.resident.ComplaintLodged.v1",
+        "subject": subject,
+        "time": "2025-01-03T10:00:00Z",
+        "org": "PORTAL",
+        "data": {"complaint_id": "K-http-1", "against": "both", "forum": "organisation"},
+    }
+    result = cli(home, "append", "--as", "PORTAL", stdin=orjson.dumps(complaint) + b"\n")
+    assert result.exit_code == 0, result.output
+    after = httpx.get(f"{server}/cases/{subject}").json()
+    assert after["ledger"]["events"] == before["ledger"]["events"] + 1
+    assert after["resident"]["complaints"][-1]["complaint_id"] == "K-http-1"
+    assert after["provenance"]["behind"] == 0

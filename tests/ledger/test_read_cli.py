@@ -1,0 +1,133 @@
+"""`ledger case`, `metrics`, `evaluation` and `rebuild` as a user runs them (in-process typer runner).
+
+The ledger is real (SQLite in a temporary LEDGER_HOME); events go in with `ledger import` and
+`ledger append`, and the read commands must show them at once.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from typer.testing import CliRunner, Result
+
+from ledger.cli import app
+from ledger.generator import generate
+from tests.projections.builder import ts
+
+FUTURE = "2099-01-01"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def cli(home: Path) -> Iterator[Any]:
+    runner = CliRunner()
+
+    def run(*args: str, stdin: bytes | None = None) -> Result:
+        env = {"LEDGER_HOME": str(home), "LEDGER_STORE": None, "LEDGER_PROJECTIONS": None, "LEDGER_KAFKA": None}
+        return runner.invoke(app, list(args), input=stdin, env=env, catch_exceptions=False)
+
+    yield run
+
+
+@pytest.fixture
+def imported(cli: Any, tmp_path: Path) -> list[dict[str, Any]]:
+    out = io.BytesIO()
+    generate(60, 5, date(2024, 12, 31), out, workers=1)
+    path = tmp_path / "history.jsonl"
+    path.write_bytes(out.getvalue())
+    result = cli("import", str(path), "--quiet")
+    assert result.exit_code == 0, result.output
+    return [orjson.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_case_json_shows_what_append_just_accepted(cli: Any, imported: list[dict[str, Any]]) -> None:
+    subject = imported[0]["subject"]
+    before = orjson.loads(cli("case", subject, "--json").stdout)
+    assert before["address"]["subject"] == subject and before["provenance"]["behind"] == 0
+    contact = {
+        "specversion": "1.0",
+        "id": "6a0c1c2e-0000-4000-8000-000000000001",
+        "source": "urn:nl:portal:bewoners",
+        "type": "nl.groningen.resident.ContactMade.v1",
+        "subject": subject,
+        "time": "2025-01-02T10:00:00Z",
+        "org": "PORTAL",
+        "data": {"with_org": "NCG", "channel": "portal", "initiated_by": "resident"},
+    }
+    appended = cli("append", "--as", "PORTAL", stdin=orjson.dumps(contact) + b"\n")
+    assert appended.exit_code == 0, appended.output
+    after = orjson.loads(cli("case", subject, "--json").stdout)
+    assert after["ledger"]["events"] == before["ledger"]["events"] + 1
+    assert (
+        after["resident"]["contacts"]["NCG"]["count"]
+        == before["resident"]["contacts"].get("NCG", {}).get("count", 0) + 1
+    )
+    assert after["provenance"]["position"] == before["provenance"]["position"] + 1
+
+
+def test_case_tables_and_cutoffs(cli: Any, imported: list[dict[str, Any]]) -> None:
+    subject = imported[0]["subject"]
+    shown = cli("case", subject)
+    assert shown.exit_code == 0 and subject in shown.stdout and "Attention" in shown.stdout
+    early = orjson.loads(cli("case", subject, "--at", "2018-01-01", "--json").stdout)
+    late = orjson.loads(cli("case", subject, "--known-at", FUTURE, "--at", FUTURE, "--json").stdout)
+    assert early["provenance"]["at"] == ts("2018-01-01T23:59:59")[:-8] + ".999999Z"
+    assert early["ledger"]["events"] <= late["ledger"]["events"]
+    assert late["provenance"]["source"] == "event log"
+
+
+def test_unknown_address_is_one_line_and_exit_1(cli: Any, imported: list[dict[str, Any]]) -> None:
+    result = cli("case", "0014200000009999")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "ledger: address 0014200000009999 is not in the ledger"
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("metrics", "--at", "2021-13-01"), "--at"),
+        (("metrics", "--known-at", "yesterday"), "--known-at"),
+        (("evaluation", "--pivot", "2023-02-30"), "--pivot"),
+        (("case", "0014200000000001", "--at", "01-02-2021"), "--at"),
+    ],
+)
+def test_malformed_dates_are_usage_errors_naming_the_option(cli: Any, args: tuple[str, ...], option: str) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"ledger: {option} ") and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_metrics_and_evaluation(cli: Any, imported: list[dict[str, Any]]) -> None:
+    doc = orjson.loads(cli("metrics", "--json").stdout)
+    assert [k for k in doc if k != "provenance"] == [f"G{n}" for n in range(1, 16)]
+    assert doc["provenance"]["events"] == len(imported) and doc["provenance"]["head_hash"]
+    assert "Governance metrics" in cli("metrics").stdout
+    future = orjson.loads(cli("metrics", "--at", FUTURE, "--json").stdout)
+    assert future["G1"] == doc["G1"] and future["G6"] == doc["G6"]
+    evaluation = orjson.loads(cli("evaluation", "--pivot", "2022-01-01", "--json").stdout)
+    assert [k for k in evaluation if k != "provenance"] == [f"E{n}" for n in range(1, 7)]
+    assert evaluation["provenance"]["pivot"] == "2022-01-01T00:00:00.000000Z"
+    assert "E1 claim lead time" in cli("evaluation").stdout
+
+
+def test_rebuild_gives_the_same_figures(cli: Any, imported: list[dict[str, Any]], home: Path) -> None:
+    before = orjson.loads(cli("metrics", "--at", FUTURE, "--json").stdout)
+    result = cli("rebuild", "--no-progress")
+    assert result.exit_code == 0, result.output
+    addresses = len({e["subject"] for e in imported})
+    assert f"rebuilt the projections of {addresses} addresses from {len(imported)} events" in result.stderr
+    after = orjson.loads(cli("metrics", "--at", FUTURE, "--json").stdout)
+    before.pop("provenance")
+    after.pop("provenance")
+    assert after == before
+    assert sorted(p.name for p in (home / "projections").glob("store-*.sqlite")) == ["store-2.sqlite"]
