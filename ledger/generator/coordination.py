@@ -116,7 +116,7 @@ def _integrated(ctx: Ctx, a: Address, tr: Trajectory, claims: list[Claim], s1: i
         org = {"portal": T.PORTAL, "img": T.IMG, "ncg": T.NCG}[via]
         a.emit(request, org, T.APPROACH_REQUESTED, {"party_ref": a.party_ref, "via": via})
         if r() < 0.9:
-            offer = ctx.after(request, 5, 40)
+            offer = ctx.after(request, 3, 20)
         elif r() < 0.4:
             _coordinator(ctx, a, tr, request, 35.0, None)
     elif r() < P.OFFER_SHARE:
@@ -126,7 +126,10 @@ def _integrated(ctx: Ctx, a: Address, tr: Trajectory, claims: list[Claim], s1: i
         offer_id = ctx.ref("SA")
         org = T.NCG if r() < 0.5 else T.IMG
         u = r()
-        agreed = ctx.after(offer, 7, 90) if u < P.AGREE_SHARE else None
+        # a resident who asked for it agrees more often, and sooner
+        agree = P.AGREE_AFTER_REQUEST if request is not None else P.AGREE_SHARE
+        respond = (3, 30) if request is not None else (7, 90)
+        agreed = ctx.after(offer, *respond) if u < agree else None
         if org == T.NCG and not (tr.ncg_may_emit(offer) and (agreed is None or tr.ncg_may_emit(agreed))):
             org = T.IMG
         corr = ctx.uuid()
@@ -144,7 +147,7 @@ def _integrated(ctx: Ctx, a: Address, tr: Trajectory, claims: list[Claim], s1: i
             for _ in range(ctx.poisson(1.5)):
                 t = ctx.after(agreed, 1, 365)
                 contact(ctx, a, tr, t, T.NCG if r() < 0.5 else T.IMG)
-        elif u < P.AGREE_SHARE + P.DECLINE_SHARE:
+        elif u < agree + P.DECLINE_SHARE:
             t = ctx.after(offer, 7, 90, portal=True)
             a.emit(t, T.PORTAL if r() < 0.6 else T.IMG, T.APPROACH_DECLINED, {"party_ref": a.party_ref})
     if r() < P.SHARE_AFTER_AMVB:

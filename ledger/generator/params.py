@@ -160,6 +160,7 @@ AOS_WITHIN_48H = 0.93
 # --- coordination and residents ----------------------------------------------------------------
 OFFER_SHARE = 0.62  # of addresses in samenloop after the AMvB
 AGREE_SHARE = 0.55
+AGREE_AFTER_REQUEST = 0.75
 DECLINE_SHARE = 0.20
 REQUEST_SHARE = 0.10
 COMPONENTS = (("visiting_address", 0.80), ("coordinated_handling", 0.70), ("coordinator", 0.75),
