@@ -154,3 +154,17 @@ def cutoff_line(report: dict[str, Any]) -> str:
     at = when(c["at"]) if c["at"] else "none (everything that happened)"
     known = when(c["known_at"]) if c["known_at"] else "none (everything registered)"
     return f"happened by (at): {at}; registered by (known at): {known}; open periods measured to {when(c['until'])}"
+
+
+def plural(count: int, word: str) -> str:
+    """`1 correction`, `2 corrections`."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def counts_line(report: dict[str, Any]) -> str:
+    """How many events are shown, late, corrections, retractions."""
+    c = report["counts"]
+    return (
+        f"{plural(len(report['timeline']), 'event')} ({c['late_registrations']} registered late, "
+        f"{plural(c['corrections'], 'correction')}, {plural(c['retractions'], 'retraction')})"
+    )

@@ -15,6 +15,7 @@ from replay.present import (
     amendment_lines,
     amends_line,
     chain_line,
+    counts_line,
     cutoff_line,
     days_text,
     merged,
@@ -197,8 +198,7 @@ def render_html(report: dict[str, Any]) -> str:
         f"<header><h1>Case history — address {_e(address_line(report))}</h1>"
         f'<div class="chain {"ok" if chain["intact"] else "broken"}" id="chain">{_e(chain_line(report))}</div>'
         f'<dl class="meta"><dt>cut-offs</dt><dd>{_e(cutoff_line(report))}</dd>'
-        f"<dt>events shown</dt><dd>{len(report['timeline'])} ({counts['late_registrations']} registered late, "
-        f"{counts['corrections']} corrections, {counts['retractions']} retractions)</dd>"
+        f"<dt>events shown</dt><dd>{_e(counts_line(report))}</dd>"
         f"<dt>findings</dt><dd>{len(report['findings'])}</dd></dl></header>"
         f'<section id="findings"><h2>Findings</h2>{_findings(report)}</section>'
         f'<section id="timeline"><h2>Timeline</h2><p class="muted">Valid-time order; the bold time is when it '

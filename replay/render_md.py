@@ -9,6 +9,7 @@ from replay.present import (
     amendment_lines,
     amends_line,
     chain_line,
+    counts_line,
     cutoff_line,
     days_text,
     event_title,
@@ -17,6 +18,11 @@ from replay.present import (
     view_lines,
     when,
 )
+
+
+def safe(text: str) -> str:
+    """Free text (a correction's reason) that Markdown must not read as HTML."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 def cell(text: Any) -> str:
@@ -32,9 +38,7 @@ def render_md(report: dict[str, Any]) -> str:
         "",
         f"- **Cut-offs:** {cutoff_line(report)}",
         f"- **Hash chain:** {'✅' if chain['intact'] else '❌'} {chain_line(report)}",
-        f"- **Events shown:** {len(report['timeline'])} "
-        f"({report['counts']['late_registrations']} registered late, "
-        f"{report['counts']['corrections']} corrections, {report['counts']['retractions']} retractions)",
+        f"- **Events shown:** {counts_line(report)}",
         f"- **Findings:** {len(report['findings'])}",
         "",
         "## Findings",
@@ -83,8 +87,8 @@ def render_md(report: dict[str, Any]) -> str:
             out.append(f"- ⏱ **registered late:** {days_text(e['delay_days'])} after it happened")
         line = amends_line(e)
         if line:
-            out.append(f"- {line}")
-        out.extend(f"- {line}" for line in amendment_lines(e))
+            out.append(f"- {safe(line)}")
+        out.extend(f"- {safe(line)}" for line in amendment_lines(e))
         changes = people_changes(e)
         if e["same_moment_as_next"]:
             out.append("- view: same moment as the next event; the change is shown there")

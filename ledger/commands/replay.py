@@ -51,8 +51,9 @@ def replay(
     times and the change of the joint case view at each step, the view at the cut-offs, the
     findings (coordination norms not met) and the provenance.
 
-    Dates mean the end of that day (UTC). Exit 0; 1 when the address is unknown or its chain is
-    broken (the history up to the break is still shown); 2 on bad input.
+    Dates mean the end of that day (UTC).
+
+    Exit 0; 1 when the address is unknown or its chain broken (history up to the break shown); 2 on bad input.
     """
     try:
         fmt_checked = check_format(fmt)

@@ -92,6 +92,23 @@ def test_any_single_byte_edit_fails_verification(bundle: tuple[str, Path], data:
         assert not check.ok
 
 
+def _fails(edited: bytes) -> bool:
+    try:
+        return not check_bundle(edited).ok
+    except ReplayError as exc:
+        return exc.kind == "not_a_bundle"
+
+
+def test_every_byte_position_edited_fails_verification(bundle: tuple[str, Path]) -> None:
+    """Exhaustive over positions, for a flipped bit, white space and a newline."""
+    raw = bundle[1].read_bytes()
+    for position in range(len(raw)):
+        for byte in {raw[position] ^ 0x01, 0x20, 0x0A} - {raw[position]}:
+            edited = raw[:position] + bytes([byte]) + raw[position + 1 :]
+            assert _fails(edited), (position, byte)
+    assert _fails(raw[:-1]) and _fails(raw + b"\n") and _fails(b" " + raw)
+
+
 def test_removal_reordering_and_edits_are_named(bundle: tuple[str, Path]) -> None:
     raw = bundle[1].read_bytes()
     body = orjson.loads(raw)
