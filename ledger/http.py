@@ -68,6 +68,7 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        model()  # catch up and sum the figures before the first request
         yield
         if app.state.model is not None:
             app.state.model.close()

@@ -98,6 +98,13 @@ class RawReader:
                 return [(n, bytes(b)) for n, b in self._pg.execute(self._pg_query, (after, limit)).fetchall()]
         return self._fallback(after, limit)
 
+    def data_version(self) -> int | None:
+        """For SQLite, a number that changes when anything was committed to the event store."""
+        if self._sqlite is None:
+            return None
+        with self._lock:
+            return int(self._sqlite.execute("PRAGMA data_version").fetchone()[0])
+
     def close(self) -> None:
         with self._lock:
             if self._sqlite is not None:
@@ -108,9 +115,11 @@ class RawReader:
 
 def ports(ledger: Ledger) -> Ports:
     """The read model's ports on a wired ledger."""
+    reader = RawReader(ledger)
     return Ports(
         location=projections_location(ledger),
-        read_raw=RawReader(ledger),
+        read_raw=reader,
+        log_version=reader.data_version,
         load_streams=ledger.app.index.load_streams,
         read_stream=ledger.log.read_stream,
         max_position=ledger.log.max_position,

@@ -45,6 +45,8 @@ class Ports:
     read_stream: Callable[[str], list[dict[str, Any]]]
     max_position: Callable[[], int]
     head_hash: Callable[[int], str | None]
+    # optional: a cheap number that changes when the log changed (None: unknown, always look)
+    log_version: Callable[[], int | None] | None = None
 
 
 class ReadModel:
@@ -65,6 +67,7 @@ class ReadModel:
         self._lock = threading.RLock()  # the read side's state
         self._catching = threading.RLock()  # one catch-up at a time
         self._background: threading.Thread | None = None
+        self._token: tuple[Any, ...] | None = None
 
     # -- following the log ------------------------------------------------------------------
     @property
@@ -94,10 +97,14 @@ class ReadModel:
         their provenance how far behind they are.
         """
         with self._lock:
-            if self._store is not None and self.ports.location.active_id() != self._active:
+            active = self.ports.location.active_id()
+            if self._store is not None and active != self._active:
                 self._reopen()
             if self._version < 0:
                 self._load_changes()  # opens the serving store
+            token = self._change_token(active)
+            if token is not None and token == self._token:
+                return  # nothing was committed to the log or the projection store since the last look
         head = self.ports.max_position()
         if head > self._positions.get(LOG, 0):
             if sync_limit is None or head - self._positions.get(LOG, 0) <= sync_limit:
@@ -111,6 +118,15 @@ class ReadModel:
         with self._lock:
             self._head = head
             self._load_changes()
+            self._token = token
+
+    def _change_token(self, active: str | None) -> tuple[Any, ...] | None:
+        """(serving store, log version, store version) when both stores can tell; else None."""
+        log_version = self.ports.log_version() if self.ports.log_version is not None else None
+        store_version = getattr(self.store, "data_version", None)
+        if log_version is None or store_version is None:
+            return None
+        return (active, log_version, store_version())
 
     def _reopen(self) -> None:
         for store in (self._store, self._writer):
@@ -121,6 +137,7 @@ class ReadModel:
         self._summaries = {}
         self._version = -1
         self._positions = {}
+        self._token = None
 
     def _catch_up_in_background(self) -> None:
         if self._background is not None and self._background.is_alive():

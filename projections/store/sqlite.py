@@ -117,6 +117,11 @@ class SQLiteProjectionStore:
                 self._db.execute("COMMIT")
         return positions, version, rows
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (or process) committed to this store."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
     def subjects(self) -> set[str]:
         with self._lock:
             return {row[0] for row in self._db.execute("SELECT subject FROM proj_address")}
@@ -178,6 +183,8 @@ class SQLiteLocation:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._seen: tuple[int, int, int] | None = None
+        self._active: str | None = None
 
     def _read(self, pointer: str) -> str | None:
         try:
@@ -199,8 +206,15 @@ class SQLiteLocation:
         return str(self.folder)
 
     def active_id(self) -> str | None:
-        """The name of the serving store (cheap: read before each query to notice a swap)."""
-        return self._read("current")
+        """The name of the serving store (cheap: a `stat` before each query notices a swap)."""
+        try:
+            st = os.stat(self.folder / "current")
+        except FileNotFoundError:
+            return None
+        seen = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if seen != self._seen:
+            self._seen, self._active = seen, self._read("current")
+        return self._active
 
     def open_active(self) -> SQLiteProjectionStore:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,126 @@
+"""Full rebuild of the projections (SQLite) against the same-run limit.
+
+    .venv/bin/python benchmarks/rebuild.py [--addresses 220000] [--runs 3]
+
+Measured in one process, interleaved, on the cached imported history of `benchmarks/setup.py`:
+- limit: read every stored event raw from the event store in global order (`RawReader`, one
+  query per page), decode it with orjson and fold it into plain per-address dicts (counts,
+  last time, per-type counters), writing nothing — the floor any projection pays;
+- fold, no writes: the same read plus the read side's own fold of every address (the rows'
+  view, attention and summary as dicts), still writing nothing;
+- rebuild: `projections.rebuild.rebuild` into a fresh SQLite projection store, swapped in —
+  exactly what `ledger rebuild` runs.
+Rates are events/s over all stored events; medians over the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.setup import ledger_home  # noqa: E402
+from ledger.bootstrap import Settings, open_ledger  # noqa: E402
+from ledger.readmodel import RawReader  # noqa: E402
+from projections.caseview import attention_candidates, render  # noqa: E402
+from projections.fold import fold  # noqa: E402
+from projections.history import prepare  # noqa: E402
+from projections.projector import scan  # noqa: E402
+from projections.rebuild import rebuild  # noqa: E402
+from projections.store.sqlite import SQLiteLocation  # noqa: E402
+from projections.summary import summarize  # noqa: E402
+
+PAGE = 20_000
+
+
+def limit(reader: RawReader, head: int) -> int:
+    """Read raw + orjson + fold into plain dicts; nothing written."""
+    loads = orjson.loads
+    states: dict[str, dict[str, Any]] = {}
+    position = 0
+    while position < head:
+        rows = reader(position, PAGE)
+        if not rows:
+            break
+        for _, body in rows:
+            event = loads(body)
+            state = states.get(event["subject"])
+            if state is None:
+                state = states[event["subject"]] = {"events": 0, "last": None, "types": {}}
+            state["events"] += 1
+            state["last"] = event["time"]
+            types = state["types"]
+            types[event["type"]] = types.get(event["type"], 0) + 1
+        position = rows[-1][0]
+    return len(states)
+
+
+def fold_only(reader: RawReader, head: int) -> int:
+    """Read raw + group by address + the read side's fold of every address; nothing written."""
+    groups = scan(reader, 0, head)
+    loads = orjson.loads
+    n = 0
+    for subject in list(groups):
+        state = fold(prepare(map(loads, groups.pop(subject)), subject))
+        render(state), attention_candidates(state), summarize(state)
+        n += 1
+    return n
+
+
+def full_rebuild(ledger: Any, reader: RawReader, folder: Path) -> int:
+    shutil.rmtree(folder, ignore_errors=True)
+    result = rebuild(SQLiteLocation(folder), reader, ledger.app.index.load_streams, ledger.log.max_position)
+    return result.addresses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--addresses", type=int, default=220_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    home = ledger_home(args.addresses, args.seed)
+    ledger = open_ledger(Settings(home=home, store_url=f"sqlite:///{(home / 'events.sqlite').absolute()}"))
+    reader = RawReader(ledger)
+    head = ledger.log.max_position()
+    times: dict[str, list[float]] = {"limit": [], "fold, no writes": [], "rebuild": []}
+    with tempfile.TemporaryDirectory(dir=home) as scratch:
+        folder = Path(scratch) / "projections"
+        for run in range(args.runs):
+            for name, job in (
+                ("limit", lambda: limit(reader, head)),
+                ("fold, no writes", lambda: fold_only(reader, head)),
+                ("rebuild", lambda: full_rebuild(ledger, reader, folder)),
+            ):
+                started = time.perf_counter()
+                addresses = job()
+                seconds = time.perf_counter() - started
+                times[name].append(seconds)
+                print(
+                    f"run {run + 1} {name:16} {seconds:6.1f} s  {head / seconds:10,.0f} events/s"
+                    f"  ({addresses:,} addresses)",
+                    file=sys.stderr,
+                )
+    reader.close()
+    ledger.close()
+
+    median = {name: statistics.median(values) for name, values in times.items()}
+    print(f"\n{head:,} events, {args.addresses:,} addresses (seed {args.seed}), median of {args.runs} runs\n")
+    print("| what | seconds | events/s | × limit |")
+    print("|---|---:|---:|---:|")
+    for name, seconds in median.items():
+        print(f"| {name} | {seconds:.1f} | {head / seconds:,.0f} | {median['limit'] / seconds:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
