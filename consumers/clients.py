@@ -95,7 +95,7 @@ def make_consumer(bootstrap: str, client_id: str, group_id: str | None, **overri
         "fetch_max_bytes": 64 * 1024 * 1024,
         "request_timeout_ms": REQUEST_TIMEOUT_MS * 2,
         "bootstrap_timeout_ms": BOOTSTRAP_TIMEOUT_MS,
-        "session_timeout_ms": 30_000,
+        "session_timeout_ms": 10_000,  # a killed member's partitions move on after 10 s
         "heartbeat_interval_ms": 3_000,
         "max_poll_interval_ms": 300_000,
         "allow_auto_create_topics": False,

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from consumers import failpoints
 from consumers.binding import decode_submission
 from consumers.logs import get_logger
 from consumers.polling import Idle, caught_up
@@ -149,6 +150,7 @@ class Intake:
                 for tp, records in polled.items():
                     consumer.seek(tp, records[0].offset)
                 raise
+            failpoints.hit("intake.after_append_before_commit")
             self._commit(consumer, polled)
         return False
 
@@ -163,6 +165,7 @@ class Intake:
                 self._count(result)
                 if result.result == REJECTED:
                     rejected.append((record, org, result))
+        failpoints.hit("intake.after_append_before_rejections")
         if rejected:
             self._publish_rejections(rejected)
         self.stats.batches += 1

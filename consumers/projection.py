@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from consumers import failpoints
 from consumers.binding import from_binary
 from consumers.logs import get_logger
 from consumers.polling import Idle, caught_up
@@ -160,6 +161,7 @@ class ProjectionConsumer:
                 continue
             idle.busy()
             events, positions = records_to_batch(polled)
+            failpoints.hit("consume.before_apply")
             try:
                 applied = self.sink.apply_kafka_batch(events, positions)
             except StoreSwapped:
@@ -173,6 +175,7 @@ class ProjectionConsumer:
             self.stats.records += len(events)
             self.stats.applied += applied
             self.stats.batches += 1
+            failpoints.hit("consume.after_apply_before_commit")
             self._commit_for_monitoring(consumer, positions)
         return False
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from consumers import failpoints
 from consumers.binding import stored_to_binary
 from consumers.logs import get_logger
 from consumers.retry import Backoff
@@ -122,6 +123,7 @@ class Relay:
                     futures.append(send(topic, value=value, key=key, headers=headers))
                 after = page[-1][0]
                 inflight.append((after, len(page), futures))
+                failpoints.hit("relay.after_send_before_ack")
                 continue
             if inflight:
                 if not full:  # nothing more to read: push out what lingers
@@ -129,6 +131,7 @@ class Relay:
                 end, count, futures = inflight.popleft()
                 for future in futures:
                     future.get(timeout=ACK_TIMEOUT_S)  # raises the delivery error, if any
+                failpoints.hit("relay.after_ack_before_save")
                 recorded = self.tracking.save(end)
                 self.stats.published += count
                 self.stats.position = recorded

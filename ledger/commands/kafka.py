@@ -19,6 +19,11 @@ from ledger.commands.common import EXIT_USAGE, fail, opened_ledger
 kafka_app = typer.Typer(help="Kafka topics (needs LEDGER_KAFKA).", no_args_is_help=True)
 
 Once = typer.Option("--once", help="Drain what is there and exit (for tests and batch jobs).")
+InstanceId = typer.Option(
+    "--instance-id",
+    help="Static group membership (KIP-345): a restarted instance with the same id takes its partitions back "
+    "at once instead of waiting for a rebalance. Unique per running instance.",
+)
 MaxIdle = typer.Option("--max-idle", help="With --once: exit after this many seconds without new records.", min=0.1)
 
 
@@ -107,6 +112,7 @@ def intake(
     once: Annotated[bool, Once] = False,
     max_idle: Annotated[float | None, MaxIdle] = None,
     group: Annotated[str, typer.Option("--group", help="Consumer group of the intake.")] = "ledger-intake",
+    instance_id: Annotated[str | None, InstanceId] = None,
 ) -> None:
     """Append what IMG, NCG and the portal publish on their inbound topics; rejections go to ledger.rejections."""
     bootstrap = _bootstrap()
@@ -118,7 +124,7 @@ def intake(
     with opened_ledger() as ledger:
         runner = Intake(
             lambda items, org: ledger.service.append(items, org),
-            lambda: make_consumer(bootstrap, default_client_id("intake"), group),
+            lambda: make_consumer(bootstrap, default_client_id("intake"), group, group_instance_id=instance_id),
             lambda: make_producer(bootstrap, default_client_id("intake-rejections"), linger_ms=0),
             topics=names.inbound,
             rejections_topic=names.rejections,
@@ -151,6 +157,7 @@ def consume(
     group: Annotated[str, typer.Option("--group", help="Consumer group (instances share partitions).")] = (
         "ledger-projections"
     ),
+    instance_id: Annotated[str | None, InstanceId] = None,
 ) -> None:
     """Keep the Kafka-fed projection store up to date from ledger.events (run several to share partitions)."""
     bootstrap = _bootstrap()
@@ -165,7 +172,7 @@ def consume(
         try:
             runner = ProjectionConsumer(
                 sink,
-                lambda: make_consumer(bootstrap, default_client_id("consume"), group),
+                lambda: make_consumer(bootstrap, default_client_id("consume"), group, group_instance_id=instance_id),
                 topic=names.events,
                 stop=stop,
             )

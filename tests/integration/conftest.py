@@ -45,3 +45,13 @@ def kafka_bootstrap() -> Iterator[str]:
     yield bootstrap
     if servers.started_here("kafka") and not servers.keep_servers():
         servers.stop_kafka()
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster() -> Iterator[str]:
+    """Bootstrap servers of the three-node KRaft cluster (``deploy/kafka.sh start-cluster``) for
+    fault tests that kill a broker; stopped at the end when this session started it."""
+    bootstrap = servers.start_kafka_cluster()
+    yield bootstrap
+    if servers.started_here("kafka-cluster") and not servers.keep_servers():
+        servers.stop_kafka_cluster()

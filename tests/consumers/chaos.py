@@ -1,0 +1,244 @@
+"""Fault-injection harness for the Kafka tests: `ledger` processes that can be killed with -9 and
+restarted, a restartable private broker, a publisher that records what Kafka acknowledged, and
+polling with deadlines."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from consumers.clients import make_producer
+from consumers.topics import TopicNames
+from tests.consumers.kafka_support import LEDGER, inbound_record, topic_for
+from tests.servers import REPO_ROOT
+
+KAFKA_SH = str(REPO_ROOT / "deploy" / "kafka.sh")
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.5) -> None:
+    """Poll `predicate` until it holds; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout:.0f} s: {what}")
+        time.sleep(interval)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class LedgerProcess:
+    """One long-running `ledger` command (relay, intake, consume) that this test started."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.args = args
+        self.env = env
+        self.log = log_dir / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.kills = 0
+        self.crashes = 0  # exits at a failpoint (LEDGER_FAILPOINTS), restarted by `check`
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [LEDGER, *self.args], env=self.env, stdout=out, stderr=out, stdin=subprocess.DEVNULL
+            )
+
+    def check(self) -> None:
+        """Restart the process after a failpoint crash (exit 137); fail when it ended in any other way:
+        the ledger's processes must ride out Kafka trouble, not exit."""
+        assert self.proc is not None
+        code = self.proc.poll()
+        if code == 137:
+            self.crashes += 1
+            self.start()
+        elif code is not None:
+            raise AssertionError(f"{self.name} exited with {code} by itself:\n{self.tail()}")
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.check()
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self.kills += 1
+
+    def stop(self) -> None:
+        """SIGTERM and wait (the commands finish their batch and close their clients)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+def free_port_pair(start: int = 31700, stop: int = 32700, step: int = 10) -> int:
+    """A client port whose port + 1 (the controller) is free too, on 127.0.0.1.
+
+    Below Linux's ephemeral range (32768-60999): a client that keeps reconnecting to a dead
+    broker on an ephemeral port can get that very port as its source port and connect to itself
+    (TCP simultaneous open), which then blocks the broker's restart.
+    """
+    for port in range(start, stop, step):
+        if all(_port_free(p) for p in (port, port + 1)):
+            return port
+    raise RuntimeError("no free port pair for a private Kafka broker")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class PrivateBroker:
+    """A single-node broker of deploy/kafka.sh in a folder of its own, so a test may kill and restart it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port_pair()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            LEDGER_DEPLOY_DIR=str(self.folder),
+            LEDGER_KAFKA_PORT=str(self.port),
+            LEDGER_PYTHON=str(Path(LEDGER).parent / "python"),
+        )
+        return env
+
+    def _script(self, *args: str, timeout: float = 300) -> str:
+        proc = subprocess.run(
+            ["bash", KAFKA_SH, *args], env=self._env(), capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"kafka.sh {' '.join(args)} failed:\n{proc.stderr}\n{proc.stdout}")
+        return proc.stdout.strip()
+
+    def start(self) -> str:
+        out = self._script("start").splitlines()[-1]
+        assert out == self.bootstrap, out
+        return out
+
+    def restart(self) -> str:
+        """Start again on the same data (retried while a stale client socket still holds the port)."""
+        return retry_port_in_use(self.start)
+
+    def pid(self) -> int:
+        return int((self.folder / "kafka" / "single" / "kafka.pid").read_text().strip())
+
+    def kill9(self) -> None:
+        """kill -9 the broker JVM (its recorded PID, which this test started) and wait until it is gone."""
+        pid = self.pid()
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not _alive(pid), 30, "the killed broker to disappear", 0.1)
+
+    def stop(self) -> None:
+        self._script("stop")
+        self._script("clean")
+
+
+def retry_port_in_use(start: Callable[[], str], attempts: int = 5) -> str:
+    """Run a broker start, again when it found its port taken by a client's self-connected socket."""
+    for attempt in range(attempts):
+        try:
+            return start()
+        except RuntimeError as exc:
+            if "in use" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(1.0)  # the self-connected socket is closed by its client within a moment
+    raise AssertionError("unreachable")
+
+
+class Publisher(threading.Thread):
+    """Publishes submissions on the inbound topics in chunks, as an organisation's system would:
+    acks=all, and a chunk with any failed record is sent again whole (so per-address order holds).
+    `acked` holds the ids Kafka acknowledged."""
+
+    def __init__(
+        self, bootstrap: str, names: TopicNames, events: list[dict[str, Any]], chunk: int = 40, pause: float = 0.4
+    ) -> None:
+        super().__init__(name="publisher", daemon=True)
+        self.bootstrap = bootstrap
+        self.names = names
+        self.events = events
+        self.chunk = chunk
+        self.pause = pause  # load shaping: spread the history over the chaos, not synchronisation
+        self.acked: set[str] = set()
+        self.sent_chunks = 0
+        self.retries = 0
+        self.error: BaseException | None = None
+        self.stop_event = threading.Event()
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.sent_chunks * self.chunk / max(len(self.events), 1))
+
+    def run(self) -> None:
+        try:
+            producer = None
+            for start in range(0, len(self.events), self.chunk):
+                chunk = self.events[start : start + self.chunk]
+                while not self.stop_event.is_set():
+                    try:
+                        if producer is None:
+                            producer = make_producer(self.bootstrap, "chaos-publisher", linger_ms=2)
+                        futures = []
+                        for i, event in enumerate(chunk):
+                            key, value, headers = inbound_record(event, structured=(start + i) % 11 == 0)
+                            futures.append(
+                                (
+                                    event["id"],
+                                    producer.send(topic_for(event, self.names), value=value, key=key, headers=headers),
+                                )
+                            )
+                        producer.flush(timeout=60)
+                        failed = False
+                        for event_id, future in futures:
+                            try:
+                                future.get(timeout=1)
+                                self.acked.add(event_id)
+                            except Exception:  # noqa: BLE001 - not acknowledged: the chunk is sent again
+                                failed = True
+                        if not failed:
+                            break
+                    except Exception:  # noqa: BLE001 - broker unreachable: new producer, same chunk
+                        pass
+                    self.retries += 1
+                    if producer is not None:
+                        producer.close(timeout=0)
+                        producer = None
+                    self.stop_event.wait(0.5)
+                self.sent_chunks += 1
+                self.stop_event.wait(self.pause)
+            if producer is not None:
+                producer.close(timeout=10)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            self.error = exc

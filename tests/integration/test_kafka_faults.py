@@ -1,0 +1,251 @@
+"""Fault tests on real brokers: kill -9 of the relay, the intake and the projection consumers at
+random moments plus a broker restart, and, on three nodes, a hard kill of the partition leader
+while producing. Afterwards every event Kafka acknowledged to the publisher is in `ledger export`
+exactly once, `ledger.events` carries all of them, and the Kafka-fed projections equal a clean
+rebuild from the store. Seeds are printed; `LEDGER_TEST_SEED` replays one."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from consumers.clients import make_admin, make_consumer
+from consumers.rebuild import rebuild_from_kafka
+from consumers.topics import TopicNames
+from consumers.tracking import RelayTracking
+from ledger.bootstrap import Ledger, Settings, open_ledger
+from projections.store.sqlite import SQLiteLocation
+from tests import servers
+from tests.consumers.chaos import LedgerProcess, PrivateBroker, Publisher, retry_port_in_use, wait_for
+from tests.consumers.kafka_support import (
+    delete_topics,
+    export,
+    generated_history,
+    ledger_env,
+    read_topic_confluent,
+    reference_rows,
+    run_ledger,
+    store_rows,
+)
+
+SEED = int(os.environ.get("LEDGER_TEST_SEED") or random.SystemRandom().randrange(1_000_000))
+KILLS_PER_PROCESS = 3
+# Crash inside the known dangerous windows too (consumers/failpoints.py), a few times per run.
+FAILPOINTS = ",".join(
+    f"{name}:0.03"
+    for name in (
+        "relay.after_send_before_ack",
+        "relay.after_ack_before_save",
+        "intake.after_append_before_rejections",
+        "intake.after_append_before_commit",
+        "consume.before_apply",
+        "consume.after_apply_before_commit",
+    )
+)
+
+
+@pytest.fixture(scope="module")
+def private_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateBroker]:
+    """A broker of this module's own (started by deploy/kafka.sh), so the test may restart it."""
+    broker = PrivateBroker(tmp_path_factory.mktemp("kafka-private"))
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+def _open(env: dict[str, str]) -> Ledger:
+    home = Path(env["LEDGER_HOME"])
+    return open_ledger(Settings(home=home, store_url=f"sqlite:///{home.absolute() / 'events.sqlite'}"))
+
+
+def _processes(env: dict[str, str], log_dir: Path) -> dict[str, LedgerProcess]:
+    return {
+        "intake": LedgerProcess("intake", ["intake", "--instance-id", "intake-1"], env, log_dir),
+        "relay": LedgerProcess("relay", ["relay"], env, log_dir),
+        "consume-1": LedgerProcess("consume-1", ["consume", "--instance-id", "consume-1"], env, log_dir),
+        "consume-2": LedgerProcess("consume-2", ["consume", "--instance-id", "consume-2"], env, log_dir),
+    }
+
+
+def _group_caught_up(bootstrap: str, group: str, topics: list[str]) -> bool:
+    """Whether `group` has committed the end offset of every partition of `topics`."""
+    admin = make_admin(bootstrap, "ledger-tests-lag")
+    consumer = make_consumer(bootstrap, "ledger-tests-lag", None)
+    try:
+        from kafka.structs import TopicPartition
+
+        tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+        ends = consumer.end_offsets(tps)
+        committed = admin.list_group_offsets(group).get(group, {})
+        return all(ends[tp] == 0 or (tp in committed and committed[tp].offset >= ends[tp]) for tp in tps)
+    except Exception:  # noqa: BLE001 - the broker may still be settling: not caught up yet
+        return False
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def _converge(env: dict[str, str], bootstrap: str, names: TopicNames, acked: set[str], tmp: Path) -> dict:
+    """Wait (with deadlines) until the running processes have done everything; return the reference rows."""
+    ledger = _open(env)
+    try:
+        wait_for(lambda: len(ledger.app.index.lookup_ids(sorted(acked))) == len(acked), 240, "acked events stored")
+        wait_for(lambda: _group_caught_up(bootstrap, "ledger-intake", sorted(names.inbound)), 240, "intake caught up")
+        tracking = RelayTracking(ledger.app.recorder, f"relay:{names.events}")
+        wait_for(lambda: tracking.position() == ledger.log.max_position(), 240, "relay caught up")
+    finally:
+        ledger.close()
+    reference = reference_rows(env, tmp / "reference")
+    location = SQLiteLocation(Path(env["LEDGER_HOME"]) / "projections-kafka")
+    wait_for(lambda: store_rows(location) == reference, 240, "Kafka-fed projections equal a rebuild from the store")
+    return reference
+
+
+def _check_outcome(env: dict[str, str], bootstrap: str, names: TopicNames, publisher: Publisher, tmp: Path) -> dict:
+    """The acceptance criteria; returns figures for the report line."""
+    exported = export(env)
+    counts = Counter(e["id"] for e in exported)
+    published = {e["id"] for e in publisher.events}
+    missing = publisher.acked - set(counts)
+    assert not missing, f"{len(missing)} acknowledged events are not in the export, e.g. {sorted(missing)[:3]}"
+    twice = [i for i, n in counts.items() if n > 1]
+    assert not twice, f"events stored more than once: {twice[:3]}"
+    assert set(counts) <= published, "the export holds events nobody published"
+    assert "verify: intact" in run_ledger(env, "verify").stdout.decode()
+    on_topic = Counter(
+        r["headers"] and dict(r["headers"])["ce_id"].decode() for r in read_topic_confluent(bootstrap, names.events)
+    )
+    assert set(counts) <= set(on_topic), "ledger.events lacks stored events"
+    location = SQLiteLocation(tmp / "from-kafka")
+    rebuild_from_kafka(location, lambda: make_consumer(bootstrap, "ledger-tests-rebuild", None), topic=names.events)
+    return {
+        "stored": len(exported),
+        "acked": len(publisher.acked),
+        "resent_on_topic": sum(on_topic.values()) - len(on_topic),
+        "rebuilt_rows": store_rows(location),
+    }
+
+
+def _json_warnings(processes: dict[str, LedgerProcess]) -> list[dict[str, Any]]:
+    out = []
+    for process in processes.values():
+        for line in process.log.read_text(errors="replace").splitlines():
+            if line.startswith("{"):
+                record = json.loads(line)  # every log line is one JSON object (stderr is not a terminal)
+                if record.get("level") == "warning":
+                    out.append(record)
+    return out
+
+
+def test_kill_minus_nine_and_a_broker_restart_lose_nothing(private_broker: PrivateBroker, tmp_path: Path) -> None:
+    rnd = random.Random(SEED)
+    print(f"\nfault test seed {SEED} (LEDGER_TEST_SEED={SEED} replays it)")
+    bootstrap = private_broker.bootstrap
+    names = TopicNames("")
+    env = ledger_env(tmp_path / "home", bootstrap)
+    run_ledger(env, "kafka", "init", "--partitions", "6", "--inbound-partitions", "3")
+    run_ledger(env, "export")  # create the store's tables before four processes open it at once
+    processes = _processes(dict(env, LEDGER_FAILPOINTS=FAILPOINTS), tmp_path)
+    for process in processes.values():
+        process.start()
+    publisher = Publisher(bootstrap, names, generated_history(300, seed=7), chunk=40, pause=0.3)
+    publisher.start()
+    restarted = False
+    next_kill = time.monotonic() + rnd.uniform(1.0, 2.5)
+    deadline = time.monotonic() + 240
+    while publisher.is_alive() or min(p.kills for p in processes.values()) < KILLS_PER_PROCESS:
+        assert time.monotonic() < deadline, "the chaos phase took too long"
+        for process in processes.values():
+            process.check()
+        if not restarted and publisher.progress >= 0.5:
+            private_broker.kill9()  # the broker dies mid-stream (kill -9) and comes back on its data
+            private_broker.restart()
+            restarted = True
+        if time.monotonic() >= next_kill:
+            fewest = min(p.kills for p in processes.values())
+            victim = rnd.choice([p for p in processes.values() if p.kills == fewest])
+            victim.kill9()
+            time.sleep(rnd.uniform(0.0, 1.0))  # chaos: down for a random moment
+            victim.start()
+            next_kill = time.monotonic() + rnd.uniform(1.0, 2.5)
+        time.sleep(0.05)
+    assert publisher.error is None, publisher.error
+    assert restarted
+    try:
+        reference = _converge(env, bootstrap, names, publisher.acked, tmp_path)
+        for process in processes.values():
+            process.check()
+    finally:
+        for process in processes.values():
+            process.stop()
+    outcome = _check_outcome(env, bootstrap, names, publisher, tmp_path)
+    assert outcome["rebuilt_rows"] == reference, "rebuild --from kafka differs from a rebuild from the store"
+    warnings = _json_warnings(processes)
+    assert any("waiting for kafka" in w["event"] for w in warnings), "nobody logged the broker outage"
+    kills = {name: p.kills for name, p in processes.items()}
+    crashes = {name: p.crashes for name, p in processes.items()}
+    print(
+        f"survived {sum(kills.values())} kill -9 ({kills}), {sum(crashes.values())} failpoint crashes ({crashes}) "
+        "and 1 broker restart; "
+        f"{outcome['acked']} events acknowledged, {outcome['stored']} stored exactly once, "
+        f"{outcome['resent_on_topic']} re-sent records on ledger.events, {publisher.retries} publisher retries, "
+        f"{len(warnings)} warning lines"
+    )
+
+
+def _leader_of(bootstrap: str, topic: str, partition: int) -> int:
+    admin = make_admin(bootstrap, "ledger-tests-leader")
+    try:
+        (described,) = admin.describe_topics([topic])
+        return int(next(p["leader_id"] for p in described["partitions"] if p["partition_index"] == partition))
+    finally:
+        admin.close()
+
+
+def test_killing_the_partition_leader_of_three_loses_nothing(kafka_cluster: str, tmp_path: Path) -> None:
+    rnd = random.Random(SEED + 1)
+    names = TopicNames(f"k{uuid.uuid4().hex[:6]}.")
+    env = ledger_env(tmp_path / "home", kafka_cluster, names.prefix)
+    init = run_ledger(env, "kafka", "init", "--partitions", "6", "--inbound-partitions", "3").stdout.decode()
+    assert "replication 3" in init, init
+    run_ledger(env, "export")
+    processes = _processes(env, tmp_path)
+    for process in processes.values():
+        process.start()
+    publisher = Publisher(kafka_cluster, names, generated_history(150, seed=8), chunk=30, pause=0.25)
+    publisher.start()
+    victim_node = None
+    try:
+        wait_for(lambda: publisher.progress >= rnd.uniform(0.25, 0.5), 120, "the publisher under way")
+        victim_node = _leader_of(kafka_cluster, names.prefix + "ledger.inbound.img", 0)
+        servers.kill_kafka_node(victim_node)  # kill -9 the leader while the publisher and the relay produce
+        print(f"\nkilled node {victim_node}, leader of {names.prefix}ledger.inbound.img/0, at {publisher.progress:.0%}")
+        publisher.join(timeout=240)
+        assert not publisher.is_alive() and publisher.error is None, publisher.error
+        for process in processes.values():
+            process.check()
+        retry_port_in_use(lambda: servers.start_kafka_node(victim_node))
+        victim_node = None
+        reference = _converge(env, kafka_cluster, names, publisher.acked, tmp_path)
+    finally:
+        if victim_node is not None:
+            node = victim_node
+            retry_port_in_use(lambda: servers.start_kafka_node(node))
+        for process in processes.values():
+            process.stop()
+    outcome = _check_outcome(env, kafka_cluster, names, publisher, tmp_path)
+    assert outcome["rebuilt_rows"] == reference
+    print(
+        f"leader kill survived: {outcome['acked']} acknowledged, {outcome['stored']} stored exactly once, "
+        f"{publisher.retries} publisher retries"
+    )
+    delete_topics(kafka_cluster, names)
