@@ -152,12 +152,27 @@ def evaluation(
 
 def rebuild(
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="store (default), or kafka: the Kafka-fed projections from the beginning of ledger.events "
+            "(needs LEDGER_KAFKA; see docs/kafka.md).",
+        ),
+    ] = "store",
 ) -> None:
     """Rebuild every projection from the event store into a fresh store, then swap it in.
 
     The old projections keep serving until the new ones have caught up; a rebuild that was
     stopped continues where it was.
     """
+    if source == "kafka":
+        from ledger.commands.kafka import rebuild_from_kafka
+
+        rebuild_from_kafka(no_progress)
+        return
+    if source != "store":
+        fail("--from must be store or kafka", EXIT_USAGE)
     started = time.perf_counter()
     with opened_ledger() as ledger:
         p = ports(ledger)

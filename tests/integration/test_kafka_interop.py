@@ -20,6 +20,7 @@ from consumers.intake import H_CODE, H_RESULT
 from consumers.topics import TopicNames
 from domain.catalogue import CATALOGUE
 from domain.schemas import SCHEMA_DIR
+from projections.store.sqlite import SQLiteLocation
 from tests.consumers.kafka_support import (
     decode_independently,
     delete_topics,
@@ -29,7 +30,9 @@ from tests.consumers.kafka_support import (
     ledger_env,
     read_topic_confluent,
     read_topic_kcat,
+    reference_rows,
     run_ledger,
+    store_rows,
     topic_for,
 )
 
@@ -148,8 +151,22 @@ def test_a_second_relay_run_sends_nothing_new(flow: dict[str, Any]) -> None:
     assert len(read_topic_confluent(flow["bootstrap"], flow["names"].events)) == before
 
 
+def test_consume_and_rebuild_from_kafka_equal_a_rebuild_from_the_store(flow: dict[str, Any], tmp_path: Path) -> None:
+    env = flow["env"]
+    location = SQLiteLocation(Path(env["LEDGER_HOME"]) / "projections-kafka")
+    run_ledger(env, "consume", "--once", "--max-idle", "60")
+    reference = reference_rows(env, tmp_path / "reference")
+    assert len(reference) == len({e["subject"] for e in flow["events"]})
+    assert store_rows(location) == reference
+    run_ledger(env, "rebuild", "--from", "kafka", "--no-progress")
+    assert store_rows(location) == reference
+    again = run_ledger(env, "consume", "--once", "--max-idle", "60").stderr.decode()
+    stopped = next(orjson.loads(line) for line in again.splitlines() if '"consume stopped"' in line)
+    assert stopped["applied"] == 0  # the rebuilt store's partition positions were picked up
+
+
 def test_kafka_commands_refuse_without_ledger_kafka(tmp_path: Path) -> None:
     env = ledger_env(tmp_path, None)
-    for args in (("kafka", "init"), ("relay", "--once"), ("intake", "--once")):
+    for args in (("kafka", "init"), ("relay", "--once"), ("intake", "--once"), ("consume", "--once")):
         proc = run_ledger(env, *args, check=False)
         assert proc.returncode == 2 and b"LEDGER_KAFKA is not set" in proc.stderr
