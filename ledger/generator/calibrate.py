@@ -131,7 +131,7 @@ class Fold:
 
     def phases(self, at: str) -> list[float]:
         prog = self.in_programme(at)
-        counts = Counter()
+        counts: Counter[int] = Counter()
         for s in prog:
             reached = [p for p, t in self.phase.get(s, {}).items() if t <= at]
             counts[max(reached, default=1)] += 1

@@ -58,6 +58,15 @@ class Claim:
     )
 
     def __init__(self) -> None:
+        self.cid = ""
+        self.kind = PHYSICAL
+        self.route = "maatwerk"
+        self.filed = 0
+        self.receipt = 0
+        self.corr = ""
+        self.actor = ""
+        self.channel = "online"
+        self.term = 182
         self.guide: int | None = None
         self.inspection: int | None = None
         self.visit_id = ""
@@ -236,6 +245,8 @@ def _route(ctx: Ctx, kind: str, t: int) -> str:
 def _lead(ctx: Ctx, c: Claim) -> float:
     """Nominal days from filing to decision."""
     year = year_of_day(c.filed // DAY)
+    med: float
+    sigma: float
     if c.kind == VALUE_LOSS:
         med, sigma = P.LEAD_VALUE_LOSS.get(year, P.LEAD_VALUE_LOSS[2022])
     elif c.kind == IMMATERIAL:
@@ -243,7 +254,7 @@ def _lead(ctx: Ctx, c: Claim) -> float:
     elif c.route == "fixed_payment":
         med, sigma = P.LEAD_FIXED
     else:
-        med, sigma = P.LEAD_MAATWERK.get(min(max(year, 2018), 2024))
+        med, sigma = P.LEAD_MAATWERK[min(max(year, 2018), 2024)]
         if c.route == "actual_repair":
             med *= P.LEAD_REPAIR_FACTOR
     return max(3.0, ctx.lognormal_days(med, sigma))

@@ -7,7 +7,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from functools import lru_cache
 from math import exp, log
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from ledger.generator import params as P
 from ledger.generator.timeline import DAY, HOUR, MINUTE, Formatter
@@ -21,7 +21,7 @@ PORTAL_START = 7 * HOUR
 PORTAL_SPAN = 16 * HOUR
 
 
-class Table:
+class Table(Generic[V]):
     """A weighted choice table: `pick(r)` maps a uniform number in [0, 1) to a value."""
 
     __slots__ = ("values", "cum")
@@ -36,7 +36,7 @@ class Table:
             self.cum.append(acc)
         self.cum[-1] = 1.0
 
-    def pick(self, u: float) -> V:  # type: ignore[type-var]
+    def pick(self, u: float) -> V:
         return self.values[bisect_right(self.cum, u)]
 
 

@@ -122,7 +122,7 @@ def _plan(ctx: Ctx, path: str, u: float) -> list[tuple[int, float | None, float]
     ]
     if path == "M":
         t6 = P.CLOSED_M.inv(u)
-        nd = (
+        nd: float | None = (
             (t6 - r() * 60)
             if t6 is not None
             else (t4 + ctx.uniform(60, 700) if t4 is not None and r() < 0.45 else None)
@@ -131,7 +131,7 @@ def _plan(ctx: Ctx, path: str, u: float) -> list[tuple[int, float | None, float]
     elif path == "B":
         t5, t6 = P.EXECUTION_B.inv(u), P.CLOSED_B.inv(u)
         if t5 is not None and t4 is not None:
-            nd: float | None = t4 + (t5 - t4) * ctx.uniform(0.2, 0.7)
+            nd = t4 + (t5 - t4) * ctx.uniform(0.2, 0.7)
         else:
             nd = t4 + ctx.uniform(60, 500) if t4 is not None and r() < 0.5 else None
         cs = cc = None
