@@ -74,6 +74,14 @@ def _leaves(value: Any, prefix: str, out: list[tuple[str, Any]]) -> None:
 def _walk(old: Any, new: Any, prefix: str, out: list[Change]) -> None:
     if old == new:
         return
+    if not isinstance(old, dict | list) and not isinstance(new, dict | list):  # two scalars
+        if old is None:
+            out.append({"path": prefix, "op": "added", "before": None, "after": new})
+        elif new is None:
+            out.append({"path": prefix, "op": "removed", "before": old, "after": None})
+        else:
+            out.append({"path": prefix, "op": "changed", "before": old, "after": new})
+        return
     old, new = _as_tree(old), _as_tree(new)
     if isinstance(old, dict) and isinstance(new, dict):
         for key in sorted(old.keys() | new.keys(), key=str):
@@ -113,57 +121,62 @@ def for_people(changes: list[Change]) -> list[Change]:
 class StepDiffer:
     """Diffs a sequence of views cheaply, comparing serialised bytes top-down: a top-level
     section whose bytes did not change is skipped whole; in one that did, each second-level
-    value (each element of a keyed list) is compared the same way, and only those that changed
-    are decoded and walked. The result equals `diff(previous, view)`.
+    value is compared the same way, a keyed list element by element, and only the parts that
+    changed are decoded and walked. The result equals `diff(previous, view)`.
 
     A view passed to `step` may be mutated afterwards (the fold keeps going): the differ keeps
     its own bytes and decoded copies.
     """
 
     def __init__(self, baseline: dict[str, Any] | None) -> None:
-        self._top: dict[str, bytes] = {}
-        self._paths: dict[str, list[str]] = {}  # top-level key -> its section paths
-        self._bytes: dict[str, bytes] = {}
-        self._objects: dict[str, Any] = {}
+        self._top: dict[str, bytes] = {}  # top-level key -> bytes
+        self._sections: dict[str, list[str]] = {}  # top-level key -> its section paths
+        self._section_bytes: dict[str, bytes] = {}
+        self._elements: dict[str, list[str]] = {}  # keyed-list section -> its element paths
+        self._leaf_bytes: dict[str, bytes] = {}
+        self._leaves: dict[str, Any] = {}  # decoded copies of what was walked
         if baseline:
             self.step(baseline)
 
-    @staticmethod
-    def _sections(key: str, value: Any) -> dict[str, Any]:
-        """Second-level values of one top-level section; a keyed list gives one per element."""
-        if not isinstance(value, dict) or not value:
-            return {key: value}
-        out: dict[str, Any] = {}
-        for child, item in value.items():
-            path = f"{key}.{child}"
-            id_key = _list_key(item) if isinstance(item, list) else None
-            if id_key is None:
-                out[path] = item
-            else:
-                for element in item:
-                    out[f"{path}[{element[id_key]}]"] = element
-        return out
-
     def step(self, view: dict[str, Any]) -> list[Change]:
         """The changes from the previous view to `view`."""
-        changes: list[Change] = []
-        dumps, loads = orjson.dumps, orjson.loads
-        known, objects = self._bytes, self._objects
+        out: list[Change] = []
+        dumps = orjson.dumps
         for key in sorted(view.keys() | self._top.keys()):
             value = view.get(key)
             raw = dumps(value)
             if raw == self._top.get(key, b"null"):
                 continue
             self._top[key] = raw
-            sections = self._sections(key, value)
-            paths = sorted(sections.keys() | set(self._paths.get(key, ())))
-            for path in paths:
-                section = dumps(sections[path]) if path in sections else b"null"
-                if section == known.get(path, b"null"):
+            if isinstance(value, dict) and value:
+                sections = {f"{key}.{child}": item for child, item in value.items()}
+            else:
+                sections = {key: value}
+            for path in sorted(sections.keys() | set(self._sections.get(key, ()))):
+                item = sections.get(path)
+                section = dumps(item)
+                if section == self._section_bytes.get(path, b"null"):
                     continue
-                new = loads(section)
-                _walk(objects.get(path), new, path, changes)
-                known[path] = section
-                objects[path] = new
-            self._paths[key] = list(sections)
-        return changes
+                self._section_bytes[path] = section
+                id_key = _list_key(item) if isinstance(item, list) else None
+                before = self._elements.pop(path, None)
+                if id_key is None and before is None:
+                    self._leaf(path, section, out)
+                    continue
+                if id_key is not None and path in self._leaf_bytes:  # was one leaf, now split
+                    self._leaf(path, b"null", out)
+                elements = {f"{path}[{e[id_key]}]": e for e in item} if id_key else {path: item}
+                for element in sorted(elements.keys() | set(before or ())):
+                    self._leaf(element, dumps(elements.get(element)), out)
+                if id_key is not None:
+                    self._elements[path] = list(elements)
+            self._sections[key] = list(sections)
+        return out
+
+    def _leaf(self, path: str, raw: bytes, out: list[Change]) -> None:
+        if raw == self._leaf_bytes.get(path, b"null"):
+            return
+        new = orjson.loads(raw)
+        _walk(self._leaves.get(path), new, path, out)
+        self._leaf_bytes[path] = raw
+        self._leaves[path] = new
