@@ -165,7 +165,7 @@ class StepDiffer:
                     continue
                 if id_key is not None and path in self._leaf_bytes:  # was one leaf, now split
                     self._leaf(path, b"null", out)
-                elements = {f"{path}[{e[id_key]}]": e for e in item} if id_key else {path: item}
+                elements = {f"{path}[{e[id_key]}]": e for e in item or ()} if id_key else {path: item}
                 for element in sorted(elements.keys() | set(before or ())):
                     self._leaf(element, dumps(elements.get(element)), out)
                 if id_key is not None:
