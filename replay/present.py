@@ -168,3 +168,10 @@ def counts_line(report: dict[str, Any]) -> str:
         f"{plural(len(report['timeline']), 'event')} ({c['late_registrations']} registered late, "
         f"{plural(c['corrections'], 'correction')}, {plural(c['retractions'], 'retraction')})"
     )
+
+
+def no_findings_text(report: dict[str, Any]) -> str:
+    """What to say when there are no findings."""
+    if not report["chain"]["intact"]:
+        return "None in the verified part of the history (before the break); the rest cannot be judged."
+    return "None: every norm checked was met within the cut-offs."

@@ -19,6 +19,7 @@ from replay.present import (
     cutoff_line,
     days_text,
     merged,
+    no_findings_text,
     people_changes,
     view_lines,
     when,
@@ -127,7 +128,7 @@ def _marker(number: int, finding: dict[str, Any]) -> str:
 
 def _findings(report: dict[str, Any]) -> str:
     if not report["findings"]:
-        return '<p id="no-findings">None: every norm checked was met within the cut-offs.</p>'
+        return f'<p id="no-findings">{_e(no_findings_text(report))}</p>'
     items = []
     for i, f in enumerate(report["findings"], start=1):
         period = f"{when(f['start'])} → {when(f['end']) if f['end'] else 'ongoing'}"

@@ -14,6 +14,7 @@ from replay.present import (
     days_text,
     event_title,
     merged,
+    no_findings_text,
     people_changes,
     view_lines,
     when,
@@ -59,7 +60,7 @@ def render_md(report: dict[str, Any]) -> str:
         for i, f in enumerate(report["findings"], start=1):
             out.append(f"{i}. `{f['code']}` — {f['detail']}")
     else:
-        out.append("None: every norm checked was met within the cut-offs.")
+        out.append(no_findings_text(report))
     out += [
         "",
         "## Timeline",

@@ -13,6 +13,7 @@ from replay.present import (
     days_text,
     event_title,
     merged,
+    no_findings_text,
     people_changes,
     view_lines,
     when,
@@ -84,7 +85,7 @@ def render_text(report: dict[str, Any]) -> str:
     for i, f in enumerate(report["findings"], start=1):
         out.extend(_finding_lines(i, f))
     if not report["findings"]:
-        out.append("  none: every norm checked was met within the cut-offs")
+        out.append(f"  {no_findings_text(report)}")
     if "bundle" in report:
         b = report["bundle"]
         out += ["", "BUNDLE", f"  {'intact' if b['ok'] else 'NOT intact'}; seal {b['seal']}"]
