@@ -9,7 +9,9 @@ Measured in one process, interleaved, on the cached imported history of `benchma
 - fold, no writes: the same read plus the read side's own fold of every address (the rows'
   view, attention and summary as dicts), still writing nothing;
 - rebuild: `projections.rebuild.rebuild` into a fresh SQLite projection store, swapped in —
-  exactly what `ledger rebuild` runs.
+  exactly what `ledger rebuild` runs — in one process and with `--workers` processes (the
+  default of `ledger rebuild`: 2), each folding its share of the addresses.
+The limit and the fold without writes run in one process.
 Rates are events/s over all stored events; medians over the runs.
 """
 
@@ -76,9 +78,16 @@ def fold_only(reader: RawReader, head: int) -> int:
     return n
 
 
-def full_rebuild(ledger: Any, reader: RawReader, folder: Path) -> int:
+def full_rebuild(ledger: Any, reader: RawReader, folder: Path, workers: int) -> int:
     shutil.rmtree(folder, ignore_errors=True)
-    result = rebuild(SQLiteLocation(folder), reader, ledger.app.index.load_streams, ledger.log.max_position)
+    result = rebuild(
+        SQLiteLocation(folder),
+        reader,
+        ledger.app.index.load_streams,
+        ledger.log.max_position,
+        workers=workers,
+        reader_factory=lambda: RawReader(ledger),
+    )
     return result.addresses
 
 
@@ -87,27 +96,30 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=220_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2, help="rebuild processes (ledger rebuild's default: 2)")
     args = parser.parse_args()
 
     home = ledger_home(args.addresses, args.seed)
     ledger = open_ledger(Settings(home=home, store_url=f"sqlite:///{(home / 'events.sqlite').absolute()}"))
     reader = RawReader(ledger)
     head = ledger.log.max_position()
-    times: dict[str, list[float]] = {"limit": [], "fold, no writes": [], "rebuild": []}
+    rebuild_n = f"rebuild, {args.workers} processes"
+    times: dict[str, list[float]] = {"limit": [], "fold, no writes": [], "rebuild, 1 process": [], rebuild_n: []}
     with tempfile.TemporaryDirectory(dir=home) as scratch:
         folder = Path(scratch) / "projections"
         for run in range(args.runs):
             for name, job in (
                 ("limit", lambda: limit(reader, head)),
                 ("fold, no writes", lambda: fold_only(reader, head)),
-                ("rebuild", lambda: full_rebuild(ledger, reader, folder)),
+                ("rebuild, 1 process", lambda: full_rebuild(ledger, reader, folder, 1)),
+                (rebuild_n, lambda: full_rebuild(ledger, reader, folder, args.workers)),
             ):
                 started = time.perf_counter()
                 addresses = job()
                 seconds = time.perf_counter() - started
                 times[name].append(seconds)
                 print(
-                    f"run {run + 1} {name:16} {seconds:6.1f} s  {head / seconds:10,.0f} events/s"
+                    f"run {run + 1} {name:20} {seconds:6.1f} s  {head / seconds:10,.0f} events/s"
                     f"  ({addresses:,} addresses)",
                     file=sys.stderr,
                 )

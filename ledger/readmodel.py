@@ -81,14 +81,26 @@ class RawReader:
             self._sqlite = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=60)
             table = recorder.events_table_name
             self._query = f"SELECT rowid, state FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
+            self._part_query = (
+                f"SELECT rowid, originator_id, state FROM {table} WHERE rowid > ? AND rowid <= ? "
+                "AND CAST(substr(originator_id, -2) AS INTEGER) % ? = ? ORDER BY rowid LIMIT ?"
+            )
         elif isinstance(recorder, PostgresApplicationRecorder):
             import psycopg
             from psycopg import sql
 
             self._pg = psycopg.connect(_conninfo(ledger.settings.store_url), autocommit=True)
+            table_id = sql.SQL("{}.{}").format(
+                sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+            )
             self._pg_query = sql.SQL(
-                "SELECT notification_id, state FROM {}.{} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-            ).format(sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name))
+                "SELECT notification_id, state FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            ).format(table_id)
+            self._pg_part_query = sql.SQL(
+                "SELECT notification_id, originator_id, state FROM {} WHERE notification_id > %s "
+                "AND notification_id <= %s AND right(originator_id, 2)::int %% %s = %s "
+                "ORDER BY notification_id LIMIT %s"
+            ).format(table_id)
 
     def __call__(self, after: int, limit: int) -> Sequence[tuple[int, bytes]]:
         with self._lock:
@@ -97,6 +109,20 @@ class RawReader:
             if self._pg is not None:
                 return [(n, bytes(b)) for n, b in self._pg.execute(self._pg_query, (after, limit)).fetchall()]
         return self._fallback(after, limit)
+
+    def read_part(self, after: int, until: int, limit: int, part: int, parts: int) -> Sequence[tuple[int, str, bytes]]:
+        """(position, address, body) of the events in (after, until] of one share of the addresses.
+
+        The share is `projections.projector.part` (the address's last two digits modulo `parts`),
+        filtered by the database, so a rebuild worker handles only its own rows.
+        """
+        with self._lock:
+            if self._sqlite is not None:
+                return self._sqlite.execute(self._part_query, (after, until, parts, part, limit)).fetchall()
+            if self._pg is not None:
+                rows = self._pg.execute(self._pg_part_query, (after, until, parts, part, limit)).fetchall()
+                return [(n, s, bytes(b)) for n, s, b in rows]
+        raise NotImplementedError("read_part needs the SQLite or PostgreSQL event store")
 
     def data_version(self) -> int | None:
         """For SQLite, a number that changes when anything was committed to the event store."""

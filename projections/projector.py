@@ -14,6 +14,7 @@ Two ways in, both writing rows and the consumed position in one transaction:
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -121,6 +122,15 @@ class Projector:
         return len(raw)
 
 
+def part(subject: str, parts: int) -> int:
+    """Which of `parts` shares an address belongs to: its last two digits modulo `parts`.
+
+    Addresses are BAG ids (digits), so a database can compute the same share in SQL.
+    """
+    tail = subject[-2:]
+    return (int(tail) if tail.isdigit() else zlib.crc32(subject.encode())) % parts
+
+
 def scan(
     read_raw: RawReader,
     after: int,
@@ -129,11 +139,40 @@ def scan(
     into: dict[str, list[bytes]] | None = None,
     progress: Progress | None = None,
     page: int = PAGE,
+    share: tuple[int, int] | None = None,
 ) -> dict[str, list[bytes]]:
-    """Group the raw events of positions (after, until] by address (stream order kept)."""
+    """Group the raw events of positions (after, until] by address (stream order kept).
+
+    `share` = (part, parts) keeps one share of the addresses; a reader with `read_part` gives
+    the addresses with the rows and filters the share in the database.
+    """
     groups: dict[str, list[bytes]] = {} if into is None else into
+    passed: set[str] = set()  # subjects refused
     position = after
     total = until - after
+    read_part = getattr(read_raw, "read_part", None)
+    if read_part is not None:
+        k, n = share or (0, 1)
+        while position < until:
+            rows = read_part(position, until, page, k, n)
+            if not rows:
+                break
+            for _, subject, body in rows:
+                group = groups.get(subject)
+                if group is None:
+                    if subject in passed:
+                        continue
+                    if keep is not None and not keep(subject):
+                        passed.add(subject)
+                        continue
+                    group = groups[subject] = []
+                group.append(body)
+            position = rows[-1][0]
+            if progress is not None:
+                progress("read", position - after, total)
+        if progress is not None:
+            progress("read", total, total)
+        return groups
     while position < until:
         raw = read_raw(position, min(page, until - position))
         if not raw:
@@ -142,7 +181,12 @@ def scan(
             subject = subject_of(body)
             group = groups.get(subject)
             if group is None:
-                if keep is not None and not keep(subject):
+                if subject in passed:
+                    continue
+                if (share is not None and part(subject, share[1]) != share[0]) or (
+                    keep is not None and not keep(subject)
+                ):
+                    passed.add(subject)
                     continue
                 group = groups[subject] = []
             group.append(body)

@@ -6,6 +6,7 @@ Every query first brings the projection store up to the event store's head, so w
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, opened_ledger
-from ledger.readmodel import open_read_model, ports
+from ledger.readmodel import RawReader, open_read_model, ports
 from ledger.tables import case_renderable, evaluation_renderable, metrics_renderable
 from projections.query import DEFAULT_PIVOT, ReadModel
 from projections.rebuild import rebuild as run_rebuild
@@ -160,6 +161,9 @@ def rebuild(
             "(needs LEDGER_KAFKA; see docs/kafka.md).",
         ),
     ] = "store",
+    workers: Annotated[
+        int, typer.Option("--workers", help="Processes that fold addresses in parallel (default: up to 2).", min=1)
+    ] = min(2, os.cpu_count() or 1),
 ) -> None:
     """Rebuild every projection from the event store into a fresh store, then swap it in.
 
@@ -177,7 +181,15 @@ def rebuild(
     with opened_ledger() as ledger:
         p = ports(ledger)
         with progress_bar(not no_progress) as progress:
-            result = run_rebuild(p.location, p.read_raw, p.load_streams, p.max_position, progress=progress)
+            result = run_rebuild(
+                p.location,
+                p.read_raw,
+                p.load_streams,
+                p.max_position,
+                progress=progress,
+                workers=workers,
+                reader_factory=lambda: RawReader(ledger),
+            )
     seconds = time.perf_counter() - started
     resumed = f" (resumed: {result.skipped:,} addresses were already done)" if result.resumed else ""
     rate = result.events / seconds if seconds else 0.0

@@ -214,6 +214,26 @@ class ProjectionStoreContract:
         rebuild(p.location, p.read_raw, p.load_streams, p.max_position)
         assert rows_of(p.location) == resumed
 
+    def test_rebuild_in_two_processes_equals_one(self, ledger: Ledger, p: Ports, lines: list[bytes]) -> None:
+        import_lines(ledger, lines)
+        rebuild(p.location, p.read_raw, p.load_streams, p.max_position)
+        one = rows_of(p.location)
+
+        def stop(chunk: int) -> None:
+            raise Stop
+
+        with pytest.raises(Stop):  # killed after its first chunk, then resumed in two processes
+            rebuild(p.location, p.read_raw, p.load_streams, p.max_position, chunk=10, after_chunk=stop)
+        result = rebuild(
+            p.location, p.read_raw, p.load_streams, p.max_position, workers=2, reader_factory=lambda: RawReader(ledger)
+        )
+        assert result.resumed and result.skipped == 10 and result.addresses == len(one) - 10
+        assert rows_of(p.location) == one
+        rebuild(
+            p.location, p.read_raw, p.load_streams, p.max_position, workers=3, reader_factory=lambda: RawReader(ledger)
+        )
+        assert rows_of(p.location) == one
+
     def test_reader_notices_a_swap(self, ledger: Ledger, p: Ports, lines: list[bytes]) -> None:
         import_lines(ledger, lines[:500])
         model = open_read_model(ledger)

@@ -148,9 +148,7 @@ def test_known_at_shows_a_correction_from_its_recordedtime(events: list[dict[str
                 known = correction["recordedtime"]
                 just_before = format_utc(to_dt(known) - to_dt(known).resolution)
                 before = case_view(stored, subject, known_at=just_before, now=NOW)
-                assert before == case_view(
-                    [e for e in stored if e["recordedtime"] <= just_before], subject, now=NOW
-                )
+                assert before == case_view([e for e in stored if e["recordedtime"] <= just_before], subject, now=NOW)
                 after = case_view(stored, subject, known_at=known, now=NOW)
                 expected = case_view(_by_hand(stored, correction, known), subject, now=NOW)
                 assert _without_ledger(after) == _without_ledger(expected)
