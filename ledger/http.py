@@ -68,7 +68,9 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        model()  # catch up and sum the figures before the first request
+        warm = model()  # catch up, sum the figures and sort their multisets before the first request
+        warm.metrics()
+        warm.evaluation()
         yield
         if app.state.model is not None:
             app.state.model.close()

@@ -8,12 +8,12 @@ query time from sorted views of the multisets, which are cached until the aggreg
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Hashable, Iterable
 from typing import Any
 
-from projections.stats import median_sorted, p90, per, share
+from projections.stats import median_sorted, p90_sorted, per, share
 from projections.timeutil import add_days, to_dt
 
 OPEN_END = "~"  # sorts after every time: an episode still running
@@ -33,7 +33,8 @@ class Aggregate:
         self.counts: Counter[str] = Counter()
         self.bags: dict[str, Counter[Hashable]] = {}
         self.version = 0
-        self._sorted: dict[str, tuple[int, list[Any]]] = {}
+        self._sorted: dict[str, list[Any]] = {}  # kept sorted as items come and go
+        self._edits: dict[str, int] = {}  # edits of a sorted list since it was built
         self._cache: dict[Hashable, tuple[int, Any]] = {}
 
     # -- maintenance ------------------------------------------------------------------------
@@ -53,6 +54,17 @@ class Aggregate:
             bag[item] = value
         else:
             del bag[item]
+        values = self._sorted.get(name)
+        if values is not None:
+            edits = self._edits[name] = self._edits[name] + abs(n)
+            if edits > len(values) // 32 + 64:
+                del self._sorted[name]  # many changes: sorting again is cheaper than inserting
+            elif n > 0:
+                for _ in range(n):
+                    insort(values, item)
+            else:
+                for _ in range(-n):
+                    del values[bisect_left(values, item)]
 
     def add(self, subject: str, s: dict[str, Any], sign: int = 1) -> None:
         """Add (sign 1) or take out (sign -1) one address's summary."""
@@ -127,13 +139,12 @@ class Aggregate:
 
     # -- sorted views -----------------------------------------------------------------------
     def sorted(self, name: str) -> list[Any]:
-        """The multiset `name` as an ascending list (cached until the aggregate changes)."""
-        hit = self._sorted.get(name)
-        if hit is not None and hit[0] == self.version:
-            return hit[1]
-        bag = self.bags.get(name)
-        values: list[Any] = sorted(bag.elements()) if bag else []  # type: ignore[type-var]
-        self._sorted[name] = (self.version, values)
+        """The multiset `name` as an ascending list (maintained as the aggregate changes)."""
+        values = self._sorted.get(name)
+        if values is None:
+            bag = self.bags.get(name)
+            values = self._sorted[name] = sorted(bag.elements()) if bag else []  # type: ignore[type-var]
+            self._edits[name] = 0
         return values
 
     def cached(self, key: Hashable, compute: Any) -> Any:
@@ -258,12 +269,9 @@ def _static_metrics(agg: Aggregate) -> dict[str, Any]:
 def evaluation(agg: Aggregate, now: str, pivot: str) -> dict[str, Any]:
     """E1–E6 as of `now`, comparing before and after `pivot` where the figure says so."""
     out: dict[str, Any] = dict(agg.cached(("evaluation", pivot), lambda: _static_evaluation(agg, pivot)))
+    closed, open_starts = agg.cached("e4", lambda: _e4_parts(agg))
     now_dt = to_dt(now)
-    lengths = []
-    for start, end in agg.sorted("e4"):
-        end_dt = now_dt if end == OPEN_END else to_dt(end)
-        lengths.append((end_dt - to_dt(start)).total_seconds() / 86400)
-    lengths.sort()
+    lengths = sorted(closed + [(now_dt - to_dt(start)).total_seconds() / 86400 for start in open_starts])
     out["E4"] = {
         "deferred_awaiting_strengthening": {
             "claims": agg.counts["e4_claims"],
@@ -274,8 +282,21 @@ def evaluation(agg: Aggregate, now: str, pivot: str) -> dict[str, Any]:
     return {key: out[key] for key in sorted(out)}
 
 
+def _e4_parts(agg: Aggregate) -> tuple[list[float], list[str]]:
+    """E4's finished deferral lengths (sorted) and the starts of those still running."""
+    closed: list[float] = []
+    running: list[str] = []
+    for start, end in agg.sorted("e4"):
+        if end == OPEN_END:
+            running.append(start)
+        else:
+            closed.append((to_dt(end) - to_dt(start)).total_seconds() / 86400)
+    closed.sort()
+    return closed, running
+
+
 def _lead_figures(values: list[float]) -> dict[str, Any]:
-    return {"claims": len(values), "median_days": median_sorted(values), "p90_days": p90(values)}
+    return {"claims": len(values), "median_days": median_sorted(values), "p90_days": p90_sorted(values)}
 
 
 def _static_evaluation(agg: Aggregate, pivot: str) -> dict[str, Any]:
@@ -314,7 +335,7 @@ def _e3(requests: list[tuple[str, float]]) -> dict[str, Any]:
         "requests": len(requests),
         "assigned": len(days),
         "median_days": median_sorted(days),
-        "p90_days": p90(days),
+        "p90_days": p90_sorted(days),
         "share_within_30d": share(bisect_right(days, COORDINATOR_DAYS), len(days)),
     }
 

@@ -34,7 +34,7 @@ from tests.projections.store_suite import rows_of
 from tests.replay.strategies import histories
 
 SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 NOW = "2025-06-01T00:00:00.000000Z"
 
