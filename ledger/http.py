@@ -11,10 +11,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from domain.schemas import SCHEMA_DIR
@@ -27,10 +27,28 @@ SCHEMAS = SCHEMA_DIR
 JSON = "application/json"
 OPTIONAL_ROUTERS = ("replay.http",)
 
-AtQuery = Annotated[
-    str | None, Query(description="Valid time: only what had happened by then (a date means the end of that day, UTC).")
-]
-KnownAtQuery = Annotated[str | None, Query(description="Transaction time: only what the ledger had recorded by then.")]
+CUTOFFS = frozenset({"at", "known_at"})
+AT_PARAMETER = {
+    "name": "at",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "examples": ["2021-11-01", "2021-11-01T12:00:00+01:00"]},
+    "description": "Valid time: only what had happened by then (a date means the end of that day, UTC).",
+}
+KNOWN_AT_PARAMETER = {
+    "name": "known_at",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Transaction time: only what the ledger had recorded by then (date or RFC 3339).",
+}
+PIVOT_PARAMETER = {
+    "name": "pivot",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "default": DEFAULT_PIVOT[:10]},
+    "description": "Comparison date for the before/after figures (a date means the start of that day, UTC).",
+}
 
 
 class BadParameter(Exception):
@@ -46,10 +64,14 @@ def _error(status: int, message: str, parameter: str | None = None) -> JSONRespo
     return JSONResponse({"detail": message}, status_code=status)
 
 
-def _check(request: Request, allowed: frozenset[str]) -> None:
-    unknown = sorted(set(request.query_params) - allowed)
-    if unknown:
-        raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}")
+def _cutoffs(query: Any, allowed: frozenset[str]) -> tuple[str | None, str | None]:
+    """`at` and `known_at` of a query string, after refusing any parameter not `allowed`."""
+    if query:
+        unknown = sorted(set(query) - allowed)
+        if unknown:
+            raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}")
+        return _time(query.get("at"), "at"), _time(query.get("known_at"), "known_at")
+    return None, None
 
 
 def _time(value: str | None, parameter: str, parse: Any = parse_cutoff) -> str | None:
@@ -104,36 +126,43 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
         body = {"status": "ok", "position": p["position"], "store_position": p["store_position"], "behind": p["behind"]}
         return Response(orjson.dumps(body), media_type=JSON)
 
+    # The read endpoints take their query parameters from the request themselves (documented
+    # through `openapi_extra`): they check every name and date in one pass, without a model
+    # validation per request, since they are the hot path.
     @app.get(
         "/cases/{subject}",
         summary="The joint case view of one address",
         responses={404: {"description": "the ledger does not know the address"}, 422: {"description": "bad input"}},
+        openapi_extra={"parameters": [AT_PARAMETER, KNOWN_AT_PARAMETER]},
     )
-    async def get_case(request: Request, subject: str, at: AtQuery = None, known_at: KnownAtQuery = None) -> Response:
-        _check(request, frozenset({"at", "known_at"}))
-        at_, known = _time(at, "at"), _time(known_at, "known_at")
-        body = model().case_json(subject, at_, known)
+    async def get_case(request: Request, subject: str) -> Response:
+        at, known_at = _cutoffs(request.query_params, CUTOFFS)
+        body = model().case_json(subject, at, known_at)
         if body is None:
             return _error(404, f"address {subject} is not in the ledger")
         return Response(body, media_type=JSON)
 
-    @app.get("/metrics", summary="Governance metrics G1–G15", responses={422: {"description": "bad input"}})
-    async def get_metrics(request: Request, at: AtQuery = None, known_at: KnownAtQuery = None) -> Response:
-        _check(request, frozenset({"at", "known_at"}))
-        at_, known = _time(at, "at"), _time(known_at, "known_at")
-        return Response(orjson.dumps(model().metrics(at_, known)), media_type=JSON)
+    @app.get(
+        "/metrics",
+        summary="Governance metrics G1–G15",
+        responses={422: {"description": "bad input"}},
+        openapi_extra={"parameters": [AT_PARAMETER, KNOWN_AT_PARAMETER]},
+    )
+    async def get_metrics(request: Request) -> Response:
+        at, known_at = _cutoffs(request.query_params, CUTOFFS)
+        return Response(orjson.dumps(model().metrics(at, known_at)), media_type=JSON)
 
-    @app.get("/evaluation", summary="Evaluation figures E1–E6", responses={422: {"description": "bad input"}})
-    async def get_evaluation(
-        request: Request,
-        pivot: Annotated[str, Query(description="Comparison date for before/after figures.")] = DEFAULT_PIVOT[:10],
-        at: AtQuery = None,
-        known_at: KnownAtQuery = None,
-    ) -> Response:
-        _check(request, frozenset({"pivot", "at", "known_at"}))
-        pivot_ = _time(pivot, "pivot", parse_pivot) or DEFAULT_PIVOT
-        at_, known = _time(at, "at"), _time(known_at, "known_at")
-        return Response(orjson.dumps(model().evaluation(pivot_, at_, known)), media_type=JSON)
+    @app.get(
+        "/evaluation",
+        summary="Evaluation figures E1–E6",
+        responses={422: {"description": "bad input"}},
+        openapi_extra={"parameters": [PIVOT_PARAMETER, AT_PARAMETER, KNOWN_AT_PARAMETER]},
+    )
+    async def get_evaluation(request: Request) -> Response:
+        query = request.query_params
+        at, known_at = _cutoffs(query, CUTOFFS | {"pivot"})
+        pivot = _time(query.get("pivot"), "pivot", parse_pivot) or DEFAULT_PIVOT
+        return Response(orjson.dumps(model().evaluation(pivot, at, known_at)), media_type=JSON)
 
     @app.get("/contract", summary="The event contract: every type with its JSON Schema")
     async def contract() -> Response:
@@ -159,3 +188,8 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
         app.include_router(router)
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app on the ledger configured by the environment (for `uvicorn --factory`, one per worker)."""
+    return create_app()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Hashable, Iterable
+from datetime import datetime
 from typing import Any
 
 from projections.stats import median_sorted, p90_sorted, per, share
@@ -269,9 +270,9 @@ def _static_metrics(agg: Aggregate) -> dict[str, Any]:
 def evaluation(agg: Aggregate, now: str, pivot: str) -> dict[str, Any]:
     """E1–E6 as of `now`, comparing before and after `pivot` where the figure says so."""
     out: dict[str, Any] = dict(agg.cached(("evaluation", pivot), lambda: _static_evaluation(agg, pivot)))
-    closed, open_starts = agg.cached("e4", lambda: _e4_parts(agg))
+    closed, running = agg.cached("e4", lambda: _e4_parts(agg))
     now_dt = to_dt(now)
-    lengths = sorted(closed + [(now_dt - to_dt(start)).total_seconds() / 86400 for start in open_starts])
+    lengths = sorted(closed + [(now_dt - start).total_seconds() / 86400 for start in running])
     out["E4"] = {
         "deferred_awaiting_strengthening": {
             "claims": agg.counts["e4_claims"],
@@ -282,13 +283,13 @@ def evaluation(agg: Aggregate, now: str, pivot: str) -> dict[str, Any]:
     return {key: out[key] for key in sorted(out)}
 
 
-def _e4_parts(agg: Aggregate) -> tuple[list[float], list[str]]:
+def _e4_parts(agg: Aggregate) -> tuple[list[float], list[datetime]]:
     """E4's finished deferral lengths (sorted) and the starts of those still running."""
     closed: list[float] = []
-    running: list[str] = []
+    running: list[datetime] = []
     for start, end in agg.sorted("e4"):
         if end == OPEN_END:
-            running.append(start)
+            running.append(to_dt(start))
         else:
             closed.append((to_dt(end) - to_dt(start)).total_seconds() / 86400)
     closed.sort()
