@@ -78,22 +78,26 @@ def case_renderable(view: dict[str, Any]) -> RenderableType:
 
 
 def _damage(d: dict[str, Any]) -> RenderableType:
-    table = Table(title="Damage (IMG)", title_justify="left", expand=False)
-    for col in ("claim", "type", "route", "status", "filed", "decided", "outcome", "amount"):
-        table.add_column(col)
+    table = Table(title="Damage (IMG)", title_justify="left", expand=False, box=None, padding=(0, 1))
+    table.add_column("claim", no_wrap=True, min_width=15)
+    table.add_column("type", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("filed", no_wrap=True, min_width=10)
+    table.add_column("decided", no_wrap=True, min_width=10)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("amount", justify="right", no_wrap=True, min_width=11)
     for c in d["claims"]:
         table.add_row(
             c["claim_id"],
             fmt(c["claim_type"]),
-            fmt(c["route"]),
-            c["status"] + (f" ({c['deferred_reason']})" if c.get("deferred_reason") else ""),
+            c["status"] + (" (NCG)" if c.get("deferred_reason") == "awaiting_strengthening" else ""),
             day(c["filed_at"]),
             day(c["decided_at"]),
             fmt(c["outcome"]),
             euro(c["amount_cents"]),
         )
     if not d["claims"]:
-        table.add_row("no claims", "", "", "", "", "", "", "")
+        table.add_row("no claims", "", "", "", "", "", "")
     summary = Text(
         f"awarded {euro(d['awarded_cents'])} · paid {euro(d['paid_cents'])} · "
         f"open objections {len(d['open_objections'])} · AOS reports {len(d['aos_reports'])} "

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -80,8 +81,24 @@ def demo(
         run_server(host="127.0.0.1", port=port)
 
 
+def _imported_before(ledger: Any, history: Path) -> bool:
+    """Whether the history's first and last events are in the ledger already (a second run)."""
+    first = last = b""
+    with history.open("rb") as lines:
+        for line in lines:
+            if line.strip():
+                first = first or line
+                last = line
+    if not first:
+        return False
+    ids = {orjson.loads(first)["id"], orjson.loads(last)["id"]}
+    return len(ledger.app.index.lookup_ids(sorted(ids))) == len(ids)
+
+
 def _import(ledger: Any, history: Path, total: int) -> tuple[int, int, int]:
     """Import the generated history in batches (as `ledger import`), with a progress bar."""
+    if _imported_before(ledger, history):
+        return 0, total, 0
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
     done = 0
     with progress_bar() as progress, history.open("rb") as lines:
@@ -157,22 +174,15 @@ def _screen(
         subject = sample["address"]["subject"]
     else:
         subject = "<address>"
-    env = "" if str(home) == ".ledger" else f"LEDGER_HOME={home} "
-    parts.append(
-        Panel(
-            "\n".join(
-                (
-                    f"{env}ledger case {subject}            # one address's joint view (--at / --known-at / --json)",
-                    f"{env}ledger replay {subject}          # its verified history, step by step",
-                    f"{env}ledger metrics                   # governance figures G1–G15",
-                    f"{env}ledger evaluation --pivot 2023-07-01  # evaluation figures E1–E6",
-                    f"{env}ledger serve --port {port}             # the HTTP API, docs at /docs",
-                )
-            ),
-            title="Next",
-            title_align="left",
-        )
-    )
+    lines = [] if str(home) == ".ledger" else [f"export LEDGER_HOME={home}"]
+    lines += [
+        f"ledger case {subject}        one address's joint view (--at, --known-at, --json)",
+        f"ledger replay {subject}      its verified history, step by step",
+        "ledger metrics                        governance figures G1–G15",
+        "ledger evaluation --pivot 2023-07-01  evaluation figures E1–E6",
+        f"ledger serve --port {port}             the HTTP API (docs at /docs); or: ledger demo --serve",
+    ]
+    parts.append(Panel("\n".join(lines), title="Next", title_align="left"))
     return Group(*parts)
 
 

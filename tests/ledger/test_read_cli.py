@@ -131,3 +131,15 @@ def test_rebuild_gives_the_same_figures(cli: Any, imported: list[dict[str, Any]]
     after.pop("provenance")
     assert after == before
     assert sorted(p.name for p in (home / "projections").glob("store-*.sqlite")) == ["store-2.sqlite"]
+
+
+def test_demo_on_a_fresh_home_then_again(cli: Any, home: Path) -> None:
+    first = cli("demo", "--addresses", "300", "--seed", "3")
+    assert first.exit_code == 0, first.output
+    for text in ("programme addresses (G1)", "without any damage claim (G2)", "samenloop", "phase 1–6", "Next"):
+        assert text in first.stdout
+    assert "ledger case 00" in first.stdout or "ledger case 1" in first.stdout
+    again = cli("demo", "--addresses", "300", "--seed", "3")  # nothing new to import: same figures
+    assert again.exit_code == 0 and "imported 0 (+" in again.stdout
+    figures = [line for line in first.stdout.splitlines() if "(G" in line]
+    assert figures == [line for line in again.stdout.splitlines() if "(G" in line]
