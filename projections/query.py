@@ -129,10 +129,11 @@ class ReadModel:
         return (active, log_version, store_version())
 
     def _reopen(self) -> None:
-        for store in (self._store, self._writer):
-            if store is not None:
-                store.close()
-        self._store = self._writer = None
+        with self._catching:  # not under a catch-up that is still writing to the old store
+            for store in (self._store, self._writer):
+                if store is not None:
+                    store.close()
+            self._store = self._writer = None
         self._agg = Aggregate()
         self._summaries = {}
         self._version = -1
@@ -147,6 +148,9 @@ class ReadModel:
 
     def _load_changes(self) -> None:
         store = self.store
+        if self._version >= 0 and store.version() == self._version:
+            self._positions = store.positions()
+            return  # no row written since the last look
         snapshot = getattr(store, "snapshot", None)
         if snapshot is not None:
             positions, version, rows = snapshot(self._version)

@@ -249,6 +249,26 @@ class ProjectionStoreContract:
         finally:
             model.close()
 
+    def test_far_behind_a_server_answers_at_once_and_catches_up_in_the_background(
+        self, ledger: Ledger, lines: list[bytes]
+    ) -> None:
+        import_lines(ledger, lines[:200])
+        model = open_read_model(ledger)
+        try:
+            model.refresh()
+            import_lines(ledger, lines[200:])
+            head = ledger.log.max_position()
+            model.refresh(sync_limit=10)  # too far behind to wait for: answer from the store as it is
+            stale = model.metrics(now=NOW)["provenance"]
+            assert stale["behind"] == head - stale["position"] > 0
+            assert model._background is not None
+            model._background.join()  # the background catch-up finishes
+            model.refresh(sync_limit=10)
+            fresh = model.metrics(now=NOW)["provenance"]
+            assert fresh["position"] == head and fresh["behind"] == 0
+        finally:
+            model.close()
+
     # -- queries ----------------------------------------------------------------------------
     def test_figures_equal_a_fold_of_the_whole_history(self, ledger: Ledger, lines: list[bytes]) -> None:
         import_lines(ledger, lines)
