@@ -71,9 +71,9 @@ def import_all(ledger: Ledger, events: list[dict[str, Any]]) -> None:
     assert {r.result for r in results} <= {"accepted", "duplicate"}, [r for r in results if r.result == "rejected"]
 
 
-def batches(draw: st.DrawFn, n: int) -> list[int]:
+def batches(data: st.DataObject, n: int) -> list[int]:
     """Random cut points splitting n items into batches."""
-    cuts = sorted(draw(st.sets(st.integers(1, max(1, n - 1)), max_size=6))) if n > 1 else []
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, n - 1)), max_size=6))) if n > 1 else []
     return [c for c in cuts if 0 < c < n] + [n]
 
 
@@ -84,7 +84,7 @@ def test_incremental_equals_rebuild_equals_resumed_rebuild(data: st.DataObject, 
         store = p.location.open_active()
         projector = Projector(store, p.read_raw, p.load_streams)
         start = 0
-        for end in batches(data.draw, len(events)):
+        for end in batches(data, len(events)):
             import_all(ledger, events[start:end])
             projector.batch = data.draw(st.integers(1, 8))
             projector.catch_up(ledger.log.max_position())
