@@ -63,39 +63,28 @@ def read_partition(consumer: Any, tp: Any, end: int, deadline: float) -> tuple[d
     return groups, count
 
 
-def rebuild_from_kafka(
+def rebuild_partitions(
     location: Any,
     consumer_factory: Callable[[], Any],
-    *,
-    topic: str = EVENTS,
-    swap: bool = True,
-    timeout_s: float = 3_600.0,
+    topic: str,
+    partitions: list[int],
+    timeout_s: float,
     on_partition: Callable[[int, int], None] | None = None,
-) -> RebuildStats:
-    """Rebuild `location`'s projections from `topic` (see the module doc); return what was done.
-
-    `consumer_factory` must give a consumer without a group (`group_id=None`).
-    `on_partition(partition, records)` is called after each partition is written.
-    """
+) -> tuple[int, int, int]:
+    """Rebuild the given partitions into the location's rebuild store; (records, addresses, skipped)."""
     from kafka.structs import TopicPartition
 
-    logger = get_logger("rebuild")
-    stats = RebuildStats()
     deadline = time.monotonic() + timeout_s
     store = location.open_rebuild()
     consumer = consumer_factory()
+    records = addresses = skipped = 0
     try:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            raise RuntimeError(f"topic {topic} does not exist (run `ledger kafka init`)")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        stats.partitions = len(tps)
+        tps = [TopicPartition(topic, p) for p in partitions]
         ends = consumer.end_offsets(tps)
         done = partition_positions(store.positions(), topic)
-        logger.info("rebuild reading", topic=topic, partitions=len(tps), records=sum(ends.values()))
         for tp in tps:
             if tp.partition in done and done[tp.partition] >= ends[tp]:
-                stats.skipped += 1
+                skipped += 1
                 continue
             groups, count = read_partition(consumer, tp, ends[tp], deadline)
             rows = rows_from_groups(groups)
@@ -105,15 +94,95 @@ def rebuild_from_kafka(
             for start in range(0, len(rows), ROWS_PER_WRITE):
                 last = start + ROWS_PER_WRITE >= len(rows)
                 store.write(rows[start : start + ROWS_PER_WRITE], {name: ends[tp]} if last else {})
-            stats.records += count
-            stats.addresses += len(rows)
+            records += count
+            addresses += len(rows)
             if on_partition is not None:
                 on_partition(tp.partition, count)
+    finally:
+        consumer.close(autocommit=False)
+        store.close()
+    return records, addresses, skipped
+
+
+def _in_processes(
+    location: Any, consumer_factory: Callable[[], Any], topic: str, shares: list[list[int]], timeout_s: float
+) -> list[tuple[int, int, int]]:
+    """Run `rebuild_partitions` for each share in a forked process (fork: nothing is pickled going in)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    jobs = []
+    for share in shares:
+        receive, send = context.Pipe(duplex=False)
+
+        def work(share: list[int] = share, send: Any = send) -> None:
+            try:
+                send.send(("ok", rebuild_partitions(location, consumer_factory, topic, share, timeout_s)))
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent
+                send.send(("error", f"{type(exc).__name__}: {exc}"))
+
+        process = context.Process(target=work, name=f"rebuild-{share[0]}", daemon=True)
+        process.start()
+        send.close()
+        jobs.append((process, receive))
+    results: list[Any] = []
+    errors: list[Any] = []
+    for process, receive in jobs:
+        try:
+            kind, value = receive.recv()
+        except EOFError:
+            kind, value = "error", f"worker {process.name} died"
+        process.join()
+        (results if kind == "ok" else errors).append(value)
+    if errors:
+        raise RuntimeError("rebuild worker failed: " + "; ".join(map(str, errors)))
+    return results
+
+
+def rebuild_from_kafka(
+    location: Any,
+    consumer_factory: Callable[[], Any],
+    *,
+    topic: str = EVENTS,
+    swap: bool = True,
+    timeout_s: float = 3_600.0,
+    workers: int = 1,
+    on_partition: Callable[[int, int], None] | None = None,
+) -> RebuildStats:
+    """Rebuild `location`'s projections from `topic` (see the module doc); return what was done.
+
+    `consumer_factory` must give a consumer without a group (`group_id=None`). With `workers` > 1
+    the partitions are shared out over that many processes (addresses never span partitions, so
+    they work independently; the store serialises their writes). `on_partition(partition,
+    records)` is called after each partition is written (in-process only).
+    """
+    logger = get_logger("rebuild")
+    stats = RebuildStats()
+    probe = consumer_factory()
+    try:
+        partitions = sorted(probe.partitions_for_topic(topic) or ())
+    finally:
+        probe.close(autocommit=False)
+    if not partitions:
+        raise RuntimeError(f"topic {topic} does not exist (run `ledger kafka init`)")
+    stats.partitions = len(partitions)
+    location.open_rebuild().close()  # one process decides which rebuild store the workers share
+    logger.info("rebuild reading", topic=topic, partitions=len(partitions), workers=workers)
+    if workers <= 1:
+        results = [rebuild_partitions(location, consumer_factory, topic, partitions, timeout_s, on_partition)]
+    else:
+        shares = [partitions[w::workers] for w in range(workers) if partitions[w::workers]]
+        results = _in_processes(location, consumer_factory, topic, shares, timeout_s)
+    for records, addresses, skipped in results:
+        stats.records += records
+        stats.addresses += addresses
+        stats.skipped += skipped
+    store = location.open_rebuild()
+    try:
         finish = getattr(store, "finish_bulk", None)
         if finish is not None:
             finish()
     finally:
-        consumer.close(autocommit=False)
         store.close()
     if swap:
         location.swap()

@@ -12,21 +12,27 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from consumers import failpoints
-from consumers.binding import stored_to_binary
 from consumers.logs import get_logger
 from consumers.retry import Backoff
+from consumers.senders import ProcessSender, ProducerSender
 from consumers.topics import EVENTS
 from consumers.tracking import RelayTracking
-from domain.ports import EventLog
 
 DEFAULT_PAGE = 5_000
 DEFAULT_WINDOW = 4  # pages in flight
 ACK_TIMEOUT_S = 90.0  # above the producer's delivery timeout: its own error comes first
+
+
+class RawLog(Protocol):
+    """The one read the relay needs: stored events after a global position, ascending, gap-free
+    (`domain.ports.EventLog.read_raw`, or the read side's faster `ledger.readmodel.RawReader`)."""
+
+    def read_raw(self, after: int, limit: int) -> Sequence[tuple[int, bytes]]: ...
 
 
 @dataclass
@@ -47,7 +53,7 @@ class Relay:
 
     def __init__(
         self,
-        log: EventLog,
+        log: RawLog,
         tracking: RelayTracking,
         producer_factory: Callable[[], Any],
         *,
@@ -56,6 +62,7 @@ class Relay:
         window: int = DEFAULT_WINDOW,
         poll_interval: float = 0.2,
         stop: threading.Event | None = None,
+        workers: int = 1,
     ) -> None:
         self.log = log
         self.tracking = tracking
@@ -66,8 +73,9 @@ class Relay:
         self.poll_interval = poll_interval
         self.stop = stop or threading.Event()
         self.logger = get_logger("relay")
+        self.workers = workers
         self.stats = RelayStats()
-        self._producer: Any = None
+        self._sender: Any = None
 
     # -- running ---------------------------------------------------------------------------------
     def run(self, *, once: bool = False) -> RelayStats:
@@ -87,14 +95,14 @@ class Relay:
                         retry_in_s=round(delay, 2),
                         position=self.stats.position,
                     )
-                    self._discard_producer()
+                    self._close_sender(discard=True)
                     self.stop.wait(delay)
                     continue
                 backoff.reset()
                 if drained:
                     break
         finally:
-            self._close_producer()
+            self._close_sender(discard=False)
         self.logger.info(
             "relay stopped", published=self.stats.published, position=self.stats.position, rate=round(self.stats.rate())
         )
@@ -102,35 +110,32 @@ class Relay:
 
     def _run_session(self, once: bool) -> bool:
         """One producer session from the recorded position; True when drained (`once`)."""
-        if self._producer is None:
-            self._producer = self.producer_factory()
-            self.logger.info("relay connected to kafka", topic=self.topic)
-        producer = self._producer
+        if self._sender is None:
+            if self.workers > 1:
+                self._sender = ProcessSender(self.producer_factory, self.topic, self.workers)
+            else:
+                self._sender = ProducerSender(self.producer_factory(), self.topic)
+            self.logger.info("relay connected to kafka", topic=self.topic, workers=self.workers)
+        sender = self._sender
         recorded = self.tracking.position()
         self.stats.position = recorded
         after = recorded
-        inflight: deque[tuple[int, int, list[Any]]] = deque()
+        inflight: deque[tuple[int, int, Any]] = deque()
         last_report = time.monotonic()
         while not self.stop.is_set():
             full = len(inflight) >= self.window
             page = [] if full else self.log.read_raw(after, self.page_size)
             if page:
-                send = producer.send
-                topic = self.topic
-                futures = []
-                for _position, body in page:
-                    key, value, headers = stored_to_binary(body)
-                    futures.append(send(topic, value=value, key=key, headers=headers))
+                handle = sender.submit(page)
                 after = page[-1][0]
-                inflight.append((after, len(page), futures))
+                inflight.append((after, len(page), handle))
                 failpoints.hit("relay.after_send_before_ack")
                 continue
             if inflight:
                 if not full:  # nothing more to read: push out what lingers
-                    producer.flush(timeout=ACK_TIMEOUT_S)
-                end, count, futures = inflight.popleft()
-                for future in futures:
-                    future.get(timeout=ACK_TIMEOUT_S)  # raises the delivery error, if any
+                    sender.flush(ACK_TIMEOUT_S)
+                end, count, handle = inflight.popleft()
+                sender.wait(handle, ACK_TIMEOUT_S)  # raises when anything of the page was not acknowledged
                 failpoints.hit("relay.after_ack_before_save")
                 recorded = self.tracking.save(end)
                 self.stats.published += count
@@ -145,20 +150,13 @@ class Relay:
             self.stop.wait(self.poll_interval)
         return False
 
-    # -- producer lifecycle ----------------------------------------------------------------------
-    def _discard_producer(self) -> None:
-        """Drop the producer after an error: a new session re-sends from the recorded position."""
-        producer, self._producer = self._producer, None
-        if producer is not None:
+    # -- sender lifecycle ------------------------------------------------------------------------
+    def _close_sender(self, *, discard: bool) -> None:
+        """Close the producer(s); after an error (`discard`) without waiting: a new session re-sends
+        from the recorded position."""
+        sender, self._sender = self._sender, None
+        if sender is not None:
             try:
-                producer.close(timeout=0)
+                sender.close(discard)
             except Exception:  # noqa: BLE001 - it is being thrown away
-                pass
-
-    def _close_producer(self) -> None:
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            try:
-                producer.close(timeout=10)
-            except Exception:  # noqa: BLE001
                 pass

@@ -85,27 +85,43 @@ def relay(
     once: Annotated[bool, Once] = False,
     page_size: Annotated[int, typer.Option("--page-size", help="Events read and sent per page.", min=1)] = 5_000,
     poll_interval: Annotated[float, typer.Option("--poll-interval", help="Seconds between polls when idle.")] = 0.2,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", help="Producer processes (addresses are spread over them; each keeps its order).", min=1
+        ),
+    ] = 1,
 ) -> None:
     """Publish every accepted event to ledger.events (CloudEvents binary mode, key = address)."""
     bootstrap = _bootstrap()
     from consumers.clients import default_client_id, make_producer
     from consumers.relay import Relay
     from consumers.tracking import RelayTracking
+    from ledger.readmodel import RawReader
 
     stop = _stop_on_signals()
     with opened_ledger() as ledger:
         names = _names()
         tracking = RelayTracking(ledger.app.recorder, f"relay:{names.events}")
+        reader = RawReader(ledger)  # the same rows as the notification log, read without building objects
+
+        class Log:
+            read_raw = staticmethod(reader)
+
         runner = Relay(
-            ledger.log,
+            Log(),
             tracking,
             lambda: make_producer(bootstrap, default_client_id("relay")),
             topic=names.events,
             page_size=page_size,
             poll_interval=poll_interval,
             stop=stop,
+            workers=workers,
         )
-        runner.run(once=once)
+        try:
+            runner.run(once=once)
+        finally:
+            reader.close()
 
 
 def intake(
@@ -199,6 +215,7 @@ def rebuild_from_kafka(no_progress: bool = False) -> None:
                 location,
                 lambda: make_consumer(bootstrap, default_client_id("rebuild"), None, max_poll_records=20_000),
                 topic=names.events,
+                workers=min(2, os.cpu_count() or 1),
                 on_partition=None
                 if no_progress
                 else lambda p, n: typer.echo(f"rebuild: partition {p}: {n:,} records", err=True),

@@ -54,3 +54,50 @@ class FakeProducer:
 
     def close(self, timeout: float | None = None) -> None:
         self.closed = True
+
+
+class DoneFuture(Future):
+    """A future that is already resolved (what a worker process polls with `is_done`)."""
+
+    is_done = True
+
+    def failed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def exception(self) -> Exception | None:
+        return self.error
+
+
+class FileProducer:
+    """Appends what is sent to a file, so records sent from worker processes can be inspected;
+    `fail_on` makes sends whose key is in it fail."""
+
+    def __init__(self, path: str, fail_on: frozenset[bytes] = frozenset()) -> None:
+        self.path = path
+        self.fail_on = fail_on
+
+    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Any = None) -> DoneFuture:
+        if key in self.fail_on:
+            return DoneFuture(TimeoutError("not acknowledged"))
+        import orjson
+
+        with open(self.path, "ab") as out:
+            out.write(
+                orjson.dumps(
+                    [
+                        topic,
+                        key.decode() if key else None,
+                        value.decode() if value else None,
+                        [(k, v.decode()) for k, v in headers or []],
+                    ]
+                )
+                + b"\n"
+            )
+        return DoneFuture(None)
+
+    def flush(self, timeout: float | None = None) -> None:
+        pass
+
+    def close(self, timeout: float | None = None) -> None:
+        pass

@@ -66,3 +66,50 @@ def test_the_position_survives_a_restart(ledger: Ledger) -> None:
     again: list = []
     stats = Relay(ledger.log, RelayTracking(ledger.app.recorder, "relay:t"), lambda: FakeProducer(again)).run(once=True)
     assert stats.published == 0 and not again and len(sent) == total
+
+
+def test_worker_processes_publish_everything_in_order_per_address(ledger: Ledger, tmp_path) -> None:
+    import orjson
+
+    from tests.consumers.fakes import FileProducer
+
+    total = _fill(ledger, 40)
+    path = str(tmp_path / "sent.jsonl")
+    tracking = RelayTracking(ledger.app.recorder, "relay:workers")
+    stats = Relay(ledger.log, tracking, lambda: FileProducer(path), page_size=9, window=3, workers=2).run(once=True)
+    assert stats.published == total and tracking.position() == total
+    sent = [orjson.loads(line) for line in open(path, "rb")]
+    seen = [from_binary(value.encode(), [(k, v.encode()) for k, v in headers]) for _, _, value, headers in sent]
+    exported = [e for _, e in ledger.log.read(0, total)]
+    assert sorted(e["id"] for e in seen) == sorted(e["id"] for e in exported)
+    per_address: dict[str, list[int]] = {}
+    for event in seen:
+        per_address.setdefault(event["subject"], []).append(event["streamposition"])
+    assert all(p == list(range(1, len(p) + 1)) for p in per_address.values())
+
+
+def test_a_failing_worker_fails_the_page_and_the_relay_starts_over(ledger: Ledger, tmp_path) -> None:
+    from tests.consumers.fakes import FileProducer
+
+    total = _fill(ledger, 20)
+    first_subject = next(e for _, e in ledger.log.read(0, 1))["subject"].encode()
+    path = str(tmp_path / "sent.jsonl")
+    attempts = []
+
+    def factory() -> FileProducer:
+        attempts.append(1)
+        # Worker processes call this; the parent counts sessions through the file's existence.
+        broken = not (tmp_path / "second-session").exists()
+        return FileProducer(path, frozenset({first_subject}) if broken else frozenset())
+
+    tracking = RelayTracking(ledger.app.recorder, "relay:fail")
+    relay = Relay(ledger.log, tracking, factory, page_size=10, workers=2)
+    original = relay._close_sender
+
+    def close_and_heal(*, discard: bool) -> None:
+        (tmp_path / "second-session").touch()
+        original(discard=discard)
+
+    relay._close_sender = close_and_heal  # type: ignore[method-assign]
+    stats = relay.run(once=True)
+    assert stats.errors >= 1 and tracking.position() == total
