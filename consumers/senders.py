@@ -64,8 +64,25 @@ class ProducerSender:
         self.producer.close(timeout=0 if discard else 10)
 
 
-def _worker(conn: Connection, index: int, producer_factory: Callable[[], Any], topic: str) -> None:
+def _die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this process when the relay dies (even by kill -9)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the closed pipe still ends the worker
+        pass
+
+
+def _worker(
+    conn: Connection, index: int, producer_factory: Callable[[], Any], topic: str, inherited: list[Connection]
+) -> None:
     """A worker process: send the shares it gets, report each page once all its records are acked."""
+    _die_with_parent()
+    for other in inherited:  # the relay's ends of the pipes, copied by fork: keep only our own end open
+        other.close()
     try:
         producer = producer_factory()
         sender = ProducerSender(producer, topic)
@@ -111,7 +128,10 @@ class ProcessSender:
         for index in range(workers):
             parent, child = context.Pipe(duplex=True)
             process = context.Process(
-                target=_worker, args=(child, index, producer_factory, topic), name=f"relay-sender-{index}", daemon=True
+                target=_worker,
+                args=(child, index, producer_factory, topic, [*self.conns, parent]),
+                name=f"relay-sender-{index}",
+                daemon=True,
             )
             process.start()
             child.close()

@@ -70,10 +70,28 @@ def _open(env: dict[str, str]) -> Ledger:
 def _processes(env: dict[str, str], log_dir: Path) -> dict[str, LedgerProcess]:
     return {
         "intake": LedgerProcess("intake", ["intake", "--instance-id", "intake-1"], env, log_dir),
-        "relay": LedgerProcess("relay", ["relay"], env, log_dir),
+        "relay": LedgerProcess("relay", ["relay", "--workers", "2"], env, log_dir),
         "consume-1": LedgerProcess("consume-1", ["consume", "--instance-id", "consume-1"], env, log_dir),
         "consume-2": LedgerProcess("consume-2", ["consume", "--instance-id", "consume-2"], env, log_dir),
     }
+
+
+def _leftovers(home: Path) -> list[int]:
+    """PIDs of processes still running with this test's LEDGER_HOME (relay sender processes included)."""
+    marker = f"LEDGER_HOME={home}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0") and _running(entry):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _running(entry: Path) -> bool:
+    return (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _group_caught_up(bootstrap: str, group: str, topics: list[str]) -> bool:
@@ -155,38 +173,40 @@ def test_kill_minus_nine_and_a_broker_restart_lose_nothing(private_broker: Priva
     run_ledger(env, "kafka", "init", "--partitions", "6", "--inbound-partitions", "3")
     run_ledger(env, "export")  # create the store's tables before four processes open it at once
     processes = _processes(dict(env, LEDGER_FAILPOINTS=FAILPOINTS), tmp_path)
-    for process in processes.values():
-        process.start()
     publisher = Publisher(bootstrap, names, generated_history(300, seed=7), chunk=40, pause=0.3)
-    publisher.start()
-    restarted = False
-    next_kill = time.monotonic() + rnd.uniform(1.0, 2.5)
-    deadline = time.monotonic() + 240
-    while publisher.is_alive() or min(p.kills for p in processes.values()) < KILLS_PER_PROCESS:
-        assert time.monotonic() < deadline, "the chaos phase took too long"
-        for process in processes.values():
-            process.check()
-        if not restarted and publisher.progress >= 0.5:
-            private_broker.kill9()  # the broker dies mid-stream (kill -9) and comes back on its data
-            private_broker.restart()
-            restarted = True
-        if time.monotonic() >= next_kill:
-            fewest = min(p.kills for p in processes.values())
-            victim = rnd.choice([p for p in processes.values() if p.kills == fewest])
-            victim.kill9()
-            time.sleep(rnd.uniform(0.0, 1.0))  # chaos: down for a random moment
-            victim.start()
-            next_kill = time.monotonic() + rnd.uniform(1.0, 2.5)
-        time.sleep(0.05)
-    assert publisher.error is None, publisher.error
-    assert restarted
     try:
+        for process in processes.values():
+            process.start()
+        publisher.start()
+        restarted = False
+        next_kill = time.monotonic() + rnd.uniform(1.0, 2.5)
+        deadline = time.monotonic() + 240
+        while publisher.is_alive() or min(p.kills for p in processes.values()) < KILLS_PER_PROCESS:
+            assert time.monotonic() < deadline, "the chaos phase took too long"
+            for process in processes.values():
+                process.check()
+            if not restarted and publisher.progress >= 0.5:
+                private_broker.kill9()  # the broker dies mid-stream (kill -9) and comes back on its data
+                private_broker.restart()
+                restarted = True
+            if time.monotonic() >= next_kill:
+                fewest = min(p.kills for p in processes.values())
+                victim = rnd.choice([p for p in processes.values() if p.kills == fewest])
+                victim.kill9()
+                time.sleep(rnd.uniform(0.0, 1.0))  # chaos: down for a random moment
+                victim.start()
+                next_kill = time.monotonic() + rnd.uniform(1.0, 2.5)
+            time.sleep(0.05)
+        assert publisher.error is None, publisher.error
+        assert restarted
         reference = _converge(env, bootstrap, names, publisher.acked, tmp_path)
         for process in processes.values():
             process.check()
     finally:
+        publisher.stop_event.set()
         for process in processes.values():
             process.stop()
+    wait_for(lambda: not _leftovers(tmp_path / "home"), 30, "every process of the test (and its children) gone")
     outcome = _check_outcome(env, bootstrap, names, publisher, tmp_path)
     assert outcome["rebuilt_rows"] == reference, "rebuild --from kafka differs from a rebuild from the store"
     warnings = _json_warnings(processes)
@@ -219,12 +239,12 @@ def test_killing_the_partition_leader_of_three_loses_nothing(kafka_cluster: str,
     assert "replication 3" in init, init
     run_ledger(env, "export")
     processes = _processes(env, tmp_path)
-    for process in processes.values():
-        process.start()
     publisher = Publisher(kafka_cluster, names, generated_history(150, seed=8), chunk=30, pause=0.25)
-    publisher.start()
     victim_node = None
     try:
+        for process in processes.values():
+            process.start()
+        publisher.start()
         wait_for(lambda: publisher.progress >= rnd.uniform(0.25, 0.5), 120, "the publisher under way")
         victim_node = _leader_of(kafka_cluster, names.prefix + "ledger.inbound.img", 0)
         servers.kill_kafka_node(victim_node)  # kill -9 the leader while the publisher and the relay produce
@@ -240,8 +260,10 @@ def test_killing_the_partition_leader_of_three_loses_nothing(kafka_cluster: str,
         if victim_node is not None:
             node = victim_node
             retry_port_in_use(lambda: servers.start_kafka_node(node))
+        publisher.stop_event.set()
         for process in processes.values():
             process.stop()
+    wait_for(lambda: not _leftovers(tmp_path / "home"), 30, "every process of the test (and its children) gone")
     outcome = _check_outcome(env, kafka_cluster, names, publisher, tmp_path)
     assert outcome["rebuilt_rows"] == reference
     print(
