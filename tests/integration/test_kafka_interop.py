@@ -170,3 +170,36 @@ def test_kafka_commands_refuse_without_ledger_kafka(tmp_path: Path) -> None:
     for args in (("kafka", "init"), ("relay", "--once"), ("intake", "--once"), ("consume", "--once")):
         proc = run_ledger(env, *args, check=False)
         assert proc.returncode == 2 and b"LEDGER_KAFKA is not set" in proc.stderr
+
+
+def test_the_kafka_path_on_postgresql(kafka_bootstrap: str, postgres_database: str, tmp_path: Path) -> None:
+    """The same path with the event store and the projections on PostgreSQL: the relay's position in
+    the library's tracking table, the Kafka-fed projections in their own schema."""
+    from projections.store.postgres import PostgresLocation
+
+    names = TopicNames(f"p{uuid.uuid4().hex[:8]}.")
+    env = ledger_env(tmp_path / "home", kafka_bootstrap, names.prefix, store=postgres_database)
+    try:
+        run_ledger(env, "kafka", "init", "--partitions", "3", "--inbound-partitions", "2")
+        events = generated_history(25, seed=5)
+        producer = make_producer(kafka_bootstrap, "interop-pg-publisher")
+        for event in events:
+            key, value, headers = inbound_record(event)
+            producer.send(topic_for(event, names), value=value, key=key, headers=headers).get(timeout=60)
+        producer.close()
+        run_ledger(env, "intake", "--once", "--max-idle", "30")
+        run_ledger(env, "relay", "--once")
+        exported = export(env)
+        assert sorted(e["id"] for e in exported) == sorted(e["id"] for e in events)
+        records = read_topic_confluent(kafka_bootstrap, names.events)
+        _check_against_export(records, exported, "confluent-kafka (PostgreSQL store)")
+        run_ledger(env, "relay", "--once")
+        assert len(read_topic_confluent(kafka_bootstrap, names.events)) == len(records)
+        run_ledger(env, "consume", "--once", "--max-idle", "60")
+        location = PostgresLocation(postgres_database, "projections_kafka")
+        try:
+            assert store_rows(location) == reference_rows(env, tmp_path / "reference")
+        finally:
+            location.close()
+    finally:
+        delete_topics(kafka_bootstrap, names)
