@@ -36,12 +36,15 @@ def name_of(event_type: str) -> str:
     return name
 
 
+def _late_limit(day: str) -> str:
+    limit = _LATE_FROM[day] = (date.fromisoformat(day) + timedelta(days=LATE_DAYS)).isoformat()
+    return limit
+
+
 def is_late(happened: str, recorded: str) -> bool:
     """`recordedtime - time > 30 days`, on the fixed-width UTC text without parsing."""
     day = happened[:10]
-    limit = _LATE_FROM.get(day)
-    if limit is None:
-        limit = _LATE_FROM[day] = (date.fromisoformat(day) + timedelta(days=LATE_DAYS)).isoformat()
+    limit = _LATE_FROM.get(day) or _late_limit(day)
     recorded_day = recorded[:10]
     if recorded_day != limit:
         return recorded_day > limit
@@ -78,6 +81,7 @@ def prepare(
     stored = 0
     last_position = 0
     last = None
+    late_from = _LATE_FROM
     for event in events:
         if known_at is not None and event["recordedtime"] > known_at:
             continue
@@ -92,12 +96,15 @@ def prepare(
         if position > last_position:
             last_position = position
             last = event
-        org = event["org"]
-        counts = by_org.get(org)
+        counts = by_org.get(event["org"])
         if counts is None:
-            counts = by_org[org] = [0, 0]
+            counts = by_org[event["org"]] = [0, 0]
         counts[0] += 1
-        if is_late(happened, event["recordedtime"]):
+        # late registration (G15), inlined `is_late`: the hot path of every rebuild
+        day = happened[:10]
+        limit = late_from.get(day) or _late_limit(day)
+        recorded = event["recordedtime"]
+        if recorded[:10] > limit or (recorded[:10] == limit and recorded[10:] > happened[10:]):
             counts[1] += 1
         event_type = event["type"]
         name = names.get(event_type) or name_of(event_type)
