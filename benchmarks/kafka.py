@@ -46,6 +46,7 @@ from consumers.clients import make_admin, make_consumer, make_producer  # noqa: 
 from consumers.rebuild import rebuild_from_kafka  # noqa: E402
 from consumers.relay import Relay  # noqa: E402
 from consumers.tracking import RelayTracking  # noqa: E402
+from consumers.tuning import for_throughput  # noqa: E402
 from ledger.bootstrap import Settings, open_ledger  # noqa: E402
 from ledger.readmodel import RawReader  # noqa: E402
 from projections.store.sqlite import SQLiteLocation  # noqa: E402
@@ -139,6 +140,7 @@ def main() -> None:
     parser.add_argument("--bootstrap", default=os.environ.get("LEDGER_KAFKA"))
     args = parser.parse_args()
 
+    for_throughput()  # what `ledger relay` / `rebuild` do; the baselines run under the same setting
     home = ledger_home(args.addresses)
     broker_env = None
     bootstrap = args.bootstrap

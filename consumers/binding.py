@@ -62,17 +62,24 @@ def stored_to_binary(body: bytes) -> tuple[bytes, bytes, Headers]:
     return to_binary(orjson.loads(body))
 
 
+_ATTRIBUTE_OF = {header: name for name, header in _HEADER_NAMES.items()}
+
+
 def from_binary(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
     """A binary-mode record of `ledger.events` back to the stored event (what `ledger export` prints).
 
     Trusts its input (the relay wrote it); use `decode_submission` for records from outside.
     """
-    event: dict[str, Any] = {}
-    for key, raw in headers:
-        if key.startswith("ce_"):
-            event[key[3:]] = raw.decode()
-        elif key == CONTENT_TYPE:
-            event["datacontenttype"] = raw.decode()
+    names = _ATTRIBUTE_OF
+    try:
+        event: dict[str, Any] = {names[key]: raw.decode() for key, raw in headers}
+    except KeyError:  # a header the relay does not write (an extension, tracing): the general rule
+        event = {}
+        for key, raw in headers:
+            if key.startswith("ce_"):
+                event[key[3:]] = raw.decode()
+            elif key == CONTENT_TYPE:
+                event["datacontenttype"] = raw.decode()
     position = event.get("streamposition")
     if position is not None:
         event["streamposition"] = int(position)

@@ -1,0 +1,21 @@
+"""Process settings for the Kafka bulk paths (relay, intake, consume, rebuild).
+
+These processes keep hundreds of thousands of small objects alive at a time (records, headers,
+futures, grouped events). CPython's cyclic collector then spends much of its time traversing
+them: with the default thresholds the relay and the rebuild ran about a quarter slower
+(measured). Nearly all of these objects are freed by reference counting, so collecting cycles
+less often costs little memory.
+"""
+
+from __future__ import annotations
+
+import gc
+
+GEN0_THRESHOLD = 100_000
+
+
+def for_throughput() -> None:
+    """Move what exists so far out of the collector's sight and collect young objects rarely."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GEN0_THRESHOLD, 20, 100)
