@@ -8,6 +8,7 @@ Routers of other packages (the ombudsman replay) are mounted when present.
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -93,6 +94,8 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
         warm = model()  # catch up, sum the figures and sort their multisets before the first request
         warm.metrics()
         warm.evaluation()
+        gc.collect()
+        gc.freeze()  # what start-up built lives as long as the server: no collector passes over it
         yield
         if app.state.model is not None:
             app.state.model.close()
