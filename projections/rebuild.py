@@ -12,6 +12,7 @@ died stops at its next chunk.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -67,6 +68,8 @@ def rebuild(
     """
     resumed = location.rebuild_exists()
     store: ProjectionStore = location.open_rebuild()
+    collecting = gc.isenabled()
+    gc.disable()  # millions of short-lived dicts and no reference cycles: the collector only costs time
     try:
         meta = store.meta()
         if TARGET in meta:
@@ -99,6 +102,8 @@ def rebuild(
             finish()
     finally:
         store.close()
+        if collecting:
+            gc.enable()
     if swap:
         location.swap()
     return RebuildResult(target, events, addresses, resumed, skipped, caught_up)
