@@ -19,20 +19,23 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
 
-from benchmarks.common import REPO, history_file, report, timed
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import REPO, history_file, report, timed  # noqa: E402
+
+
+class Address(Aggregate):
+    """The baseline's aggregate: one per address, one library event per CloudEvent."""
+
+    @event("Recorded")
+    def record(self, cloudevent: dict[str, Any]) -> None:
+        pass
 
 
 def raw_library_save(env: dict[str, str], events: list[dict[str, Any]], batch: int = 100) -> None:
     """The baseline: one library aggregate per address, one event per CloudEvent, save() per 100."""
-    from eventsourcing.application import Application
-    from eventsourcing.domain import Aggregate, event
-
-    class Address(Aggregate):
-        @event("Recorded")
-        def record(self, cloudevent: dict[str, Any]) -> None:
-            pass
-
     app: Application = Application(env=env)
     streams: dict[str, Address] = {}
     touched: dict[str, Address] = {}
