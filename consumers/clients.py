@@ -23,6 +23,7 @@ REQUEST_TIMEOUT_MS = 15_000
 DELIVERY_TIMEOUT_MS = 60_000
 BOOTSTRAP_TIMEOUT_MS = 10_000
 MAX_BLOCK_MS = 15_000
+METADATA_MAX_AGE_MS = 10_000
 
 
 def servers(bootstrap: str) -> list[str]:
@@ -76,6 +77,7 @@ def make_producer(bootstrap: str, client_id: str, **overrides: Any) -> KafkaProd
         "partitioner": CachedMurmur2Partitioner(),
         "metrics_enabled": False,
         "reconnect_backoff_max_ms": 2_000,
+        "metadata_max_age_ms": METADATA_MAX_AGE_MS,
     }
     config.update(overrides)
     return KafkaProducer(**config)
@@ -101,6 +103,10 @@ def make_consumer(bootstrap: str, client_id: str, group_id: str | None, **overri
         "allow_auto_create_topics": False,
         "metrics_enabled": False,
         "reconnect_backoff_max_ms": 2_000,
+        # After a broker restart the group may be formed while the broker still reports the topic
+        # without partitions (every member gets nothing); the members notice the partitions and
+        # rejoin at the next metadata refresh, so refresh often (the default is 5 minutes).
+        "metadata_max_age_ms": METADATA_MAX_AGE_MS,
     }
     config.update(overrides)
     return KafkaConsumer(**config)

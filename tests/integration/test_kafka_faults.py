@@ -124,8 +124,43 @@ def _converge(env: dict[str, str], bootstrap: str, names: TopicNames, acked: set
         ledger.close()
     reference = reference_rows(env, tmp / "reference")
     location = SQLiteLocation(Path(env["LEDGER_HOME"]) / "projections-kafka")
-    wait_for(lambda: store_rows(location) == reference, 240, "Kafka-fed projections equal a rebuild from the store")
+    try:
+        wait_for(lambda: store_rows(location) == reference, 240, "Kafka-fed projections equal a rebuild from the store")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{_projection_diagnosis(location, reference, bootstrap, names, tmp)}") from None
     return reference
+
+
+def _projection_diagnosis(location: Any, reference: dict, bootstrap: str, names: TopicNames, tmp: Path) -> str:
+    """What differs, the stored and the topic's end offsets, and the consumers' last log lines."""
+    from kafka.structs import TopicPartition
+
+    rows = store_rows(location)
+    stale = sorted(s for s in reference if rows.get(s, (0,))[0] != reference[s][0])
+    store = location.open_active()
+    positions = store.positions()
+    store.close()
+    consumer = make_consumer(bootstrap, "ledger-tests-diagnosis", None)
+    try:
+        tps = [TopicPartition(names.events, p) for p in consumer.partitions_for_topic(names.events) or ()]
+        ends = {tp.partition: offset for tp, offset in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()
+    on_topic = {dict(r["headers"])["ce_id"].decode() for r in read_topic_confluent(bootstrap, names.events)}
+    ledger = _open({"LEDGER_HOME": str(tmp / "home")})
+    try:
+        stored = {e["id"] for _, e in ledger.log.read(0, 10_000_000)}
+    finally:
+        ledger.close()
+    logs = "\n".join(
+        f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-12:])
+        for log in sorted(tmp.glob("consume-*.log"))
+    )
+    return (
+        f"{len(stale)} of {len(reference)} addresses differ (stream positions "
+        f"{[(s, rows.get(s, (0,))[0], reference[s][0]) for s in stale[:5]]}); store positions {positions}; "
+        f"end offsets {ends}; stored events missing on the topic: {len(stored - on_topic)}\n{logs}"
+    )
 
 
 def _check_outcome(env: dict[str, str], bootstrap: str, names: TopicNames, publisher: Publisher, tmp: Path) -> dict:
