@@ -95,14 +95,19 @@ class LedgerProcess:
             return "(no log)"
 
 
-def free_port_pair(start: int = 31700, stop: int = 32700, step: int = 10) -> int:
-    """A client port whose port + 1 (the controller) is free too, on 127.0.0.1.
+def free_port_pair(start: int = 30000, stop: int = 32700, step: int = 10) -> int:
+    """A client port whose port + 1 (the controller) is free too, on 127.0.0.1; tried in a random
+    order, so two test sessions on one machine rarely reach for the same port.
 
     Below Linux's ephemeral range (32768-60999): a client that keeps reconnecting to a dead
     broker on an ephemeral port can get that very port as its source port and connect to itself
     (TCP simultaneous open), which then blocks the broker's restart.
     """
-    for port in range(start, stop, step):
+    import random
+
+    ports = list(range(start, stop, step))
+    random.Random(os.getpid() ^ time.time_ns()).shuffle(ports)
+    for port in ports:
         if all(_port_free(p) for p in (port, port + 1)):
             return port
     raise RuntimeError("no free port pair for a private Kafka broker")
