@@ -116,8 +116,9 @@ def read_topic_confluent(bootstrap: str, topic: str, timeout: float = 60.0) -> l
                         "headers": list(msg.headers() or []),
                     }
                 )
-                if msg.offset() + 1 >= ends[msg.partition()]:
-                    pending.discard(msg.partition())
+                offset, partition = msg.offset(), msg.partition()
+                if offset is not None and partition is not None and offset + 1 >= ends[partition]:
+                    pending.discard(partition)
         assert not pending, f"confluent-kafka did not reach the end of {topic} partitions {sorted(pending)}"
         return out
     finally:

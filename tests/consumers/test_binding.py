@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 
@@ -9,7 +11,7 @@ from consumers.binding import decode_submission, from_binary, is_structured, sto
 from domain.results import SCHEMA_INVALID, Rejection
 from tests.consumers.history import history
 
-STORED = {
+STORED: dict[str, Any] = {
     "specversion": "1.0",
     "id": "6b7c2a43-5a4b-4f1f-9a3e-2c9a7b1d0e11",
     "source": "urn:nl:img:schadesysteem",

@@ -288,7 +288,8 @@ def test_killing_the_partition_leader_of_three_loses_nothing(kafka_cluster: str,
         assert not publisher.is_alive() and publisher.error is None, publisher.error
         for process in processes.values():
             process.check()
-        retry_port_in_use(lambda: servers.start_kafka_node(victim_node))
+        node = victim_node
+        retry_port_in_use(lambda: servers.start_kafka_node(node))
         victim_node = None
         reference = _converge(env, kafka_cluster, names, publisher.acked, tmp_path)
     finally:
