@@ -33,6 +33,10 @@ class Claim:
         self.deferred: str | None = None
 
 
+# The state folded from the effective history (the rest is the chain position).
+DERIVED = ("claims", "decisions", "objections", "in_programme", "programme_since", "milestones", "closed", "offers")
+
+
 class AddressState:
     """What the rules need to know of one address, folded from its effective history."""
 
@@ -42,14 +46,7 @@ class AddressState:
         "last_hash",
         "last_recorded",
         "has_amendments",
-        "claims",
-        "decisions",
-        "objections",
-        "in_programme",
-        "programme_since",
-        "milestones",
-        "closed",
-        "offers",
+        *DERIVED,
     )
 
     def __init__(self, subject: str) -> None:

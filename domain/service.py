@@ -35,7 +35,7 @@ from domain.results import (
     AppendResult,
     Rejection,
 )
-from domain.rules import AMENDMENTS, AddressState, fold
+from domain.rules import AMENDMENTS, DERIVED, AddressState, fold
 from domain.timeutil import format_utc, now_utc, parse_utc
 
 Clock = Callable[[], str]
@@ -333,16 +333,7 @@ class LedgerService:
         stream = self._stream(event["subject"], in_batch)
         fresh = check_amendment(event, name, stream)
         # The amended history replaces the derived state; the chain position stays.
-        for slot in (
-            "claims",
-            "decisions",
-            "objections",
-            "in_programme",
-            "programme_since",
-            "milestones",
-            "closed",
-            "offers",
-        ):
+        for slot in DERIVED:
             setattr(state, slot, getattr(fresh, slot))
         state.has_amendments = True
 
