@@ -230,7 +230,7 @@ def asyncapi_document(partitions: int = 12, brokers: int = 3) -> dict[str, Any]:
                 "description": "Three brokers: replication 3, min.insync.replicas 2 (DESIGN §1).",
             },
             "local": {
-                "host": "127.0.0.1:59092",
+                "host": "127.0.0.1:29092",
                 "protocol": "kafka",
                 "description": "deploy/kafka.sh start (one broker, replication 1).",
             },

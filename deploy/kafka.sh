@@ -24,8 +24,8 @@
 # Environment:
 #   LEDGER_DEPLOY_DIR          state folder (default <repo>/.cache/deploy); kafka uses <it>/kafka
 #   LEDGER_KAFKA_LIBS          jar cache (default <repo>/.cache/kafka-libs)
-#   LEDGER_KAFKA_PORT          single node client port (default 59092; controller = port + 1)
-#   LEDGER_KAFKA_CLUSTER_PORT  node 1's client port (default 59192); node N uses
+#   LEDGER_KAFKA_PORT          single node client port (default 29092; controller = port + 1)
+#   LEDGER_KAFKA_CLUSTER_PORT  node 1's client port (default 29192); node N uses
 #                              port + 100*(N-1), its controller that + 1
 #   LEDGER_KAFKA_START_TIMEOUT seconds to wait for readiness (default 90)
 #   LEDGER_KAFKA_STOP_TIMEOUT  seconds between TERM and KILL (default 20)
@@ -43,8 +43,8 @@ KAFKA_ROOT="$DEPLOY_DIR/kafka"
 SINGLE_DIR="$KAFKA_ROOT/single"
 CLUSTER_DIR="$KAFKA_ROOT/cluster"
 HOST=127.0.0.1
-SINGLE_PORT="${LEDGER_KAFKA_PORT:-59092}"
-CLUSTER_PORT="${LEDGER_KAFKA_CLUSTER_PORT:-59192}"
+SINGLE_PORT="${LEDGER_KAFKA_PORT:-29092}"
+CLUSTER_PORT="${LEDGER_KAFKA_CLUSTER_PORT:-29192}"
 START_TIMEOUT="${LEDGER_KAFKA_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${LEDGER_KAFKA_STOP_TIMEOUT:-20}"
 HEAP_OPTS="${LEDGER_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
