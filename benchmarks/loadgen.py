@@ -2,8 +2,8 @@
 
 Each client sends a request, reads the whole response (Content-Length framing), records the
 latency and, when paced, waits for its next slot (open loop: a slow answer does not delay
-the schedule, so queueing shows in the latencies). Kept minimal so that the client costs the
-server's two cores little.
+the schedule, so queueing shows in the latencies). Kept minimal, and on uvloop (installed with
+the server), so that the client costs the server's two cores little: ~50 µs of CPU per request.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import uvloop
 
 
 @dataclass
@@ -82,4 +84,4 @@ def load(
     host: str, port: int, paths: Callable[[], str], *, clients: int, seconds: float, rate: float | None = None
 ) -> Result:
     """Run `clients` concurrent clients for `seconds`; total `rate` requests/s when paced."""
-    return asyncio.run(_run(host, port, paths, clients, seconds, rate))
+    return uvloop.run(_run(host, port, paths, clients, seconds, rate))

@@ -47,10 +47,13 @@ def subjects(home: Path, n: int) -> list[str]:
     return random.Random(1).sample(rows, min(n, len(rows)))
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(home: Path, port: int, workers: int | None = None) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("LEDGER_STORE", "LEDGER_PROJECTIONS", "LEDGER_KAFKA")}
     env["LEDGER_HOME"] = str(home)
-    proc = subprocess.Popen([sys.executable, "-m", "ledger", "serve", "--port", str(port)], cwd=REPO, env=env)
+    command = [sys.executable, "-m", "ledger", "serve", "--port", str(port)]
+    if workers:
+        command += ["--workers", str(workers)]
+    proc = subprocess.Popen(command, cwd=REPO, env=env)
     deadline = time.monotonic() + 300
     while True:
         try:
@@ -81,13 +84,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=200.0, help="paced requests/s over all 50 clients")
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=None, help="server processes (default: ledger serve's own)")
+    parser.add_argument(
+        "--only", choices=["case view", "metrics", "evaluation"], action="append", help="only these endpoints"
+    )
     args = parser.parse_args()
 
     home = ledger_home(args.addresses, args.seed)
     run("metrics", "--json", home=home)  # the projections catch up with the store before serving
     sample = subjects(home, 20_000)
     port = free_port()
-    proc = start_server(home, port)
+    proc = start_server(home, port, args.workers)
     rnd = random.Random(2)
     endpoints = {
         "case view": lambda: f"/cases/{sample[rnd.randrange(len(sample))]}",
@@ -98,6 +105,8 @@ def main() -> None:
     try:
         load("127.0.0.1", port, endpoints["case view"], clients=args.clients, seconds=2)  # warm-up
         for name, paths in endpoints.items():
+            if args.only and name not in args.only:
+                continue
             paced = load("127.0.0.1", port, paths, clients=args.clients, seconds=args.seconds, rate=args.rate)
             lines.append(row(name, f"paced {args.rate:.0f}/s", paced))
             saturated = load("127.0.0.1", port, paths, clients=args.clients, seconds=args.seconds)
@@ -106,7 +115,8 @@ def main() -> None:
     finally:
         os.kill(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
-    print(f"\n{args.clients} concurrent clients, {args.seconds:.0f} s each, {len(sample):,} addresses asked\n")
+    workers = f"{args.workers} server process(es)" if args.workers else "ledger serve's default processes"
+    print(f"\n{args.clients} concurrent clients, {args.seconds:.0f} s each, {len(sample):,} addresses, {workers}\n")
     print("| endpoint | load | requests/s | p50 ms | p99 ms | requests | non-200 |")
     print("|---|---|---:|---:|---:|---:|---:|")
     print("\n".join(lines))

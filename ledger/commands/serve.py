@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -9,19 +10,43 @@ import typer
 from ledger.commands.common import opened_ledger
 
 
+def default_workers() -> int:
+    """One worker process per core, at most two: on two cores that doubled case-view throughput."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=0, max=65535)] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Server processes sharing the port (default: one per core, at most 2).", min=1),
+    ] = None,
 ) -> None:
     """Serve the joint case view, metrics, evaluation and the event contract over HTTP (docs at /docs)."""
     import uvicorn
 
+    from ledger.commands.read import read_model
     from ledger.http import create_app
 
-    with opened_ledger() as ledger:
-        app = create_app(ledger)
-        typer.echo(f"serving on http://{host}:{port} (API docs at /docs)", err=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    count = workers or default_workers()
+    with read_model():
+        pass  # the projections catch up once, with a progress bar, before any worker starts
+    typer.echo(f"serving on http://{host}:{port} with {count} process(es) (API docs at /docs)", err=True)
+    if count == 1:
+        with opened_ledger() as ledger:
+            uvicorn.run(create_app(ledger), host=host, port=port, log_level="warning", access_log=False)
+        return
+    # Each worker opens the ledger configured by the environment this process was started with.
+    uvicorn.run(
+        "ledger.http:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=count,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -56,13 +57,13 @@ def cli(home: Path, *args: str, stdin: bytes | None = None) -> Any:
     return CliRunner().invoke(app, list(args), input=stdin, env=env(home), catch_exceptions=False)
 
 
-@pytest.fixture(scope="module")
-def server(home: Path) -> Iterator[str]:
+@pytest.fixture(scope="module", params=[1, 2], ids=["one-process", "two-processes"])
+def server(home: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if k not in ("LEDGER_STORE", "LEDGER_PROJECTIONS", "LEDGER_KAFKA")}
     environ["LEDGER_HOME"] = str(home)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ledger", "serve", "--port", str(port)],
+        [sys.executable, "-m", "ledger", "serve", "--port", str(port), "--workers", str(request.param)],
         cwd=REPO,
         env=environ,
         stdout=subprocess.PIPE,
@@ -170,19 +171,20 @@ def test_contract_schemas_and_docs(server: str) -> None:
 
 def test_an_append_shows_in_the_next_answer(server: str, home: Path, subject: str) -> None:
     before = httpx.get(f"{server}/cases/{subject}").json()
+    complaint_id = f"K-http-{before['ledger']['events']}"
     complaint = {
         "specversion": "1.0",
-        "id": "6a0c1c2e-0000-4000-8000-000000000077",
+        "id": str(uuid.uuid4()),  # a new event for each server variant on the shared store
         "source": "urn:nl:portal:bewoners",
         "type": "nl.groningen.resident.ComplaintLodged.v1",
         "subject": subject,
         "time": "2025-01-03T10:00:00Z",
         "org": "PORTAL",
-        "data": {"complaint_id": "K-http-1", "against": "both", "forum": "organisation"},
+        "data": {"complaint_id": complaint_id, "against": "both", "forum": "organisation"},
     }
     result = cli(home, "append", "--as", "PORTAL", stdin=orjson.dumps(complaint) + b"\n")
     assert result.exit_code == 0, result.output
     after = httpx.get(f"{server}/cases/{subject}").json()
     assert after["ledger"]["events"] == before["ledger"]["events"] + 1
-    assert after["resident"]["complaints"][-1]["complaint_id"] == "K-http-1"
+    assert after["resident"]["complaints"][-1]["complaint_id"] == complaint_id
     assert after["provenance"]["behind"] == 0
