@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
-from collections.abc import Hashable, Iterable
-from datetime import datetime
-from typing import Any
+from collections.abc import Hashable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, overload
 
-from projections.stats import median_sorted, p90_sorted, per, share
+from projections.stats import median_of_two_sorted, median_sorted, p90_sorted, per, share
 from projections.timeutil import add_days, to_dt
 
 OPEN_END = "~"  # sorts after every time: an episode still running
@@ -270,30 +270,63 @@ def _static_metrics(agg: Aggregate) -> dict[str, Any]:
 def evaluation(agg: Aggregate, now: str, pivot: str) -> dict[str, Any]:
     """E1–E6 as of `now`, comparing before and after `pivot` where the figure says so."""
     out: dict[str, Any] = dict(agg.cached(("evaluation", pivot), lambda: _static_evaluation(agg, pivot)))
-    closed, running = agg.cached("e4", lambda: _e4_parts(agg))
-    now_dt = to_dt(now)
-    lengths = sorted(closed + [(now_dt - start).total_seconds() / 86400 for start in running])
+    closed, running_starts = agg.cached("e4", lambda: _e4_parts(agg))
+    running = _RunningLengths(running_starts, _micros(to_dt(now)))
     out["E4"] = {
         "deferred_awaiting_strengthening": {
             "claims": agg.counts["e4_claims"],
-            "deferrals": len(lengths),
-            "median_days": median_sorted(lengths),
+            "deferrals": len(closed) + len(running),
+            "median_days": median_of_two_sorted(closed, running),
         }
     }
     return {key: out[key] for key in sorted(out)}
 
 
-def _e4_parts(agg: Aggregate) -> tuple[list[float], list[datetime]]:
-    """E4's finished deferral lengths (sorted) and the starts of those still running."""
+def _e4_parts(agg: Aggregate) -> tuple[list[float], list[int]]:
+    """E4's finished deferral lengths in days (ascending) and the starts of those still running
+    (in microseconds since the epoch, latest first, so that their lengths at any "now" ascend)."""
     closed: list[float] = []
-    running: list[datetime] = []
+    running: list[int] = []
     for start, end in agg.sorted("e4"):
         if end == OPEN_END:
-            running.append(to_dt(start))
+            running.append(_micros(to_dt(start)))
         else:
             closed.append((to_dt(end) - to_dt(start)).total_seconds() / 86400)
     closed.sort()
+    running.sort(reverse=True)
     return closed, running
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+class _RunningLengths(Sequence[float]):
+    """The lengths in days, at `now`, of deferrals still running: computed on lookup, ascending.
+
+    Equal to `(now - start).total_seconds() / 86400` bit for bit (whole microseconds divided as
+    `timedelta.total_seconds` does), so that E4 is answered without a list per request.
+    """
+
+    def __init__(self, starts_latest_first: list[int], now_micros: int) -> None:
+        self._starts = starts_latest_first
+        self._now = now_micros
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    @overload
+    def __getitem__(self, index: int) -> float: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[float]: ...
+    def __getitem__(self, index: int | slice) -> float | Sequence[float]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return (self._now - self._starts[index]) / 1_000_000 / 86400
 
 
 def _lead_figures(values: list[float]) -> dict[str, Any]:

@@ -50,3 +50,31 @@ def share(part: int, whole: int) -> float | None:
 def per(part: int, whole: int, scale: int) -> float | None:
     """A rate per `scale` (100, 1000), None over an empty set."""
     return part * scale / whole if whole else None
+
+
+def kth_of_two_sorted(a: Sequence[float], b: Sequence[float], k: int) -> float:
+    """The `k`-th smallest (0-based) value of two ascending sequences together, in O(log n) lookups."""
+    need = k + 1
+    lo, hi = max(0, need - len(b)), min(need, len(a))
+    while lo < hi:  # the fewest taken from `a` such that a[i] is not below the largest taken from `b`
+        i = (lo + hi) // 2
+        if a[i] < b[need - i - 1]:
+            lo = i + 1
+        else:
+            hi = i
+    j = need - lo
+    if lo == 0:
+        return b[j - 1]
+    if j == 0:
+        return a[lo - 1]
+    return max(a[lo - 1], b[j - 1])
+
+
+def median_of_two_sorted(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """`median_sorted` of the merged values of two ascending sequences, without merging them."""
+    n = len(a) + len(b)
+    if n == 0:
+        return None
+    if n % 2 == 1:
+        return kth_of_two_sorted(a, b, n // 2)
+    return (kth_of_two_sorted(a, b, n // 2 - 1) + kth_of_two_sorted(a, b, n // 2)) / 2

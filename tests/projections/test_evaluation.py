@@ -17,9 +17,17 @@ Pivot 1 Jan 2021, "now" 1 Jan 2022. The addresses (times UTC midnight):
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from projections.figures import evaluation
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.timeutil import format_utc
+from projections.figures import OPEN_END, Aggregate, evaluation
+from projections.query import DEFAULT_PIVOT
+from projections.stats import median_sorted
 from tests.projections.builder import ts
 from tests.projections.scenarios import aggregate, evaluation_ledger
 
@@ -122,3 +130,30 @@ def test_empty_periods_are_null() -> None:
     after = e["E6"]["referrals_and_complaints"]["after"]
     assert after["referrals_per_100"] is None and after["complaints_per_1000"] is None
     assert e["E3"]["request_to_coordinator"]["after"]["median_days"] is None
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 10**12), st.integers(0, 10**12)), max_size=30),
+    st.lists(st.integers(0, 2 * 10**12), max_size=30),
+    st.integers(0, 2 * 10**12),
+)
+def test_e4_median_equals_sorting_every_length_at_now(
+    finished: list[tuple[int, int]], running: list[int], now_offset: int
+) -> None:
+    """E4 without building a list per request equals the straightforward sort of every length."""
+    base = datetime(2018, 1, 1, tzinfo=UTC)
+    at = [base + timedelta(microseconds=m) for m in running]
+    agg = Aggregate()
+    bag = agg.bags.setdefault("e4", Counter())
+    for start, length in finished:
+        first = base + timedelta(microseconds=start)
+        bag[(format_utc(first), format_utc(first + timedelta(microseconds=length)))] += 1
+    for start_at in at:
+        bag[(format_utc(start_at), OPEN_END)] += 1
+    now = base + timedelta(microseconds=now_offset)
+    lengths = sorted(
+        [length / 1_000_000 / 86400 for _, length in finished] + [(now - s).total_seconds() / 86400 for s in at]
+    )
+    e4 = evaluation(agg, format_utc(now), DEFAULT_PIVOT)["E4"]["deferred_awaiting_strengthening"]
+    assert e4["deferrals"] == len(lengths)
+    assert e4["median_days"] == median_sorted(lengths)
