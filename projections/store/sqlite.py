@@ -197,10 +197,24 @@ class SQLiteLocation:
         except FileNotFoundError:
             return None
 
-    def _point(self, pointer: str, name: str) -> None:
-        tmp = self.folder / f".{pointer}.{os.getpid()}.tmp"
+    def _pointer_draft(self, pointer: str, name: str) -> Path:
+        tmp = self.folder / f".{pointer}.{os.getpid()}.{threading.get_ident()}.tmp"  # one per thread
         tmp.write_text(name + "\n")
-        os.replace(tmp, self.folder / pointer)
+        return tmp
+
+    def _point(self, pointer: str, name: str) -> None:
+        os.replace(self._pointer_draft(pointer, name), self.folder / pointer)
+
+    def _point_if_absent(self, pointer: str, name: str) -> bool:
+        """Create `pointer` unless another process or thread already did (atomically); whether we did."""
+        tmp = self._pointer_draft(pointer, name)
+        try:
+            os.link(tmp, self.folder / pointer)
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def _fresh_name(self) -> str:
         stems = [p.stem.split("-")[1] for p in self.folder.glob("store-*.sqlite")]
@@ -225,10 +239,12 @@ class SQLiteLocation:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = self._read("current")
         if name is None:
-            name = self._fresh_name()
-            SQLiteProjectionStore(self.folder / name).close()
-            self._point("current", name)
-            name = self._read("current") or name
+            fresh = self._fresh_name()
+            SQLiteProjectionStore(self.folder / fresh).close()
+            name = fresh if self._point_if_absent("current", fresh) else (self._read("current") or fresh)
+            if name != fresh:  # another follower started at the same moment: serve its store, drop ours
+                for suffix in ("", "-wal", "-shm"):
+                    (self.folder / f"{fresh}{suffix}").unlink(missing_ok=True)
         return SQLiteProjectionStore(self.folder / name)
 
     def rebuild_exists(self) -> bool:

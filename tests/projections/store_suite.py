@@ -168,15 +168,16 @@ class ProjectionStoreContract:
         errors: list[BaseException] = []
 
         def follow(batch: int) -> None:
-            store = p.location.open_active()
-            reader = RawReader(ledger)
             try:
-                Projector(store, reader, p.load_streams, batch=batch).catch_up(head)
+                store = p.location.open_active()  # both may find no store yet: they must agree on one
+                reader = RawReader(ledger)
+                try:
+                    Projector(store, reader, p.load_streams, batch=batch).catch_up(head)
+                finally:
+                    store.close()
+                    reader.close()
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
-            finally:
-                store.close()
-                reader.close()
 
         threads = [threading.Thread(target=follow, args=(b,)) for b in (53, 71)]
         for t in threads:
