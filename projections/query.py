@@ -60,6 +60,7 @@ class ReadModel:
         self._agg = Aggregate()
         self._summaries: dict[str, bytes] = {}
         self._version = -1
+        self._figures_stale = True  # the aggregate lags the store: summaries are loaded when figures are asked
         self._positions: dict[str, int] = {}
         self._head = 0
         self._hashes: OrderedDict[int, str | None] = OrderedDict()
@@ -100,8 +101,7 @@ class ReadModel:
             active = self.ports.location.active_id()
             if self._store is not None and active != self._active:
                 self._reopen()
-            if self._version < 0:
-                self._load_changes()  # opens the serving store
+            self.store  # noqa: B018 - opens the serving store
             token = self._change_token(active)
             if token is not None and token == self._token:
                 return  # nothing was committed to the log or the projection store since the last look
@@ -117,8 +117,17 @@ class ReadModel:
                 self._catch_up_in_background()
         with self._lock:
             self._head = head
-            self._load_changes()
+            self._positions = self.store.positions()
+            self._figures_stale = True
             self._token = token
+
+    def _figures(self) -> Aggregate:
+        """The aggregate, brought up to the store's rows (only changed summaries are read)."""
+        with self._lock:
+            if self._figures_stale:
+                self._load_changes()
+                self._figures_stale = False
+            return self._agg
 
     def _change_token(self, active: str | None) -> tuple[Any, ...] | None:
         """(serving store, log version, store version) when both stores can tell; else None."""
@@ -137,6 +146,7 @@ class ReadModel:
         self._agg = Aggregate()
         self._summaries = {}
         self._version = -1
+        self._figures_stale = True
         self._positions = {}
         self._token = None
 
@@ -181,6 +191,7 @@ class ReadModel:
 
     def summaries(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every address's summary (as of the last refresh)."""
+        self._figures()
         for subject, summary in list(self._summaries.items()):
             yield subject, _loads(summary)
 
@@ -246,9 +257,11 @@ class ReadModel:
     # -- figures ----------------------------------------------------------------------------
     def _aggregate(self, at: str | None, known_at: str | None) -> tuple[Aggregate, int, int, str]:
         """(aggregate, events, position, source) for the cut-offs."""
-        position = self._positions.get(LOG, 0)
         if at is None and known_at is None:
-            return self._agg, position, position, "projection"
+            agg = self._figures()
+            position = self._positions.get(LOG, 0)
+            return agg, position, position, "projection"
+        position = self._positions.get(LOG, 0)
         key = (position, at, known_at)
         hit = self._cutoff_cache.get(key)
         if hit is None:
