@@ -1,6 +1,7 @@
 """Crash points for the fault tests (research-reliability §3.3).
 
 `LEDGER_FAILPOINTS="relay.after_ack_before_save:0.05,intake.after_append_before_commit:0.05"`
+(points: relay.*, intake.*, consume.* in this package; rebuild.after_chunk in `ledger rebuild`)
 makes `hit(name)` end the process at once (`os._exit(137)`, as kill -9 would: no cleanup, no
 flush) with the given probability each time the point is passed. Random kills find unknown
 windows; these make sure the known dangerous ones are hit on every run. Unset (production),

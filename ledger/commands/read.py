@@ -18,10 +18,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
+from consumers import failpoints
 from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, opened_ledger
 from ledger.readmodel import RawReader, open_read_model, ports
 from ledger.tables import case_renderable, evaluation_renderable, metrics_renderable
 from projections.query import DEFAULT_PIVOT, ReadModel
+from projections.rebuild import CHUNK as REBUILD_CHUNK
 from projections.rebuild import rebuild as run_rebuild
 from projections.timeutil import parse_cutoff, parse_pivot
 
@@ -164,6 +166,10 @@ def rebuild(
     workers: Annotated[
         int, typer.Option("--workers", help="Processes that fold addresses in parallel (default: up to 2).", min=1)
     ] = min(2, os.cpu_count() or 1),
+    chunk: Annotated[
+        int,
+        typer.Option("--chunk", help="Addresses written per transaction: at most what a killed rebuild redoes.", min=1),
+    ] = REBUILD_CHUNK,
 ) -> None:
     """Rebuild every projection from the event store into a fresh store, then swap it in.
 
@@ -188,7 +194,9 @@ def rebuild(
                 p.max_position,
                 progress=progress,
                 workers=workers,
+                chunk=chunk,
                 reader_factory=lambda: RawReader(ledger),
+                after_chunk=lambda _: failpoints.hit("rebuild.after_chunk"),
             )
     seconds = time.perf_counter() - started
     resumed = f" (resumed: {result.skipped:,} addresses were already done)" if result.resumed else ""
