@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, overload
 
@@ -70,73 +70,33 @@ class Aggregate:
     def add(self, subject: str, s: dict[str, Any], sign: int = 1) -> None:
         """Add (sign 1) or take out (sign -1) one address's summary."""
         self.version += 1
-        count, bag = self._count, self._bag
-        count("addresses", sign)
-        phase = s.get("programme")
-        if phase is not None:
-            count("programme", sign)
-            count(f"phase:{phase}", sign)
-            if "filed" not in s:
-                count("no_claim", sign)
-        if "closed" in s:
-            count(f"closed:{s['closed']}", sign)
-        for year, n in s.get("filed", {}).items():
-            count(f"filed:{year}", n * sign)
-        if "samenloop" in s:
-            count("samenloop", sign)
-        if "sl_first" in s:
-            count("ever", sign)
-            bag("sl_first", s["sl_first"], sign)
-            bag("sl_end", s["sl_end"] or OPEN_END, sign)
-            for key in ("offered", "agreed", "coordinator", "joint"):
-                if s[key]:
-                    count(key, sign)
-            if "s2c" in s:
-                bag("s2c", s["s2c"], sign)
-            bag("visits:agreed" if s["agreed"] else "visits:not_agreed", s["visits"], sign)
-        for t, decision_id, lead, outcome, objected, claims in s.get("decisions", ()):
-            year = t[:4]
-            count(f"decided_claims:{year}", claims * sign)
-            count(f"decisions:{year}", sign)
-            if outcome == "rejected":
-                count(f"rejected:{year}", sign)
-            if objected:
-                count(f"objected:{year}", sign)
-            if lead is not None:
-                bag("g8", (t, subject, decision_id, lead), sign)
-        for t in s.get("pending", ()):
-            bag("pending", t, sign)
-        for t in s.get("awaiting", ()):
-            bag("awaiting", t, sign)
-        if "aos" in s:
-            count("aos_resolved", s["aos"][0] * sign)
-            count("aos_within", s["aos"][1] * sign)
-        for org, (total, late) in s.get("orgs", {}).items():
-            count(f"org:{org}:total", total * sign)
-            count(f"org:{org}:late", late * sign)
-        for year, in_programme, days in s.get("e1", ()):
-            bag(f"e1:{'samenloop' if in_programme else 'other'}:{year}", days, sign)
-        if "e3" in s:
-            t, days = s["e3"]
-            bag("e3", (t, NO_VALUE if days is None else days), sign)
-        for start, end in s.get("e4", ()):
-            bag("e4", (start, end or OPEN_END), sign)
-        if "e4_claims" in s:
-            count("e4_claims", s["e4_claims"] * sign)
-        if "e5" in s:
-            count("e5_reached", sign)
-            count("e5_converted", s["e5"] * sign)
-        for t in s.get("referrals", ()):
-            bag("referrals", t, sign)
-        for t in s.get("complaints", ()):
-            bag("complaints", t, sign)
-        if "span" in s:
-            bag("first", s["span"][0], sign)
-            bag("last", s["span"][1], sign)
+        _contribute(subject, s, sign, self._count, self._bag)
 
     def add_all(self, summaries: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Add many summaries: collected into lists first and counted at C speed (~3x `add` each)."""
+        counts: dict[str, int] = {}
+        items: dict[str, list[Any]] = {}
+
+        def count(key: str, n: int) -> None:
+            counts[key] = counts.get(key, 0) + n
+
+        def bag(name: str, item: Any, n: int) -> None:
+            values = items.get(name)
+            if values is None:
+                values = items[name] = []
+            values.append(item)
+
         for subject, summary in summaries:
-            self.add(subject, summary)
+            _contribute(subject, summary, 1, count, bag)
+        self.version += 1
+        self.counts.update(counts)
+        self.counts = +self.counts  # drop what summed to zero, as `_count` does
+        for name, values in items.items():
+            target = self.bags.get(name)
+            if target is None:
+                target = self.bags[name] = Counter()
+            target.update(values)
+            self._sorted.pop(name, None)
 
     # -- sorted views -----------------------------------------------------------------------
     def sorted(self, name: str) -> list[Any]:
@@ -158,6 +118,74 @@ class Aggregate:
 
     def years(self, prefix: str) -> list[str]:
         return sorted(k[len(prefix) :] for k in self.counts if k.startswith(prefix))
+
+
+def _contribute(
+    subject: str, s: dict[str, Any], sign: int, count: Callable[[str, int], None], bag: Callable[[str, Any, int], None]
+) -> None:
+    """What one address's summary adds to (sign 1) or takes from (sign -1) the counters and multisets."""
+    count("addresses", sign)
+    phase = s.get("programme")
+    if phase is not None:
+        count("programme", sign)
+        count(f"phase:{phase}", sign)
+        if "filed" not in s:
+            count("no_claim", sign)
+    if "closed" in s:
+        count(f"closed:{s['closed']}", sign)
+    for year, n in s.get("filed", {}).items():
+        count(f"filed:{year}", n * sign)
+    if "samenloop" in s:
+        count("samenloop", sign)
+    if "sl_first" in s:
+        count("ever", sign)
+        bag("sl_first", s["sl_first"], sign)
+        bag("sl_end", s["sl_end"] or OPEN_END, sign)
+        for key in ("offered", "agreed", "coordinator", "joint"):
+            if s[key]:
+                count(key, sign)
+        if "s2c" in s:
+            bag("s2c", s["s2c"], sign)
+        bag("visits:agreed" if s["agreed"] else "visits:not_agreed", s["visits"], sign)
+    for t, decision_id, lead, outcome, objected, claims in s.get("decisions", ()):
+        year = t[:4]
+        count(f"decided_claims:{year}", claims * sign)
+        count(f"decisions:{year}", sign)
+        if outcome == "rejected":
+            count(f"rejected:{year}", sign)
+        if objected:
+            count(f"objected:{year}", sign)
+        if lead is not None:
+            bag("g8", (t, subject, decision_id, lead), sign)
+    for t in s.get("pending", ()):
+        bag("pending", t, sign)
+    for t in s.get("awaiting", ()):
+        bag("awaiting", t, sign)
+    if "aos" in s:
+        count("aos_resolved", s["aos"][0] * sign)
+        count("aos_within", s["aos"][1] * sign)
+    for org, (total, late) in s.get("orgs", {}).items():
+        count(f"org:{org}:total", total * sign)
+        count(f"org:{org}:late", late * sign)
+    for year, in_programme, days in s.get("e1", ()):
+        bag(f"e1:{'samenloop' if in_programme else 'other'}:{year}", days, sign)
+    if "e3" in s:
+        t, days = s["e3"]
+        bag("e3", (t, NO_VALUE if days is None else days), sign)
+    for start, end in s.get("e4", ()):
+        bag("e4", (start, end or OPEN_END), sign)
+    if "e4_claims" in s:
+        count("e4_claims", s["e4_claims"] * sign)
+    if "e5" in s:
+        count("e5_reached", sign)
+        count("e5_converted", s["e5"] * sign)
+    for t in s.get("referrals", ()):
+        bag("referrals", t, sign)
+    for t in s.get("complaints", ()):
+        bag("complaints", t, sign)
+    if "span" in s:
+        bag("first", s["span"][0], sign)
+        bag("last", s["span"][1], sign)
 
 
 # -- governance metrics ---------------------------------------------------------------------

@@ -170,6 +170,10 @@ class ReadModel:
             self._positions = positions
             return
         agg, known = self._agg, self._summaries
+        if not known:  # the first look: every row, counted in bulk
+            known.update((subject, bytes(summary)) for subject, summary, _ in rows)
+            agg.add_all((subject, _loads(summary)) for subject, summary in known.items())
+            rows = []
         for subject, summary, _ in rows:
             summary = bytes(summary)
             old = known.get(subject)
@@ -298,10 +302,14 @@ def aggregate_from_log(
     groups = scan(read_raw, 0, until, progress=progress)
     agg = Aggregate()
     events = 0
-    for subject in list(groups):
-        history = prepare(map(_loads, groups.pop(subject)), subject, at, known_at)
-        if history.stored == 0:
-            continue
-        events += history.stored
-        agg.add(subject, summarize(fold(history)))
+
+    def summaries() -> Iterator[tuple[str, dict[str, Any]]]:
+        nonlocal events
+        for subject in list(groups):
+            history = prepare(map(_loads, groups.pop(subject)), subject, at, known_at)
+            if history.stored:
+                events += history.stored
+                yield subject, summarize(fold(history))
+
+    agg.add_all(summaries())
     return agg, events
