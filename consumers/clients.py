@@ -31,6 +31,12 @@ def servers(bootstrap: str) -> list[str]:
     return [s.strip() for s in bootstrap.split(",") if s.strip()]
 
 
+def keyed_partition(key: bytes, partitions: Sequence[int]) -> int:
+    """The partition kafka-python's `DefaultPartitioner` picks for a non-null key (Java's default:
+    murmur2 of the key, made positive, modulo the partition count, over the sorted partitions)."""
+    return partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
+
+
 class CachedMurmur2Partitioner(DefaultPartitioner):
     """Java's default keyed partitioning (murmur2 of the key, positive, modulo partitions), cached.
 

@@ -20,9 +20,11 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from consumers.binding import stored_to_binary
+from consumers.clients import keyed_partition
 
 Page = list[tuple[int, bytes]]
 _SUBJECT = b'"subject":"'
+MAX_CACHED_KEYS = 500_000  # addresses whose partition is remembered (some 75 MB at most)
 
 
 class SendFailed(Exception):
@@ -36,21 +38,37 @@ def subject_of(body: bytes) -> bytes:
 
 
 class ProducerSender:
-    """One kafka-python producer in this process."""
+    """One kafka-python producer in this process.
+
+    Each record goes out with an explicit partition, chosen once per address exactly as the
+    default partitioner would (`consumers.clients.keyed_partition`) and remembered, so the
+    producer does not hash the key again for every record.
+    """
 
     def __init__(self, producer: Any, topic: str) -> None:
         self.producer = producer
         self.topic = topic
+        self._partitions: list[int] | None = None
+        self._partition_of: dict[bytes, int] = {}
 
     def submit(self, page: Page) -> Any:
         return self.send_bodies([body for _, body in page])
 
     def send_bodies(self, bodies: list[bytes]) -> list[Any]:
         send, topic = self.producer.send, self.topic
-        futures = []
+        if self._partitions is None:
+            self._partitions = sorted(self.producer.partitions_for(topic))
+        partitions, partition_of = self._partitions, self._partition_of
+        if len(partition_of) > MAX_CACHED_KEYS:
+            partition_of.clear()
+        futures: list[Any] = []
+        append = futures.append
         for body in bodies:
             key, value, headers = stored_to_binary(body)
-            futures.append(send(topic, value=value, key=key, headers=headers))
+            partition = partition_of.get(key)
+            if partition is None:
+                partition = partition_of[key] = keyed_partition(key, partitions)
+            append(send(topic, value=value, key=key, headers=headers, partition=partition))
         return futures
 
     def wait(self, handle: Any, timeout: float) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+PARTITIONS = 12  # what the fake producers report for every topic
+
 
 class TP(NamedTuple):
     topic: str
@@ -41,12 +43,24 @@ class FakeProducer:
         self.fail_at = fail_at
         self.count = 0
         self.closed = False
+        self.partitions: list[int | None] = []  # the explicit partition of each kept record
 
-    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Any = None) -> Future:
+    def partitions_for(self, topic: str) -> set[int]:
+        return set(range(PARTITIONS))
+
+    def send(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        headers: Any = None,
+        partition: int | None = None,
+    ) -> Future:
         self.count += 1
         if self.fail_at is not None and self.count == self.fail_at:
             return Future(TimeoutError("broker went away"))
         self.sent.append((topic, key, value, list(headers or [])))
+        self.partitions.append(partition)
         return Future(None)
 
     def flush(self, timeout: float | None = None) -> None:
@@ -77,7 +91,17 @@ class FileProducer:
         self.path = path
         self.fail_on = fail_on
 
-    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Any = None) -> DoneFuture:
+    def partitions_for(self, topic: str) -> set[int]:
+        return set(range(PARTITIONS))
+
+    def send(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        headers: Any = None,
+        partition: int | None = None,
+    ) -> DoneFuture:
         if key in self.fail_on:
             return DoneFuture(TimeoutError("not acknowledged"))
         import orjson

@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import threading
 
+from kafka.partitioner.default import DefaultPartitioner
+
 from consumers.binding import from_binary
 from consumers.relay import Relay
 from consumers.tracking import RelayTracking
 from ledger.bootstrap import Ledger
-from tests.consumers.fakes import FakeProducer
+from tests.consumers.fakes import PARTITIONS, FakeProducer
 from tests.consumers.history import history
+
+
+class _Cluster:
+    """What kafka-python's DefaultPartitioner asks of the cluster metadata."""
+
+    def __init__(self, partitions: int) -> None:
+        self.partitions = set(range(partitions))
+
+    def topics(self) -> set[str]:
+        return {"t"}
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return self.partitions
+
+    def available_partitions_for_topic(self, topic: str) -> set[int]:
+        return self.partitions
 
 
 def _fill(ledger: Ledger, addresses: int) -> int:
@@ -23,11 +41,17 @@ def test_relay_publishes_everything_once_when_nothing_fails(ledger: Ledger) -> N
     total = _fill(ledger, 40)
     sent: list = []
     tracking = RelayTracking(ledger.app.recorder, "relay:test")
-    stats = Relay(ledger.log, tracking, lambda: FakeProducer(sent), page_size=7, window=3).run(once=True)
+    producer = FakeProducer(sent)
+    stats = Relay(ledger.log, tracking, lambda: producer, page_size=7, window=3).run(once=True)
     assert stats.published == total and tracking.position() == total
     exported = [e for _, e in ledger.log.read(0, total)]
     assert [from_binary(v, h) for _, _, v, h in sent] == exported
     assert all(k == e["subject"].encode() for (_, k, _, _), e in zip(sent, exported, strict=True))
+    # every record names its partition: the one kafka-python's default partitioner picks for its key
+    cluster = _Cluster(PARTITIONS)
+    chosen = [DefaultPartitioner().partition("t", k, k, v, v, cluster) for _, k, v, _ in sent]
+    assert producer.partitions == chosen
+    assert len(set(chosen)) > 1
 
 
 def test_a_failed_send_is_resent_and_the_position_never_passes_it(ledger: Ledger) -> None:
