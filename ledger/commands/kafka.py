@@ -97,10 +97,10 @@ def relay(
     from consumers.clients import default_client_id, make_producer
     from consumers.relay import Relay
     from consumers.tracking import RelayTracking
-    from consumers.tuning import for_throughput
+    from consumers.tuning import for_kafka
     from ledger.readmodel import RawReader
 
-    for_throughput()
+    for_kafka()
     stop = _stop_on_signals()
     with opened_ledger() as ledger:
         names = _names()
@@ -136,9 +136,9 @@ def intake(
     bootstrap = _bootstrap()
     from consumers.clients import default_client_id, make_consumer, make_producer
     from consumers.intake import Intake
-    from consumers.tuning import for_throughput
+    from consumers.tuning import for_kafka
 
-    for_throughput()
+    for_kafka()
     stop = _stop_on_signals()
     names = _names()
     with opened_ledger() as ledger:
@@ -184,9 +184,9 @@ def consume(
     from consumers.clients import default_client_id, make_consumer
     from consumers.projection import ProjectionConsumer
     from consumers.sink import ProjectionStoreSink
-    from consumers.tuning import for_throughput
+    from consumers.tuning import for_kafka
 
-    for_throughput()
+    for_kafka()
     stop = _stop_on_signals()
     names = _names()
     with opened_ledger() as ledger:
@@ -211,9 +211,9 @@ def rebuild_from_kafka(no_progress: bool = False) -> None:
     bootstrap = _bootstrap()
     from consumers.clients import default_client_id, make_consumer
     from consumers.rebuild import rebuild_from_kafka as run
-    from consumers.tuning import for_throughput
+    from consumers.tuning import for_kafka
 
-    for_throughput()
+    for_kafka()
     names = _names()
     started = time.perf_counter()
     with opened_ledger() as ledger:
