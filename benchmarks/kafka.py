@@ -19,7 +19,10 @@ are interleaved; medians over the runs:
 - rebuild from kafka: `consumers.rebuild.rebuild_from_kafka` into a fresh SQLite projection
   store (decode every record, fold every address, write every row and partition position, swap),
   in one process and with the partitions shared out over two.
-Rates are events/s over all stored events.
+Rates are events/s over all stored events. The relay and the rebuild run as the Kafka commands
+run them (`consumers.tuning.for_kafka()`: kafka-python with the record encoder/decoder of
+`consumers.fastrecords`); the bare loops run kafka-python's own record code (`fastrecords.stock()`,
+checked), with the same client settings and the same collector settings.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.setup import CACHE, ledger_home  # noqa: E402
+from consumers import fastrecords  # noqa: E402
 from consumers.binding import stored_to_binary  # noqa: E402
 from consumers.clients import make_admin, make_consumer, make_producer  # noqa: E402
 from consumers.rebuild import rebuild_from_kafka  # noqa: E402
@@ -76,6 +80,7 @@ def new_topic(admin: Any, partitions: int) -> str:
 
 
 def bare_producer(bootstrap: str, topic: str, records: list[tuple[bytes, bytes, Any]]) -> float:
+    assert not fastrecords.installed()
     producer = make_producer(bootstrap, "bench-bare-producer")
     producer.send(topic, value=b"warm-up", key=b"0").get(timeout=30)
     started = time.perf_counter()
@@ -105,6 +110,7 @@ def relay(ledger: Any, reader: Any, bootstrap: str, topic: str, workers: int) ->
 def bare_consumer(bootstrap: str, topic: str, partitions: int) -> tuple[float, int]:
     from kafka.structs import TopicPartition
 
+    assert not fastrecords.installed()
     consumer = make_consumer(bootstrap, "bench-bare-consumer", None, max_poll_records=20_000)
     tps = [TopicPartition(topic, p) for p in range(partitions)]
     consumer.assign(tps)
@@ -140,7 +146,8 @@ def main() -> None:
     parser.add_argument("--bootstrap", default=os.environ.get("LEDGER_KAFKA"))
     args = parser.parse_args()
 
-    for_throughput()  # what `ledger relay` / `rebuild` do; the baselines run under the same setting
+    for_throughput()  # the collector settings of `ledger relay` / `rebuild`, for the baselines too
+    assert fastrecords.supported(), "kafka-python is not the pinned version"
     home = ledger_home(args.addresses)
     broker_env = None
     bootstrap = args.bootstrap
@@ -172,18 +179,21 @@ def main() -> None:
             topics = []
             bare_topic = new_topic(admin, args.partitions)
             topics.append(bare_topic)
-            rates["bare producer"].append(len(records) / bare_producer(bootstrap, bare_topic, records))
+            with fastrecords.stock():
+                rates["bare producer"].append(len(records) / bare_producer(bootstrap, bare_topic, records))
             for label, workers in (("relay", 1), ("relay --workers 2", 2)):
                 relay_topic = new_topic(admin, args.partitions)
                 topics.append(relay_topic)
-                seconds, sent = relay(ledger, reader, bootstrap, relay_topic, workers)
+                with fastrecords.enabled():
+                    seconds, sent = relay(ledger, reader, bootstrap, relay_topic, workers)
                 assert sent == len(records), (sent, len(records))
                 rates[label].append(sent / seconds)
-            seconds, read = bare_consumer(bootstrap, relay_topic, args.partitions)
+            with fastrecords.stock():
+                seconds, read = bare_consumer(bootstrap, relay_topic, args.partitions)
             assert read == len(records)
             rates["bare consumer"].append(read / seconds)
             for label, workers in (("rebuild", 1), ("rebuild, 2 workers", 2)):
-                with tempfile.TemporaryDirectory(dir=CACHE) as folder:
+                with tempfile.TemporaryDirectory(dir=CACHE) as folder, fastrecords.enabled():
                     seconds, read = rebuild(bootstrap, relay_topic, Path(folder) / "projections", workers)
                 assert read == len(records)
                 rates[label].append(read / seconds)
