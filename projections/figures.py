@@ -72,6 +72,14 @@ class Aggregate:
         self.version += 1
         _contribute(subject, s, sign, self._count, self._bag)
 
+    def copy(self) -> Aggregate:
+        """An independent aggregate with the same sums (its sorted views are built again when asked)."""
+        other = Aggregate()
+        other.counts = self.counts.copy()
+        other.bags = {name: bag.copy() for name, bag in self.bags.items()}
+        other.version = self.version
+        return other
+
     def add_all(self, summaries: Iterable[tuple[str, dict[str, Any]]]) -> None:
         """Add many summaries: collected into lists first and counted at C speed (~3x `add` each)."""
         counts: dict[str, int] = {}

@@ -63,6 +63,10 @@ class History:
     # accepted events within the cut-offs (corrections included, retracted ones not), per org:
     # [count, count with recordedtime - time > 30 days] (G15)
     by_org: dict[str, list[int]] = field(default_factory=dict)
+    # the latest `time` and `recordedtime` of all the events given, before the cut-offs: a
+    # history whose events are all within some cut-offs folds to the same state under them
+    latest_time: str = ""
+    latest_recorded: str = ""
 
 
 def prepare(
@@ -82,10 +86,16 @@ def prepare(
     last_position = 0
     last = None
     late_from = _LATE_FROM
+    latest_time = latest_recorded = ""
     for event in events:
-        if known_at is not None and event["recordedtime"] > known_at:
-            continue
+        recorded = event["recordedtime"]
         happened = event["time"]
+        if happened > latest_time:
+            latest_time = happened
+        if recorded > latest_recorded:
+            latest_recorded = recorded
+        if known_at is not None and recorded > known_at:
+            continue
         if at is not None and happened > at:
             if event["type"][-17:-3] not in ("EventCorrected", "EventRetracted"):
                 continue
@@ -103,7 +113,6 @@ def prepare(
         # late registration (G15), inlined `is_late`: the hot path of every rebuild
         day = happened[:10]
         limit = late_from.get(day) or _late_limit(day)
-        recorded = event["recordedtime"]
         if recorded[:10] > limit or (recorded[:10] == limit and recorded[10:] > happened[10:]):
             counts[1] += 1
         event_type = event["type"]
@@ -115,6 +124,8 @@ def prepare(
         sources.append(event)
     history.stored = stored
     history.last = last
+    history.latest_time = latest_time
+    history.latest_recorded = latest_recorded
     if amendments:
         _amend(history, amendments, sources)
     effective.sort()

@@ -52,6 +52,10 @@ class Ports:
 class ReadModel:
     """Answers the read-side queries, following the event log on the way."""
 
+    # Figures at cut-offs fold again the addresses with events beyond them, unless they are more
+    # than this share of all addresses: then one sequential scan of the log is cheaper.
+    refold_share = 1 / 3
+
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
         self._store: ProjectionStore | None = None
@@ -59,6 +63,7 @@ class ReadModel:
         self._active: str | None = None
         self._agg = Aggregate()
         self._summaries: dict[str, bytes] = {}
+        self._extents: dict[str, list[Any] | None] = {}  # the summaries' "extent" (None: a row without one)
         self._version = -1
         self._figures_stale = True  # the aggregate lags the store: summaries are loaded when figures are asked
         self._positions: dict[str, int] = {}
@@ -145,6 +150,7 @@ class ReadModel:
             self._store = self._writer = None
         self._agg = Aggregate()
         self._summaries = {}
+        self._extents = {}
         self._version = -1
         self._figures_stale = True
         self._positions = {}
@@ -169,10 +175,16 @@ class ReadModel:
         if version == self._version:
             self._positions = positions
             return
-        agg, known = self._agg, self._summaries
+        agg, known, extents = self._agg, self._summaries, self._extents
         if not known:  # the first look: every row, counted in bulk
-            known.update((subject, bytes(summary)) for subject, summary, _ in rows)
-            agg.add_all((subject, _loads(summary)) for subject, summary in known.items())
+
+            def first(subject: str, summary: bytes) -> tuple[str, dict[str, Any]]:
+                known[subject] = summary
+                parsed = _loads(summary)
+                extents[subject] = parsed.get("extent")
+                return subject, parsed
+
+            agg.add_all(first(subject, bytes(summary)) for subject, summary, _ in rows)
             rows = []
         for subject, summary, _ in rows:
             summary = bytes(summary)
@@ -181,8 +193,10 @@ class ReadModel:
                 continue
             if old is not None:
                 agg.add(subject, _loads(old), -1)
-            agg.add(subject, _loads(summary))
+            parsed = _loads(summary)
+            agg.add(subject, parsed)
             known[subject] = summary
+            extents[subject] = parsed.get("extent")
         self._version = version
         self._positions = positions
 
@@ -265,14 +279,45 @@ class ReadModel:
             agg = self._figures()
             position = self._positions.get(LOG, 0)
             return agg, position, position, "projection"
-        position = self._positions.get(LOG, 0)
-        key = (position, at, known_at)
-        hit = self._cutoff_cache.get(key)
-        if hit is None:
-            hit = self._cutoff_cache[key] = aggregate_from_log(self.ports.read_raw, position, at, known_at)
-            while len(self._cutoff_cache) > 8:
-                self._cutoff_cache.popitem(last=False)
+        with self._lock:
+            self._figures()
+            position = self._positions.get(LOG, 0)
+            key = (position, at, known_at)
+            hit = self._cutoff_cache.get(key)
+            if hit is None:
+                hit = self._cutoff_cache[key] = self._at_cutoffs(position, at, known_at)
+                while len(self._cutoff_cache) > 8:
+                    self._cutoff_cache.popitem(last=False)
         return hit[0], hit[1], position, "event log"
+
+    def _at_cutoffs(self, position: int, at: str | None, known_at: str | None) -> tuple[Aggregate, int]:
+        """(aggregate, events) at the cut-offs: the maintained aggregate with the addresses that have
+        events beyond them folded again from their streams; a scan of the whole log when that is most."""
+        extents = self._extents
+        affected: list[str] = []
+        events = 0
+        for subject, extent in extents.items():
+            if extent is None:
+                return aggregate_from_log(self.ports.read_raw, position, at, known_at)  # rows from before extents
+            if (at is not None and extent[2] > at) or (known_at is not None and extent[3] > known_at):
+                affected.append(subject)
+            else:
+                events += extent[1]
+        if len(affected) > self.refold_share * len(extents):
+            return aggregate_from_log(self.ports.read_raw, position, at, known_at)
+        agg = self._agg.copy()
+        for start in range(0, len(affected), 1000):
+            chunk = affected[start : start + 1000]
+            streams = self.ports.load_streams(chunk)
+            for subject in chunk:
+                agg.add(subject, _loads(self._summaries[subject]), -1)
+                last = extents[subject][0]  # type: ignore[index]
+                stored = (e for e in map(_loads, streams.get(subject, ())) if e["streamposition"] <= last)
+                history = prepare(stored, subject, at, known_at)
+                if history.stored:
+                    events += history.stored
+                    agg.add(subject, summarize(fold(history)))
+        return agg, events
 
     def metrics(self, at: str | None = None, known_at: str | None = None, now: str | None = None) -> dict[str, Any]:
         now = now or at or now_utc()
