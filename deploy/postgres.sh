@@ -12,7 +12,7 @@
 #
 # Environment:
 #   LEDGER_DEPLOY_DIR      state folder             (default <repo>/.cache/deploy)
-#   LEDGER_PG_PORT         TCP port on 127.0.0.1    (default 55432)
+#   LEDGER_PG_PORT         TCP port on 127.0.0.1    (default 25432)
 #   LEDGER_PG_USER         superuser name in the URL (default ledger)
 #   LEDGER_PG_DATABASE     database created on start (default ledger)
 #   LEDGER_PG_OS_USER      OS user that runs postgres when this script runs as root
@@ -26,7 +26,7 @@ set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEPLOY_DIR="$(realpath -m "${LEDGER_DEPLOY_DIR:-$REPO_DIR/.cache/deploy}")"
-PG_PORT="${LEDGER_PG_PORT:-55432}"
+PG_PORT="${LEDGER_PG_PORT:-25432}"
 PG_USER="${LEDGER_PG_USER:-ledger}"
 PG_DATABASE="${LEDGER_PG_DATABASE:-ledger}"
 PG_OS_USER="${LEDGER_PG_OS_USER:-ledgerpg}"
