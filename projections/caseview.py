@@ -1,6 +1,7 @@
 """The joint case view of one address (contract §1).
 
-`case_view(...)` is the pure entry point: an address's stored events in, the document out.
+`case_view(...)` is the pure entry point: an address's stored events in, the document out;
+`views_at(...)` gives the views at a series of moments in one pass (the ombudsman replay).
 The view splits into a part that depends only on the history (`render`) and the attention
 points, which also depend on "now": `attention_candidates` lists every point with the moment
 it arises, and `attention` keeps those that have arisen by "now". The projection store keeps
@@ -9,11 +10,11 @@ the first two, so serving a view needs no fold.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from projections.fold import AddressState, fold
-from projections.history import prepare
+from projections.fold import HANDLERS, AddressState, fold
+from projections.history import History, prepare
 from projections.timeutil import add_days, now_utc
 
 COORDINATOR_DAYS = 30
@@ -144,3 +145,40 @@ def case_view(
     view = render(state)
     view["attention"] = attention(attention_candidates(state), now or at or now_utc())
     return view
+
+
+def views_at(
+    events: Sequence[dict[str, Any]], subject: str, moments: Sequence[str], known_at: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """`case_view(events, subject, at=m, known_at, now=m)` for each moment m (ascending), folding
+    every event once.
+
+    Yields the live rendering: it shares objects with the fold's state, so use (or copy) it
+    before asking for the next one. tests/projections checks it against `case_view`.
+    """
+    full = prepare(events, subject, None, known_at)
+    known = sorted(
+        (e for e in events if known_at is None or e["recordedtime"] <= known_at),
+        key=lambda e: (e["time"], e["streamposition"]),
+    )
+    shell = History(subject)
+    state = AddressState(shell)
+    effective = full.effective
+    applied = 0
+    counted = 0
+    for moment in moments:
+        while applied < len(effective) and effective[applied][0] <= moment:
+            happened, _, name, data = effective[applied]
+            handler = HANDLERS.get(name)
+            if handler is not None:
+                handler(state, happened, data)
+            applied += 1
+        while counted < len(known) and known[counted]["time"] <= moment:
+            event = known[counted]
+            shell.stored += 1
+            if shell.last is None or event["streamposition"] > shell.last["streamposition"]:
+                shell.last = event
+            counted += 1
+        view = render(state)
+        view["attention"] = attention(attention_candidates(state), moment)
+        yield view

@@ -6,10 +6,10 @@ step's `time`, the replay's `known_at` and "now" = that time (as `ledger case` t
 `time` form one step (no cut-off can separate them); the change is shown on the last of them.
 
 `reference_views` computes that definition literally, one `case_view` per step (quadratic).
-`incremental_views` gets the same views in one pass with the projections' own building blocks
-(`prepare`, the fold's handlers, `render`, `attention`), snapshotting the view after each step;
-`fill_diffs` uses it and checks its final view against `case_view`, falling back to the
-reference if they ever differ. tests/replay check both agree on random histories.
+`incremental_views` gets the same views in one pass (the projections' `views_at`), snapshotting
+the view after each step; `fill_diffs` uses it and still checks its final view against
+`case_view`, falling back to the reference if they ever differ (a verified replay trusts the
+definition). tests/projections and tests/replay check both agree on random histories.
 """
 
 from __future__ import annotations
@@ -19,10 +19,7 @@ from typing import Any
 
 import orjson
 
-from projections.caseview import attention, attention_candidates, render
-from projections.fold import HANDLERS, AddressState
-from projections.history import History as ProjectionHistory
-from projections.history import prepare
+from projections.caseview import views_at
 from replay.diff import StepDiffer
 from replay.history import Event
 from replay.timeline import Entry
@@ -45,37 +42,8 @@ def reference_views(
 def incremental(
     events: list[Event], subject: str, moments: list[str], known_at: str | None
 ) -> Iterator[dict[str, Any]]:
-    """The view at each moment (ascending), folding each event once.
-
-    Yields the live rendering: it shares objects with the fold's state, so use (or copy) it
-    before asking for the next one.
-    """
-    full = prepare(events, subject, None, known_at)
-    known = sorted(
-        (e for e in events if known_at is None or e["recordedtime"] <= known_at),
-        key=lambda e: (e["time"], e["streamposition"]),
-    )
-    shell = ProjectionHistory(subject)
-    state = AddressState(shell)
-    effective = full.effective
-    applied = 0
-    counted = 0
-    for moment in moments:
-        while applied < len(effective) and effective[applied][0] <= moment:
-            happened, _, name, data = effective[applied]
-            handler = HANDLERS.get(name)
-            if handler is not None:
-                handler(state, happened, data)
-            applied += 1
-        while counted < len(known) and known[counted]["time"] <= moment:
-            event = known[counted]
-            shell.stored += 1
-            if shell.last is None or event["streamposition"] > shell.last["streamposition"]:
-                shell.last = event
-            counted += 1
-        view = render(state)
-        view["attention"] = attention(attention_candidates(state), moment)
-        yield view
+    """The view at each moment (ascending), folding each event once: the projections' `views_at`."""
+    return views_at(events, subject, moments, known_at)
 
 
 def incremental_views(
@@ -111,7 +79,7 @@ def fill_diffs(
             last = current
         if orjson.loads(orjson.dumps(last)) == expected:
             return expected, "incremental"
-    except Exception:  # noqa: BLE001 - the fast path leans on projection internals; the definition decides
+    except Exception:  # noqa: BLE001 - should the one-pass fold ever fail, the definition decides
         pass
     differ = StepDiffer(baseline)
     views = reference_views(events, subject, moments, known_at, view)
