@@ -81,6 +81,9 @@ def init(
     )
 
 
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)  # one producer process tops out near 30,000 records/s
+
+
 def relay(
     once: Annotated[bool, Once] = False,
     page_size: Annotated[int, typer.Option("--page-size", help="Events read and sent per page.", min=1)] = 5_000,
@@ -88,9 +91,12 @@ def relay(
     workers: Annotated[
         int,
         typer.Option(
-            "--workers", help="Producer processes (addresses are spread over them; each keeps its order).", min=1
+            "--workers",
+            help="Producer processes (addresses are spread over them; each keeps its order). "
+            "Default: 2 on a machine with 2 or more cores, else 1.",
+            min=1,
         ),
-    ] = 1,
+    ] = DEFAULT_WORKERS,
 ) -> None:
     """Publish every accepted event to ledger.events (CloudEvents binary mode, key = address)."""
     bootstrap = _bootstrap()
@@ -223,7 +229,7 @@ def rebuild_from_kafka(no_progress: bool = False) -> None:
                 location,
                 lambda: make_consumer(bootstrap, default_client_id("rebuild"), None, max_poll_records=20_000),
                 topic=names.events,
-                workers=min(2, os.cpu_count() or 1),
+                workers=DEFAULT_WORKERS,
                 on_partition=None
                 if no_progress
                 else lambda p, n: typer.echo(f"rebuild: partition {p}: {n:,} records", err=True),
