@@ -10,7 +10,11 @@ Measured in one process, interleaved, on the cached imported history of `benchma
   view, attention and summary as dicts), still writing nothing;
 - rebuild: `projections.rebuild.rebuild` into a fresh SQLite projection store, swapped in —
   exactly what `ledger rebuild` runs — in one process and with `--workers` processes (the
-  default of `ledger rebuild`: 2), each folding its share of the addresses.
+  default of `ledger rebuild`: 2), each folding its share of the addresses, called in this
+  benchmark's process (which has held the limit's and the fold's data: its forked workers start
+  from that heap);
+- `ledger rebuild` itself, as a user runs it: a fresh process (start-up included), into a
+  scratch `LEDGER_PROJECTIONS` folder.
 The limit and the fold without writes run in one process.
 Rates are events/s over all stored events; medians over the runs.
 """
@@ -18,8 +22,11 @@ Rates are events/s over all stored events; medians over the runs.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +37,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.setup import ledger_home  # noqa: E402
+from benchmarks.setup import REPO, ledger_home  # noqa: E402
 from ledger.bootstrap import Settings, open_ledger  # noqa: E402
 from ledger.readmodel import RawReader  # noqa: E402
 from projections.caseview import attention_candidates, render  # noqa: E402
@@ -91,6 +98,17 @@ def full_rebuild(ledger: Any, reader: RawReader, folder: Path, workers: int) -> 
     return result.addresses
 
 
+def command_rebuild(home: Path, folder: Path, workers: int) -> int:
+    """`ledger rebuild` as a user runs it (a fresh process, process start included) into `folder`."""
+    shutil.rmtree(folder, ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("LEDGER_STORE", "LEDGER_KAFKA")}
+    env.update(LEDGER_HOME=str(home), LEDGER_PROJECTIONS=f"sqlite:///{folder}")
+    command = [sys.executable, "-m", "ledger", "rebuild", "--no-progress", "--workers", str(workers)]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, check=True)
+    match = re.search(rb"projections of ([0-9,]+) addresses", done.stderr)
+    return int(match.group(1).replace(b",", b"")) if match else 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--addresses", type=int, default=220_000)
@@ -104,7 +122,14 @@ def main() -> None:
     reader = RawReader(ledger)
     head = ledger.log.max_position()
     rebuild_n = f"rebuild, {args.workers} processes"
-    times: dict[str, list[float]] = {"limit": [], "fold, no writes": [], "rebuild, 1 process": [], rebuild_n: []}
+    command_n = f"`ledger rebuild --workers {args.workers}` (own process)"
+    times: dict[str, list[float]] = {
+        "limit": [],
+        "fold, no writes": [],
+        "rebuild, 1 process": [],
+        rebuild_n: [],
+        command_n: [],
+    }
     with tempfile.TemporaryDirectory(dir=home) as scratch:
         folder = Path(scratch) / "projections"
         for run in range(args.runs):
@@ -113,6 +138,7 @@ def main() -> None:
                 ("fold, no writes", lambda: fold_only(reader, head)),
                 ("rebuild, 1 process", lambda: full_rebuild(ledger, reader, folder, 1)),
                 (rebuild_n, lambda: full_rebuild(ledger, reader, folder, args.workers)),
+                (command_n, lambda: command_rebuild(home, folder, args.workers)),
             ):
                 started = time.perf_counter()
                 addresses = job()
