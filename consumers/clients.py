@@ -105,7 +105,10 @@ def make_consumer(bootstrap: str, client_id: str, group_id: str | None, **overri
         "bootstrap_timeout_ms": BOOTSTRAP_TIMEOUT_MS,
         "session_timeout_ms": 10_000,  # a killed member's partitions move on after 10 s
         "heartbeat_interval_ms": 3_000,
-        "max_poll_interval_ms": 300_000,
+        # Also the rebalance timeout: how long a group's rebalance may wait for a member that
+        # joined and died (kill -9 sends no LeaveGroup). Our loops poll continuously and a batch
+        # takes seconds, so one minute bounds such a wait without cutting off a live member.
+        "max_poll_interval_ms": 60_000,
         "allow_auto_create_topics": False,
         "metrics_enabled": False,
         "reconnect_backoff_max_ms": 2_000,

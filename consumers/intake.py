@@ -72,6 +72,21 @@ def rejection_record(
     return record.key, value, headers
 
 
+def _assignment_logger(logger: Any) -> Any:
+    """A rebalance listener that logs each assignment the group gives this member."""
+    from kafka import ConsumerRebalanceListener  # only a running intake loads the Kafka client
+
+    class LogAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
+        def on_partitions_revoked(self, revoked: Any) -> None:
+            pass  # offsets are committed after every durable append; nothing is pending here
+
+        def on_partitions_assigned(self, assigned: Any) -> None:
+            names = sorted(f"{tp.topic}/{tp.partition}" for tp in assigned)
+            logger.info("intake assigned partitions", partitions=names)
+
+    return LogAssignments()
+
+
 class Intake:
     """Consumes the inbound topics as one consumer group and appends through the ledger's service."""
 
@@ -127,7 +142,7 @@ class Intake:
         """Poll and process until stopped or done; True when done (`once`)."""
         if self._consumer is None:
             self._consumer = self.consumer_factory()
-            self._consumer.subscribe(sorted(self.topics))
+            self._consumer.subscribe(sorted(self.topics), listener=_assignment_logger(self.logger))
             self.logger.info("intake connected to kafka")
         if self._producer is None:
             self._producer = self.producer_factory()
@@ -141,6 +156,9 @@ class Intake:
                 if once and caught_up(consumer):
                     return True
                 idle.probe(consumer)
+                waited = idle.unassigned_warning(consumer)
+                if waited is not None:
+                    self.logger.warning("intake has no partitions assigned", waited_s=round(waited))
                 continue
             idle.busy()
             try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 HEALTH_PROBE_S = 5.0  # while idle, ask the broker this often whether it is still there
+UNASSIGNED_WARNING_S = 30.0  # a member without partitions says so this often
 PROBE_TIMEOUT_MS = 5_000
 
 
@@ -30,6 +31,8 @@ class Idle:
 
     since: float = field(default_factory=time.monotonic)
     last_probe: float = field(default_factory=time.monotonic)
+    unassigned_since: float | None = None
+    last_unassigned_warning: float = 0.0
 
     def busy(self) -> None:
         self.since = time.monotonic()
@@ -47,3 +50,21 @@ class Idle:
             consumer.end_offsets(list(assigned), timeout_ms=PROBE_TIMEOUT_MS)
         else:
             consumer.topics()
+
+    def unassigned_warning(self, consumer: Any, every: float = UNASSIGNED_WARNING_S) -> float | None:
+        """Seconds the consumer has had no partition, once per `every` seconds of that; else None.
+
+        A group member that gets nothing (the group still forming, a coordinator that does not
+        answer, more members than partitions) would otherwise wait without a word.
+        """
+        now = time.monotonic()
+        if consumer.assignment():
+            self.unassigned_since = None
+            return None
+        if self.unassigned_since is None:
+            self.unassigned_since = self.last_unassigned_warning = now
+            return None
+        if now - self.last_unassigned_warning < every:
+            return None
+        self.last_unassigned_warning = now
+        return now - self.unassigned_since
