@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +40,11 @@ def opened_ledger(settings: Settings | None = None) -> Iterator[Ledger]:
             ledger.close()
         except Exception:  # noqa: BLE001 - closing after a failure must not mask it
             pass
+
+
+def default_workers() -> int:
+    """Processes for the commands that work in parallel (serve, rebuild, relay): one per core, at most 2."""
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def is_tty() -> bool:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.commands.common import EXIT_USAGE, fail, opened_ledger
+from ledger.commands.common import EXIT_USAGE, default_workers, fail, opened_ledger
 
 kafka_app = typer.Typer(help="Kafka topics (needs LEDGER_KAFKA).", no_args_is_help=True)
 
@@ -81,9 +81,6 @@ def init(
     )
 
 
-DEFAULT_WORKERS = min(2, os.cpu_count() or 1)  # one producer process tops out near 30,000 records/s
-
-
 def relay(
     once: Annotated[bool, Once] = False,
     page_size: Annotated[int, typer.Option("--page-size", help="Events read and sent per page.", min=1)] = 5_000,
@@ -96,7 +93,7 @@ def relay(
             "Default: 2 on a machine with 2 or more cores, else 1.",
             min=1,
         ),
-    ] = DEFAULT_WORKERS,
+    ] = default_workers(),  # one producer process tops out near 30,000 records/s
 ) -> None:
     """Publish every accepted event to ledger.events (CloudEvents binary mode, key = address)."""
     bootstrap = _bootstrap()
@@ -229,7 +226,7 @@ def rebuild_from_kafka(no_progress: bool = False) -> None:
                 location,
                 lambda: make_consumer(bootstrap, default_client_id("rebuild"), None, max_poll_records=20_000),
                 topic=names.events,
-                workers=DEFAULT_WORKERS,
+                workers=default_workers(),
                 on_partition=None
                 if no_progress
                 else lambda p, n: typer.echo(f"rebuild: partition {p}: {n:,} records", err=True),

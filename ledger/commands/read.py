@@ -6,7 +6,6 @@ Every query first brings the projection store up to the event store's head, so w
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from consumers import failpoints
-from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, opened_ledger
+from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, default_workers, fail, opened_ledger
 from ledger.readmodel import RawReader, open_read_model, ports
 from ledger.tables import case_renderable, evaluation_renderable, metrics_renderable
 from projections.query import DEFAULT_PIVOT, ReadModel
@@ -165,7 +164,7 @@ def rebuild(
     ] = "store",
     workers: Annotated[
         int, typer.Option("--workers", help="Processes that fold addresses in parallel (default: up to 2).", min=1)
-    ] = min(2, os.cpu_count() or 1),
+    ] = default_workers(),
     chunk: Annotated[
         int,
         typer.Option("--chunk", help="Addresses written per transaction: at most what a killed rebuild redoes.", min=1),

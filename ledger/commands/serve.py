@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
-from ledger.commands.common import opened_ledger
-
-
-def default_workers() -> int:
-    """One worker process per core, at most two: on two cores that doubled case-view throughput."""
-    return max(1, min(2, os.cpu_count() or 1))
+from ledger.commands.common import default_workers, opened_ledger
 
 
 def serve(
