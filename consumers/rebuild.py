@@ -116,9 +116,9 @@ def _in_processes(
         receive, send = context.Pipe(duplex=False)
 
         def work(share: list[int] = share, send: Any = send) -> None:
-            from consumers.senders import _die_with_parent
+            from consumers.tuning import die_with_parent
 
-            _die_with_parent()
+            die_with_parent()
             try:
                 send.send(("ok", rebuild_partitions(location, consumer_factory, topic, share, timeout_s)))
             except BaseException as exc:  # noqa: BLE001 - reported to the parent

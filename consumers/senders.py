@@ -21,20 +21,15 @@ from typing import Any
 
 from consumers.binding import stored_to_binary
 from consumers.clients import keyed_partition
+from consumers.tuning import die_with_parent
+from projections.projector import subject_of
 
 Page = list[tuple[int, bytes]]
-_SUBJECT = b'"subject":"'
 MAX_CACHED_KEYS = 500_000  # addresses whose partition is remembered (some 75 MB at most)
 
 
 class SendFailed(Exception):
     """Kafka did not acknowledge a record of the page (or a worker died)."""
-
-
-def subject_of(body: bytes) -> bytes:
-    """The `subject` of a stored event's JSON without decoding the rest."""
-    start = body.index(_SUBJECT) + len(_SUBJECT)
-    return body[start : body.index(b'"', start)]
 
 
 class ProducerSender:
@@ -82,23 +77,11 @@ class ProducerSender:
         self.producer.close(timeout=0 if discard else 10)
 
 
-def _die_with_parent() -> None:
-    """Linux: have the kernel SIGKILL this process when the relay dies (even by kill -9)."""
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the closed pipe still ends the worker
-        pass
-
-
 def _worker(
     conn: Connection, index: int, producer_factory: Callable[[], Any], topic: str, inherited: list[Connection]
 ) -> None:
     """A worker process: send the shares it gets, report each page once all its records are acked."""
-    _die_with_parent()
+    die_with_parent()
     for other in inherited:  # the relay's ends of the pipes, copied by fork: keep only our own end open
         other.close()
     try:
@@ -163,7 +146,7 @@ class ProcessSender:
         shares: list[list[bytes]] = [[] for _ in range(workers)]
         crc = zlib.crc32
         for _, body in page:
-            shares[crc(subject_of(body)) % workers].append(body)
+            shares[crc(subject_of(body).encode()) % workers].append(body)
         number = self.next_page
         self.next_page += 1
         waiting = set()

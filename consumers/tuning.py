@@ -2,6 +2,7 @@
 
 `for_kafka()` is what the Kafka commands call: the collector settings below, and kafka-python
 with the faster record encoder/decoder of `consumers.fastrecords` (same bytes, same records).
+`die_with_parent()` is for their worker processes.
 
 These processes keep hundreds of thousands of small objects alive at a time (records, headers,
 futures, grouped events). CPython's cyclic collector then spends much of its time traversing
@@ -22,6 +23,19 @@ def for_throughput() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(GEN0_THRESHOLD, 20, 100)
+
+
+def die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this worker process when its parent (the relay, a rebuild) dies,
+    even by kill -9."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the closed pipe still ends the worker
+        pass
 
 
 def for_kafka() -> None:
