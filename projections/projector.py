@@ -43,13 +43,18 @@ def address_row(subject: str, events: Iterable[dict[str, Any]]) -> Row:
     history = prepare(events, subject)
     state = fold(history)
     last = history.last
+    summary = summarize(state)
+    if last is not None:
+        # [stream position, events, latest time, latest recordedtime]: figures at cut-offs reuse
+        # the stored summary when every event of the address is within them (ReadModel._at_cutoffs)
+        summary["extent"] = [last["streamposition"], history.stored, history.latest_time, history.latest_recorded]
     return Row(
         subject,
         last["streamposition"] if last else 0,
         history.stored,
         _dumps(render(state)),
         _dumps(attention_candidates(state)),
-        _dumps(summarize(state)),
+        _dumps(summary),
     )
 
 

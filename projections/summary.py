@@ -54,11 +54,6 @@ def summarize(state: AddressState) -> dict[str, Any]:
         s["complaints"] = [c["lodged_at"] for c in state.complaints]
     if state.first_time is not None:
         s["span"] = [state.first_time, state.last_time]
-    history = state.history
-    if history.last is not None:
-        # [stream position, events, latest time, latest recordedtime]: figures at cut-offs reuse
-        # this summary when every event of the address is within them (ReadModel._at_cutoffs)
-        s["extent"] = [history.last["streamposition"], history.stored, history.latest_time, history.latest_recorded]
     return s
 
 
