@@ -1,9 +1,10 @@
 """The ledger's HTTP API (FastAPI): the read side, the event contract's schemas, health.
 
 `GET /cases/{id}`, `/metrics`, `/evaluation` take the options of the CLI (`at`, `known_at`,
-`pivot`) and answer the same JSON. 404 for an address the ledger does not know; 422 naming
-the parameter for a malformed date or an unknown parameter; cut-offs in the future are valid.
-Routers of other packages (the ombudsman replay) are mounted when present.
+`pivot`) and answer the same JSON. Errors are RFC 9457 problem details (`ledger.problems`):
+404 for an address the ledger does not know; 422 naming the parameter for a malformed or
+unrepresentable date or an unknown parameter; any representable cut-off, however early or
+late, is valid. Routers of other packages (the ombudsman replay) are mounted when present.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.routing import request_response
 
 from domain.schemas import SCHEMA_DIR
+from domain.timeutil import BadTime, query_time
 from ledger.bootstrap import Ledger, open_ledger
+from ledger.problems import problem
 from ledger.readmodel import open_read_model
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, ReadModel
-from projections.timeutil import parse_cutoff, parse_pivot
 
 SCHEMAS = SCHEMA_DIR
 JSON = "application/json"
@@ -61,12 +63,6 @@ class BadParameter(Exception):
         self.message = message
 
 
-def _error(status: int, message: str, parameter: str | None = None) -> JSONResponse:
-    if status == 422:
-        return JSONResponse({"detail": [{"loc": ["query", parameter], "msg": message}]}, status_code=422)
-    return JSONResponse({"detail": message}, status_code=status)
-
-
 def _cutoffs(query: Any, allowed: frozenset[str]) -> tuple[str | None, str | None]:
     """`at` and `known_at` of a query string, after refusing any parameter not `allowed`."""
     if query:
@@ -77,15 +73,11 @@ def _cutoffs(query: Any, allowed: frozenset[str]) -> tuple[str | None, str | Non
     return None, None
 
 
-def _time(value: str | None, parameter: str, parse: Any = parse_cutoff) -> str | None:
-    if value is None:
-        return None
+def _time(value: str | None, parameter: str, *, pivot: bool = False) -> str | None:
     try:
-        return str(parse(value))
-    except ValueError:
-        raise BadParameter(
-            parameter, f"{parameter} {value!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"
-        ) from None
+        return query_time(value, parameter, pivot=pivot)
+    except BadTime as exc:
+        raise BadParameter(parameter, exc.message) from None
 
 
 class DirectRoute(APIRoute):
@@ -145,8 +137,8 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
         return register
 
     @app.exception_handler(BadParameter)
-    async def bad_parameter(request: Request, exc: BadParameter) -> JSONResponse:
-        return _error(422, exc.message, exc.parameter)
+    async def bad_parameter(request: Request, exc: BadParameter) -> Response:
+        return problem(422, exc.message, parameter=exc.parameter)
 
     @app.get("/healthz", summary="Liveness and how far the projections are behind the event store")
     async def healthz() -> Response:
@@ -168,7 +160,7 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
         at, known_at = _cutoffs(request.query_params, CUTOFFS)
         body = model().case_json(subject, at, known_at)
         if body is None:
-            return _error(404, f"address {subject} is not in the ledger")
+            return problem(404, f"address {subject} is not in the ledger")
         return Response(body, media_type=JSON)
 
     @read_route(
@@ -190,7 +182,7 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
     async def get_evaluation(request: Request) -> Response:
         query = request.query_params
         at, known_at = _cutoffs(query, CUTOFFS | {"pivot"})
-        pivot = _time(query.get("pivot"), "pivot", parse_pivot) or DEFAULT_PIVOT
+        pivot = _time(query.get("pivot"), "pivot", pivot=True) or DEFAULT_PIVOT
         return Response(orjson.dumps(model().evaluation(pivot, at, known_at)), media_type=JSON)
 
     @app.get("/contract", summary="The event contract: every type with its JSON Schema")
@@ -206,7 +198,7 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
         file = name if name.endswith(".json") else f"{name}.json"
         path = SCHEMAS / file
         if "/" in file or not path.is_file():
-            return _error(404, f"no schema {name!r}")
+            return problem(404, f"no schema {name!r}")
         return Response(path.read_bytes(), media_type="application/schema+json")
 
     for module in OPTIONAL_ROUTERS:

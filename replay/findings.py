@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from domain.catalogue import event_name
-from domain.timeutil import days_between, format_utc, parse_utc
+from domain.timeutil import add_days, days_between
 from replay.history import Event
 from replay.intervals import DIRECTIONS, Period, consent_periods, samenloop_episodes, union
 
@@ -63,8 +62,8 @@ class Finding:
 
 
 def plus_days(moment: str, days: float) -> str:
-    """A UTC text moment plus a number of days."""
-    return format_utc(parse_utc(moment) + timedelta(days=days))
+    """A UTC text moment plus a number of days (saturating at the representable range's end)."""
+    return add_days(moment, days)
 
 
 def day(moment: str | None) -> str:

@@ -1,20 +1,22 @@
 """`GET /cases/{id}/history`: the replay report over HTTP (an APIRouter for the ledger's app).
 
 Same options as `ledger replay`: `at`, `known_at`, `format` (json by default; html, md and
-text come back as text). 404 for an address without events, 422 for a malformed address,
-date, format or an unknown parameter, and for cut-offs before the first event. A broken chain
-is still a report (200) and is named in the `X-Ledger-Chain` header and the body.
+text come back as text). Errors are RFC 9457 problem details (`ledger.problems`): 404 for an
+address without events, 422 for a malformed address, a malformed or unrepresentable date
+(naming the parameter), a bad format or an unknown parameter, and for cut-offs before the
+first event. A broken chain is still a report (200) and is named in the `X-Ledger-Chain`
+header and the body.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from ledger.bootstrap import Ledger, open_ledger
+from ledger.problems import problem
 from replay.errors import ReplayError
 from replay.run import FORMATS, check_format, cutoff, render, replay
 
@@ -37,13 +39,6 @@ def ledger_of(request: Request) -> Ledger:
     return ledger  # type: ignore[no-any-return]
 
 
-def _error(status: int, message: str, parameter: str | None = None) -> JSONResponse:
-    detail: dict[str, Any] = {"msg": message}
-    if parameter:
-        detail["loc"] = ["query", parameter]
-    return JSONResponse({"detail": [detail] if status == 422 else message}, status_code=status)
-
-
 @router.get(
     "/cases/{subject}/history",
     summary="One address's verified history, step by step, with findings",
@@ -59,19 +54,19 @@ def case_history(
     """The replay report of `ledger replay` for the same options."""
     unknown = sorted(set(request.query_params) - PARAMETERS)
     if unknown:
-        return _error(422, f"unknown parameter {unknown[0]!r}", unknown[0])
+        return problem(422, f"unknown parameter {unknown[0]!r}", parameter=unknown[0])
     try:
         checked = check_format(fmt)
     except ReplayError as exc:
-        return _error(422, exc.message, "format")
+        return problem(422, exc.message, parameter="format")
     try:
         at_cut = cutoff(at, "at")
         known_cut = cutoff(known_at, "known_at")
         report = replay(ledger_of(request), subject, at_cut, known_cut)
     except ReplayError as exc:
         if exc.kind == "not_found":
-            return _error(404, exc.message)
-        return _error(422, exc.message)
+            return problem(404, exc.message)
+        return problem(422, exc.message, parameter=exc.parameter)
     chain = report["chain"]
     headers = {"X-Ledger-Chain": "intact" if chain["intact"] else f"broken at {chain['break']['position']}"}
     if checked == "json":

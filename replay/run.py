@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from domain.timeutil import now_utc, parse_cutoff
+from domain.timeutil import BadTime, now_utc, query_time
 from ledger.bootstrap import Ledger
 from replay.bundle import check_bundle, make_bundle
 from replay.errors import ReplayError
@@ -18,15 +18,12 @@ FORMATS: tuple[str, ...] = ("text", "json", "html", "md")
 
 
 def cutoff(text: str | None, option: str) -> str | None:
-    """Parse a `--at` / `--known-at` value (date = end of that day, UTC); `bad_input` if malformed."""
-    if text is None or text == "":
-        return None
+    """A `--at` / `--known-at` value (date = end of that day, UTC) by `domain.timeutil.query_time`;
+    `bad_input` naming the option if malformed or not representable. An empty value is none."""
     try:
-        return parse_cutoff(text)
-    except ValueError:
-        raise ReplayError(
-            "bad_input", f"{option} {text!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp"
-        ) from None
+        return query_time(text or None, option)
+    except BadTime as exc:
+        raise ReplayError("bad_input", exc.message, exc.parameter) from None
 
 
 def check_format(fmt: str) -> Format:

@@ -18,13 +18,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from consumers import failpoints
+from domain.timeutil import BadTime, query_time
 from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, default_workers, fail, opened_ledger
 from ledger.readmodel import RawReader, open_read_model, ports
 from ledger.tables import case_renderable, evaluation_renderable, metrics_renderable
 from projections.query import DEFAULT_PIVOT, ReadModel
 from projections.rebuild import CHUNK as REBUILD_CHUNK
 from projections.rebuild import rebuild as run_rebuild
-from projections.timeutil import parse_cutoff, parse_pivot
 
 At = Annotated[str | None, typer.Option("--at", help="Valid time: only what had happened by then (date or RFC 3339).")]
 KnownAt = Annotated[
@@ -35,14 +35,12 @@ Json = Annotated[bool, typer.Option("--json", help="The contract's JSON (with pr
 Callback = Callable[[str, int, int], None]
 
 
-def cutoff(value: str | None, option: str, parse: Callable[[str], str] = parse_cutoff) -> str | None:
-    """A cut-off option as UTC text; a malformed one is a usage error naming the option."""
-    if value is None:
-        return None
+def cutoff(value: str | None, option: str, *, pivot: bool = False) -> str | None:
+    """A cut-off option as UTC text; a malformed or unrepresentable one is a usage error naming the option."""
     try:
-        return parse(value)
-    except ValueError:
-        fail(f"{option} {value!r} is not a date (YYYY-MM-DD) or an RFC 3339 timestamp", EXIT_USAGE)
+        return query_time(value, option, pivot=pivot)
+    except BadTime as exc:
+        fail(exc.message, EXIT_USAGE)
 
 
 def emit_json(doc: Any) -> None:
@@ -142,7 +140,7 @@ def evaluation(
     json: Json = False,
 ) -> None:
     """Evaluation figures E1–E6 of the IMG–NCG cooperation."""
-    pivot_ = cutoff(pivot, "--pivot", parse_pivot) or DEFAULT_PIVOT
+    pivot_ = cutoff(pivot, "--pivot", pivot=True) or DEFAULT_PIVOT
     at_, known = cutoff(at, "--at"), cutoff(known_at, "--known-at")
     with read_model() as model:
         doc = model.evaluation(pivot_, at_, known)

@@ -144,12 +144,14 @@ def test_metrics_and_evaluation_equal_the_cli(server: str, home: Path) -> None:
 def test_bad_input(server: str, path: str, params: dict[str, str], status: int, detail: Any) -> None:
     response = httpx.get(f"{server}{path}", params=params)
     assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"  # RFC 9457
     body = response.json()
+    assert body["status"] == status and body["type"] == "about:blank" and body["title"]
     if status == 404:
-        assert body == {"detail": detail}
+        assert body["detail"] == detail and "invalid-params" not in body
     else:
-        (error,) = body["detail"]
-        assert error["loc"] == ["query", detail[0]] and error["msg"].startswith(detail[1])
+        assert body["detail"].startswith(detail[1])
+        assert body["invalid-params"] == [{"name": detail[0], "reason": body["detail"]}]
 
 
 def test_future_cutoffs_are_valid(server: str, subject: str) -> None:

@@ -85,9 +85,11 @@ def test_text_formats(client: TestClient, subject: str, fmt: str, media: str, st
 def test_errors(client: TestClient, subject: str, path: str, params: dict[str, str], status: int, detail: str) -> None:
     response = client.get(path, params=params)
     assert response.status_code == status
-    body = response.json()["detail"]
-    message = body if isinstance(body, str) else body[0]["msg"]
-    assert message.startswith(detail)
+    assert response.headers["content-type"] == "application/problem+json"  # RFC 9457
+    body = response.json()
+    assert body["status"] == status and body["detail"].startswith(detail)
+    named = [p["name"] for p in body.get("invalid-params", [])]
+    assert named == ([] if status == 404 or "cut-off" in detail or not params else list(params))
 
 
 def test_broken_chain_is_named_in_a_header(client: TestClient, subject: str, home: Path) -> None:
