@@ -7,12 +7,18 @@ so one bad record never takes its neighbours down with it (a batch is all-or-not
 address). Offsets are committed only after the append committed and every rejection was
 acknowledged by Kafka; a crash in between re-delivers records that the ledger then answers
 `duplicate` (and may publish a rejection twice).
+
+A record rejected as `personal_data` is published without its payload (contract §2): no value,
+none of its headers, its key only when that is a BAG id, but the result, where the record was
+read and the SHA-256 of its value (`rejection_record`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +30,7 @@ from consumers.logs import get_logger
 from consumers.polling import Idle, caught_up
 from consumers.retry import Backoff
 from consumers.topics import INBOUND, REJECTIONS
-from domain.results import ACCEPTED, DUPLICATE, REJECTED, AppendResult, Rejection
+from domain.results import ACCEPTED, DUPLICATE, PERSONAL_DATA, REJECTED, AppendResult, Rejection
 
 Append = Callable[[Sequence[Any], str], list[AppendResult]]
 ACK_TIMEOUT_S = 90.0
@@ -37,6 +43,17 @@ H_PARTITION = "ledger_partition"
 H_OFFSET = "ledger_offset"
 H_ORG = "ledger_org"
 H_NULL_VALUE = "ledger_null_value"
+H_SHA256 = "ledger_sha256"  # personal_data only: SHA-256 (lower-case hex) of the original record value
+H_WITHHELD = "ledger_withheld"  # personal_data only: "true", the payload and the original headers were left out
+
+# The message of a personal_data rejection when the guard's own message could carry the data.
+WITHHELD_MESSAGE = "a field looks like personal data (contract §6); the value is not repeated here"
+_BAG_ID = re.compile(rb"\d{4}20\d{10}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# What a guard message never needs: six digits in a row (separators allowed) or an e-mail's "@".
+# A BSN, a phone number and an IBAN all have more digits than that.
+_DATA_LIKE = re.compile(r"\d(?:[ .\-/()]?\d){5}|@")
+_ECHO_MIN = 6  # record strings at least this long must not reappear in the message or path
 
 
 @dataclass
@@ -49,10 +66,97 @@ class IntakeStats:
     errors: int = 0
 
 
+def value_sha256(record: Any) -> str:
+    """SHA-256 (lower-case hex) of the record value exactly as read from the inbound topic; a null
+    value hashes as zero bytes. In binary mode the value is the event's `data` JSON, in structured
+    mode the whole event."""
+    return hashlib.sha256(record.value or b"").hexdigest()
+
+
+def _record_strings(record: Any) -> Iterator[str]:
+    """The strings a record carries: its key, header values and the strings and numbers of its value."""
+    for raw in (record.key, *(v for _, v in record.headers or [])):
+        if raw:
+            yield raw.decode("utf-8", errors="replace")
+    if not record.value:
+        return
+    try:
+        stack: list[Any] = [orjson.loads(record.value)]
+    except orjson.JSONDecodeError:
+        yield from record.value.decode("utf-8", errors="replace").split()
+        return
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str | int | float) and not isinstance(item, bool):
+            yield str(item)
+
+
+def _safe_text(text: str | None, record: Any) -> bool:
+    """True when a message or path repeats nothing of the record and holds nothing data-like."""
+    if text is None:
+        return True
+    if _DATA_LIKE.search(text):
+        return False
+    return not any(len(s) >= _ECHO_MIN and s in text for s in _record_strings(record))
+
+
+def withheld_result(record: Any, org: str, result: AppendResult) -> dict[str, Any]:
+    """The result of a `personal_data` rejection as published: no payload, nothing that repeats it.
+
+    `id` only when it is a UUID; the guard's message and path only when they repeat none of the
+    record's strings and contain nothing data-like (else a fixed message, and no path).
+    """
+    message = result.message if _safe_text(result.message, record) else WITHHELD_MESSAGE
+    return {
+        "id": result.id if isinstance(result.id, str) and _UUID.fullmatch(result.id) else None,
+        "result": result.result,
+        "code": result.code,
+        "message": message,
+        "path": result.path if _safe_text(result.path, record) else None,
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "org": org,
+        "sha256": value_sha256(record),
+        "withheld": True,
+    }
+
+
+def _withheld_record(
+    record: Any, org: str, result: AppendResult
+) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
+    body = withheld_result(record, org, result)
+    key = record.key if record.key is not None and _BAG_ID.fullmatch(record.key) else None
+    headers = [
+        (H_RESULT, orjson.dumps(body)),
+        (H_CODE, (result.code or "").encode()),
+        (H_TOPIC, record.topic.encode()),
+        (H_PARTITION, str(record.partition).encode()),
+        (H_OFFSET, str(record.offset).encode()),
+        (H_ORG, org.encode()),
+        (H_SHA256, body["sha256"].encode()),
+        (H_WITHHELD, b"true"),
+    ]
+    return key, b"", headers
+
+
 def rejection_record(
     record: Any, org: str, result: AppendResult
 ) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
-    """The `ledger.rejections` record for a rejected inbound record: its key, value and headers, plus the result."""
+    """The `ledger.rejections` record for a rejected inbound record: key, value and headers.
+
+    A `personal_data` rejection keeps nothing of the record but its position: an empty value,
+    none of the original headers (binary mode carries attributes such as `actor` there), the key
+    only when it is a BAG id (the address, which is not personal data, contract §6), and the
+    result with the SHA-256 of the original value (`withheld_result`). Every other rejection
+    carries the original key, value and headers byte for byte, plus the result.
+    """
+    if result.code == PERSONAL_DATA:
+        return _withheld_record(record, org, result)
     body = result.as_dict()
     body.pop("line", None)
     body.update({"topic": record.topic, "partition": record.partition, "offset": record.offset, "org": org})
@@ -231,6 +335,9 @@ class Intake:
         for future in futures:
             future.get(timeout=ACK_TIMEOUT_S)
         for record, org, result in rejected[:20]:
+            message = (
+                withheld_result(record, org, result)["message"] if result.code == PERSONAL_DATA else result.message
+            )
             self.logger.info(
                 "intake rejected a record",
                 topic=record.topic,
@@ -238,7 +345,7 @@ class Intake:
                 offset=record.offset,
                 org=org,
                 code=result.code,
-                message=result.message,
+                message=message,
             )
 
     def _commit(self, consumer: Any, polled: dict[Any, list[Any]]) -> None:
