@@ -13,10 +13,20 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from consumers.intake import H_CODE, H_NULL_VALUE, H_OFFSET, H_ORG, H_PARTITION, H_RESULT, H_TOPIC
-from consumers.topics import EVENTS, INBOUND, REJECTIONS, TopicSpec, topic_specs
+from consumers.intake import (
+    H_CODE,
+    H_NULL_VALUE,
+    H_OFFSET,
+    H_ORG,
+    H_PARTITION,
+    H_RESULT,
+    H_SHA256,
+    H_TOPIC,
+    H_WITHHELD,
+)
+from consumers.topics import DEFAULT_RETENTION_DAYS, EVENTS, INBOUND, REJECTIONS, TopicSpec, topic_specs
 from domain.catalogue import CATALOGUE, EventType
-from domain.results import CODES
+from domain.results import CODES, PERSONAL_DATA
 from domain.schemas import BASE_ID, event_schema, render
 
 FILE_NAME = "asyncapi.json"
@@ -137,9 +147,15 @@ def _messages() -> dict[str, Any]:
         },
         "bindings": _kafka_message_binding(),
     }
+    position = {
+        H_TOPIC: {"type": "string", "enum": sorted(INBOUND), "description": "the inbound topic it was read from"},
+        H_PARTITION: {"type": "string", "pattern": "^[0-9]+$"},
+        H_OFFSET: {"type": "string", "pattern": "^[0-9]+$"},
+        H_ORG: {"type": "string", "enum": sorted(set(INBOUND.values()))},
+    }
     messages["Rejection"] = {
         "name": "Rejection",
-        "title": "An inbound record that was not appended",
+        "title": "An inbound record that was not appended (any code but personal_data)",
         "summary": "The original key, value and headers, plus the ledger's result in ledger_* headers.",
         "contentType": "application/octet-stream",
         "headers": {
@@ -149,17 +165,54 @@ def _messages() -> dict[str, Any]:
                     "type": "string",
                     "description": "JSON: id, result (rejected), code, message, path, topic, partition, offset, org",
                 },
-                H_CODE: {"type": "string", "enum": list(CODES)},
-                H_TOPIC: {"type": "string", "enum": sorted(INBOUND)},
-                H_PARTITION: {"type": "string", "pattern": "^[0-9]+$"},
-                H_OFFSET: {"type": "string", "pattern": "^[0-9]+$"},
-                H_ORG: {"type": "string", "enum": sorted(set(INBOUND.values()))},
+                H_CODE: {"type": "string", "enum": [c for c in CODES if c != PERSONAL_DATA]},
+                **position,
                 H_NULL_VALUE: {"type": "string", "const": "true", "description": "the original value was null"},
             },
             "required": [H_RESULT, H_CODE, H_TOPIC, H_PARTITION, H_OFFSET, H_ORG],
             "additionalProperties": True,
         },
         "payload": {"description": "the original record value, byte for byte"},
+    }
+    messages["PersonalDataRejection"] = {
+        "name": "PersonalDataRejection",
+        "title": "An inbound record rejected as personal_data: without its payload",
+        "summary": (
+            "No value and none of the original headers (contract §2): the result, where the record was read "
+            "and the SHA-256 of its value. The key is the original key when that is a BAG id, else null."
+        ),
+        "contentType": "application/octet-stream",
+        "headers": {
+            "type": "object",
+            "properties": {
+                H_RESULT: {
+                    "type": "string",
+                    "description": (
+                        "JSON: id (when a UUID), result (rejected), code (personal_data), message (never repeating "
+                        "the value), path, topic, partition, offset, org, sha256, withheld (true)"
+                    ),
+                },
+                H_CODE: {"type": "string", "const": PERSONAL_DATA},
+                **position,
+                H_SHA256: dict(
+                    HEX64,
+                    description=(
+                        "SHA-256 of the original record value, exactly the bytes read from the inbound topic "
+                        "(binary mode: the data JSON; structured mode: the whole event)"
+                    ),
+                ),
+                H_WITHHELD: {"type": "string", "const": "true", "description": "the payload and headers were left out"},
+            },
+            "required": [H_RESULT, H_CODE, H_TOPIC, H_PARTITION, H_OFFSET, H_ORG, H_SHA256, H_WITHHELD],
+            "additionalProperties": False,
+        },
+        "payload": {"type": "string", "maxLength": 0, "description": "empty: the payload is withheld"},
+        "bindings": {
+            "kafka": {
+                "key": dict(SUBJECT, description="the original key when it is a BAG id (the address); else null"),
+                "bindingVersion": BINDING_VERSION,
+            }
+        },
     }
     return messages
 
@@ -174,7 +227,7 @@ def asyncapi_document(partitions: int = 12, brokers: int = 3) -> dict[str, Any]:
         if name == EVENTS:
             refs = {f"Stored{e.name}": f"Stored{e.name}" for e in entries}
         elif name == REJECTIONS:
-            refs = {"Rejection": "Rejection"}
+            refs = {"Rejection": "Rejection", "PersonalDataRejection": "PersonalDataRejection"}
         else:
             org = INBOUND[name]
             refs = {f"Inbound{e.name}": f"Inbound{e.name}" for e in entries if org in e.emitters}
@@ -218,8 +271,10 @@ def asyncapi_document(partitions: int = 12, brokers: int = 3) -> dict[str, Any]:
                 "The ledger's Kafka interface (contract v1). IMG, NCG and the resident portal submit CloudEvents "
                 "on their inbound topic (the topic decides the organisation); every accepted event is published "
                 "on ledger.events in CloudEvents binary mode, keyed by address, with the ledger's attributes; every "
-                "record that was not appended goes to ledger.rejections with its result. Generated from the models "
-                "by `ledger schema`."
+                "record that was not appended goes to ledger.rejections with its result (one rejected as "
+                "personal_data without its payload). The inbound and rejection topics keep records "
+                f"{DEFAULT_RETENTION_DAYS} days by default, ledger.events forever. Generated from the models by "
+                "`ledger schema`."
             ),
         },
         "defaultContentType": "application/json",

@@ -15,7 +15,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import TopicAlreadyExistsError
 from kafka.partitioner.default import DefaultPartitioner, murmur2
 
-from consumers.topics import TopicNames, TopicSpec, topic_specs
+from consumers.topics import DEFAULT_RETENTION_DAYS, RECONCILED_CONFIGS, TopicNames, TopicSpec, topic_specs
 
 # Short enough that a dead broker is noticed and logged within seconds, long enough for a
 # KRaft leader election (about 20 s after a hard kill) to be ridden out by the client itself.
@@ -140,8 +140,8 @@ def ensure_topics(
 ) -> tuple[list[str], list[str]]:
     """Create the topics that do not exist yet; return (created, already there). Idempotent.
 
-    Existing topics are left as they are (partitions are never changed: that would move addresses
-    to other partitions and break per-address order).
+    Existing topics keep their partitions (changing them would move addresses to other partitions
+    and break per-address order); `reconcile_configs` brings their retention in line.
     """
     existing = set(admin.list_topics())
     missing = [s for s in specs if s.name not in existing]
@@ -165,23 +165,73 @@ def ensure_topics(
     return created, [s.name for s in specs if s.name in existing]
 
 
+def topic_configs(admin: KafkaAdminClient, topics: Sequence[str], keys: Sequence[str]) -> dict[str, dict[str, str]]:
+    """The effective value of each config in `keys` for each topic (its own or the broker's default)."""
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    if not topics:
+        return {}
+    resources = [ConfigResource(ConfigResourceType.TOPIC, t, dict.fromkeys(keys)) for t in topics]
+    described = admin.describe_configs(resources, config_filter="all")["topic"]
+    return {t: {k: v["value"] for k, v in described[t].items()} for t in topics}
+
+
+def reconcile_configs(admin: KafkaAdminClient, specs: Sequence[TopicSpec]) -> dict[str, dict[str, tuple[str, str]]]:
+    """Set `RECONCILED_CONFIGS` (the retention) of existing topics to their spec's values.
+
+    Only the keys that differ are altered, incrementally: every other setting of the topic stays.
+    Returns topic -> config -> (old, new) for what was changed.
+    """
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    current = topic_configs(admin, [s.name for s in specs], RECONCILED_CONFIGS)
+    changes: dict[str, dict[str, tuple[str, str]]] = {}
+    for spec in specs:
+        wanted = {k: spec.configs[k] for k in RECONCILED_CONFIGS if k in spec.configs}
+        differ = {k: (current[spec.name].get(k), v) for k, v in wanted.items() if current[spec.name].get(k) != v}
+        if differ:
+            changes[spec.name] = {k: (str(old), new) for k, (old, new) in differ.items()}
+    if not changes:
+        return {}
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, name, {k: new for k, (_, new) in diff.items()})
+        for name, diff in changes.items()
+    ]
+    answers = admin.alter_configs(resources, incremental=True).get("topic", {})
+    failed = {name: answers.get(name) for name in changes if answers.get(name) != "OK"}
+    if failed:
+        raise RuntimeError(f"could not alter the configs of {failed}")
+    return changes
+
+
 def init_topics(
-    bootstrap: str, event_partitions: int, inbound_partitions: int, names: TopicNames | None = None
+    bootstrap: str,
+    event_partitions: int,
+    inbound_partitions: int,
+    names: TopicNames | None = None,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> dict[str, Any]:
-    """`ledger kafka init`: create the five topics for this cluster's size; describe the result."""
+    """`ledger kafka init`: create the five topics for this cluster's size, bring the retention of
+    existing ones in line; describe the result."""
     admin = make_admin(bootstrap)
     try:
         brokers = broker_count(admin)
-        specs = topic_specs(brokers, event_partitions, inbound_partitions, names)
+        specs = topic_specs(brokers, event_partitions, inbound_partitions, names, retention_days)
         created, existed = ensure_topics(admin, specs)
+        altered = reconcile_configs(admin, [s for s in specs if s.name not in created])
         described = {t["name"]: len(t["partitions"]) for t in admin.describe_topics([s.name for s in specs])}
+        retention = {
+            t: c["retention.ms"] for t, c in topic_configs(admin, [s.name for s in specs], ["retention.ms"]).items()
+        }
     finally:
         admin.close()
     return {
         "brokers": brokers,
         "created": created,
         "existing": existed,
+        "altered": altered,
         "partitions": described,
+        "retention_ms": retention,
         "replication": specs[0].replication,
     }
 

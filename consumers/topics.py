@@ -18,6 +18,20 @@ DEFAULT_EVENT_PARTITIONS = 12
 DEFAULT_INBOUND_PARTITIONS = 6
 DEFAULT_REJECTION_PARTITIONS = 3
 REPLICATED_BROKERS = 3  # with at least this many brokers: replication 3, min.insync.replicas 2
+DEFAULT_RETENTION_DAYS = 30  # inbound and rejection topics (contract §2: bounded, never forever)
+MAX_RETENTION_DAYS = 36_500
+DAY_MS = 86_400_000
+FOREVER = "-1"
+# The settings `ledger kafka init` also makes true on topics that exist already (the others are
+# left as they are: partitions and replicas are never changed).
+RECONCILED_CONFIGS = ("retention.ms",)
+
+
+def retention_ms(days: int) -> str:
+    """`retention.ms` for a retention of `days` days (1 .. 36,500); never infinite."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_RETENTION_DAYS:
+        raise ValueError(f"a retention is a whole number of days from 1 to {MAX_RETENTION_DAYS}, not {days!r}")
+    return str(days * DAY_MS)
 
 
 @dataclass(frozen=True)
@@ -63,39 +77,43 @@ def topic_specs(
     event_partitions: int = DEFAULT_EVENT_PARTITIONS,
     inbound_partitions: int = DEFAULT_INBOUND_PARTITIONS,
     names: TopicNames | None = None,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> list[TopicSpec]:
     """The topics for a cluster of `brokers` brokers.
 
-    Every topic keeps its records forever and is never compacted: `ledger.events` is the
-    distribution log that consumers rebuild from; the inbound and rejection topics are
-    evidence of what publishers sent. Three or more brokers: three replicas and
-    `min.insync.replicas=2`, so an acknowledged record survives the loss of one broker.
+    No topic is compacted. `ledger.events` keeps its records forever: it is the distribution log
+    that consumers rebuild from. The inbound and rejection topics keep theirs `retention_days`
+    days (default 30, contract §2): they may hold what a publisher should never have sent.
+    Three or more brokers: three replicas and `min.insync.replicas=2`, so an acknowledged record
+    survives the loss of one broker.
     """
     names = names or TopicNames()
     replicated = brokers >= REPLICATED_BROKERS
     replication = 3 if replicated else 1
     base = {
         "cleanup.policy": "delete",
-        "retention.ms": "-1",
+        "retention.ms": FOREVER,
         "retention.bytes": "-1",
         "min.insync.replicas": "2" if replicated else "1",
         "unclean.leader.election.enable": "false",
     }
+    bounded = dict(base, **{"retention.ms": retention_ms(retention_days)})
     return [
         TopicSpec(
             names.events,
             event_partitions,
             replication,
             dict(base),
-            "Every accepted event, in CloudEvents binary mode, keyed by address (subject).",
+            "Every accepted event, in CloudEvents binary mode, keyed by address (subject). Kept forever.",
         ),
         *(
             TopicSpec(
                 name,
                 inbound_partitions,
                 replication,
-                dict(base),
-                f"Submissions by {org} (the topic decides the organisation), CloudEvents binary or structured mode.",
+                dict(bounded),
+                f"Submissions by {org} (the topic decides the organisation), CloudEvents binary or structured mode. "
+                f"Kept {retention_days} days.",
             )
             for name, org in names.inbound.items()
         ),
@@ -103,7 +121,9 @@ def topic_specs(
             names.rejections,
             DEFAULT_REJECTION_PARTITIONS,
             replication,
-            dict(base),
-            "Every inbound record that was not appended: the original key, value and headers plus the result.",
+            dict(bounded),
+            "Every inbound record that was not appended, with its result: the original key, value and headers, "
+            "except for personal_data, which keeps only the result, the record's position and the SHA-256 of its "
+            f"value. Kept {retention_days} days.",
         ),
     ]

@@ -13,10 +13,28 @@ from eventsourcing.utils import get_topic
 from domain.application import LedgerApplication
 from domain.service import LedgerService
 from ledger.eventstore import LedgerPostgresRecorder, LedgerSQLiteRecorder, RecorderEventLog
+from ledger.importlog import ImportLog
 
 
 class ConfigError(Exception):
     """The configuration cannot be used (bad URL, store cannot be opened)."""
+
+
+KAFKA_RETENTION_DAYS = 30  # equals consumers.topics.DEFAULT_RETENTION_DAYS (no Kafka import here)
+MAX_KAFKA_RETENTION_DAYS = 36_500
+
+
+def retention_days(raw: str | None, name: str = "LEDGER_KAFKA_RETENTION_DAYS") -> int:
+    """Days the inbound and rejection topics keep records: a whole number from 1 to 36,500."""
+    if raw is None or not raw.strip():
+        return KAFKA_RETENTION_DAYS
+    text = raw.strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_KAFKA_RETENTION_DAYS:
+        raise ConfigError(
+            f"{name} {raw!r}: a whole number of days from 1 to {MAX_KAFKA_RETENTION_DAYS} "
+            "(the inbound and rejection topics never keep records forever)"
+        )
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -26,12 +44,18 @@ class Settings:
     home: Path = field(default_factory=lambda: Path(".ledger"))
     store_url: str = ""
     kafka: str | None = None
+    kafka_retention_days: int = KAFKA_RETENTION_DAYS
 
     @classmethod
     def from_env(cls) -> Settings:
         home = Path(os.environ.get("LEDGER_HOME") or ".ledger")
         store = os.environ.get("LEDGER_STORE") or f"sqlite:///{(home / 'events.sqlite').absolute()}"
-        return cls(home=home, store_url=store, kafka=os.environ.get("LEDGER_KAFKA") or None)
+        return cls(
+            home=home,
+            store_url=store,
+            kafka=os.environ.get("LEDGER_KAFKA") or None,
+            kafka_retention_days=retention_days(os.environ.get("LEDGER_KAFKA_RETENTION_DAYS")),
+        )
 
     @property
     def is_postgres(self) -> bool:
@@ -73,7 +97,7 @@ def store_env(url: str) -> dict[str, str]:
 
 
 class Ledger:
-    """The wired ledger: the append service and the read side of the event store."""
+    """The wired ledger: the append service, the read side of the event store and its import record."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -91,6 +115,7 @@ class Ledger:
                 raise ConfigError(f"cannot open the event store {redact(settings.store_url)}: {exc}") from exc
         self.service = LedgerService(self.app)
         self.log = RecorderEventLog(self.app.recorder)
+        self.imports = ImportLog(self.app.recorder)
 
     def close(self) -> None:
         self.app.close()

@@ -63,22 +63,53 @@ def init(
     inbound_partitions: Annotated[
         int, typer.Option("--inbound-partitions", help="Partitions per inbound topic.", min=1)
     ] = 6,
+    retention_days: Annotated[
+        int | None,
+        typer.Option(
+            "--retention-days",
+            help="Days the inbound topics and ledger.rejections keep records (default: "
+            "LEDGER_KAFKA_RETENTION_DAYS, else 30); also applied to existing topics. ledger.events keeps "
+            "its records forever.",
+            min=1,
+            max=36_500,
+        ),
+    ] = None,
 ) -> None:
-    """Create the five ledger topics if they do not exist (idempotent)."""
+    """Create the five ledger topics if they do not exist and set their retention (idempotent)."""
     bootstrap = _bootstrap()
     from consumers.clients import init_topics
+    from ledger.bootstrap import ConfigError, Settings
 
+    if retention_days is None:
+        try:
+            retention_days = Settings.from_env().kafka_retention_days
+        except ConfigError as exc:
+            fail(str(exc), EXIT_USAGE)
     try:
-        result = init_topics(bootstrap, partitions, inbound_partitions, _names())
+        result = init_topics(bootstrap, partitions, inbound_partitions, _names(), retention_days)
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         fail(f"cannot create the topics on {bootstrap}: {type(exc).__name__}: {exc}")
     for name, count in sorted(result["partitions"].items()):
         state = "created" if name in result["created"] else "exists"
-        typer.echo(f"{name}: {state}, {count} partitions, replication {result['replication']}")
+        retention = _retention_text(result["retention_ms"].get(name))
+        changed = result["altered"].get(name, {}).get("retention.ms")
+        if changed:
+            retention += f" (altered, was {_retention_text(changed[0])})"
+        typer.echo(f"{name}: {state}, {count} partitions, replication {result['replication']}, retention {retention}")
     typer.echo(
-        f"kafka init: {len(result['created'])} created, {len(result['existing'])} already there "
-        f"({result['brokers']} broker{'s' if result['brokers'] != 1 else ''})"
+        f"kafka init: {len(result['created'])} created, {len(result['existing'])} already there, "
+        f"{len(result['altered'])} altered ({result['brokers']} broker{'s' if result['brokers'] != 1 else ''})"
     )
+
+
+def _retention_text(ms: str | None) -> str:
+    """`retention.ms` for people: forever, whole days, or milliseconds."""
+    if ms is None:
+        return "unknown"
+    if ms.strip() == "-1":
+        return "forever"
+    value = int(ms)
+    return f"{value // 86_400_000} days" if value % 86_400_000 == 0 else f"{value} ms"
 
 
 def relay(

@@ -56,5 +56,33 @@ def test_the_official_parser_accepts_the_document(asyncapi_parser: Path) -> None
     summary = json.loads(proc.stdout)
     assert summary["valid"] and summary["version"] == "3.0.0" and summary["errors"] == []
     assert sorted(summary["channels"]) == sorted(ALL_TOPICS)
-    assert summary["messages"] == 2 * len(CATALOGUE) + 2
+    assert summary["messages"] == 2 * len(CATALOGUE) + 3
     assert orjson.loads((SCHEMA_DIR / FILE_NAME).read_bytes())["info"]["version"] == "1.0.0"
+
+
+def test_the_channels_state_the_bounded_retention_and_the_withheld_rejection() -> None:
+    doc = asyncapi_document()
+    channels = {c["address"]: c for c in doc["channels"].values()}
+    for name, channel in channels.items():
+        retention = channel["bindings"]["kafka"]["topicConfiguration"]["retention.ms"]
+        assert retention == (-1 if name == "ledger.events" else 30 * 86_400_000), name
+    assert set(channels["ledger.rejections"]["messages"]) == {"Rejection", "PersonalDataRejection"}
+
+
+def test_a_withheld_rejection_matches_its_asyncapi_message() -> None:
+    import hashlib
+
+    import jsonschema
+
+    from consumers.intake import rejection_record
+    from domain.results import PERSONAL_DATA, REJECTED, AppendResult
+    from tests.consumers.fakes import Record
+
+    message = asyncapi_document()["components"]["messages"]["PersonalDataRejection"]
+    record = Record("ledger.inbound.img", 1, 9, b"0014200000000041", b'{"party_ref":"111222333"}', [("ce_actor", b"x")])
+    result = AppendResult(1, "0b6d2c1e-8f0a-4c7e-9a55-3d2f1e0c9b8a", REJECTED, PERSONAL_DATA, "party_ref is a BSN", "$")
+    key, value, headers = rejection_record(record, "IMG", result)
+    jsonschema.Draft7Validator(message["headers"]).validate({k: v.decode() for k, v in headers})
+    jsonschema.Draft7Validator(message["payload"]).validate(value.decode())
+    jsonschema.Draft7Validator(message["bindings"]["kafka"]["key"]).validate(key.decode())
+    assert dict(headers)["ledger_sha256"] == hashlib.sha256(record.value).hexdigest().encode()
