@@ -18,6 +18,16 @@ _PROG_NORM = sum(m[1] * m[4] for m in MUNICIPALITIES)
 _DAMAGE_NORM = sum(m[1] * m[5] for m in MUNICIPALITIES)
 
 
+def pseudonym(prefix: str, bits: int) -> str:
+    """`prefix-` and ten hex digits; an `x` before them when all ten are decimal.
+
+    Ten decimal digits after a dash are a token that may read as a Dutch phone number
+    (`bewoner-0612345678`), which the personal-data guard rejects (contract §6).
+    """
+    digits = f"{bits:010x}"
+    return f"{prefix}-x{digits}" if digits.isdigit() else f"{prefix}-{digits}"
+
+
 class Address:
     """Identity and working state of one simulated address."""
 
@@ -49,8 +59,8 @@ class Address:
         self.number = 1_000_000 + index * 37 + int(r() * 32)
         self.subject = f"{self.prefix}20{self.number:010d}"
         self.owner_type = _OWNER.pick(r())
-        self.owner_ref = f"eigenaar-{ctx.rng.getrandbits(40):010x}"
-        self.party_ref = f"bewoner-{ctx.rng.getrandbits(40):010x}"
+        self.owner_ref = pseudonym("eigenaar", ctx.rng.getrandbits(40))
+        self.party_ref = pseudonym("bewoner", ctx.rng.getrandbits(40))
         self.events: list[Event] = []
         self.traj: Any = None
         self.claims: list[Any] = []
