@@ -304,7 +304,8 @@ def test_a_bsn_as_identifier(ledger: Ledger, event: dict[str, Any], path: str) -
 
 
 def test_nine_digit_identifiers_that_are_no_bsn_pass(ledger: Ledger) -> None:
-    accept(ledger, claim_filed(A, "123456789"), claim_filed(A, "C-123456782"), with_(filed(B), actor="123456789"))
+    # `C123456782` is one token: its digits are no number of their own (`C-123456782` would be, §6 1.1)
+    accept(ledger, claim_filed(A, "123456789"), claim_filed(A, "C123456782"), with_(filed(B), actor="123456789"))
 
 
 @pytest.mark.parametrize(
