@@ -5,12 +5,20 @@
 404 for an address the ledger does not know; 422 naming the parameter for a malformed or
 unrepresentable date or an unknown parameter; any representable cut-off, however early or
 late, is valid. Routers of other packages (the ombudsman replay) are mounted when present.
+
+Blocking work stays off the event loop. A request is answered on the loop only on the fast
+path: no cut-offs and nothing committed since the read model last looked (a ~14 µs check), so
+the answer is a projection row or the maintained figures. Everything else — catching up,
+cut-offs, `/healthz`'s store reads, the replay — runs in the thread pool, and figures at
+cut-offs at most `LEDGER_CUTOFF_LIMIT` at a time per server process (default: 2, at most the
+core count); beyond that 503 with `Retry-After`, the time one computation takes.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,18 +27,20 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import request_response
 
 from domain.schemas import SCHEMA_DIR
 from domain.timeutil import BadTime, query_time
-from ledger.bootstrap import Ledger, open_ledger
+from ledger.bootstrap import ConfigError, Ledger, open_ledger
 from ledger.problems import problem
 from ledger.readmodel import open_read_model
-from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, ReadModel
+from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
 
 SCHEMAS = SCHEMA_DIR
 JSON = "application/json"
 OPTIONAL_ROUTERS = ("replay.http",)
+CUTOFF_LIMIT_ENV = "LEDGER_CUTOFF_LIMIT"
 
 CUTOFFS = frozenset({"at", "known_at"})
 AT_PARAMETER = {
@@ -54,6 +64,21 @@ PIVOT_PARAMETER = {
     "schema": {"type": "string", "default": DEFAULT_PIVOT[:10]},
     "description": "Comparison date for the before/after figures (a date means the start of that day, UTC).",
 }
+
+
+def cutoff_limit() -> int:
+    """Figures at cut-offs one server process computes at once: `LEDGER_CUTOFF_LIMIT`, by default
+    2 (at most the core count); ConfigError when it is not a whole number >= 1."""
+    text = os.environ.get(CUTOFF_LIMIT_ENV, "").strip()
+    if not text:
+        return max(1, min(2, os.cpu_count() or 1))
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise ConfigError(f"{CUTOFF_LIMIT_ENV} {text!r} is not a whole number of at least 1")
+    return limit
 
 
 class BadParameter(Exception):
@@ -97,8 +122,10 @@ class DirectRoute(APIRoute):
         self.app = request_response(direct)
 
 
-def create_app(ledger: Ledger | None = None) -> FastAPI:
-    """The app on a wired ledger (default: the configured one, opened at start-up)."""
+def create_app(ledger: Ledger | None = None, limit: int | None = None) -> FastAPI:
+    """The app on a wired ledger (default: the configured one, opened at start-up); `limit`:
+    figures at cut-offs computed at once (default: `cutoff_limit()`)."""
+    limit = limit or cutoff_limit()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -126,8 +153,35 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
             if app.state.ledger is None:
                 app.state.ledger = open_ledger()
             m = app.state.model = open_read_model(app.state.ledger)
+            m.cutoff_limit = limit
         m.refresh(sync_limit=SYNC_LIMIT)
         return m
+
+    admitted = 0  # requests for figures at cut-offs not cached, in the thread pool (changed on the loop only)
+
+    async def answer(
+        work: Callable[[ReadModel], Response], at: str | None, known_at: str | None, figures: bool = False
+    ) -> Response:
+        """`work` on the read model: on the loop for the fast path, else in the thread pool.
+
+        Figures at cut-offs that are not cached are admitted to the pool `limit` at a time and
+        refused here beyond that, before they cost a thread; the read model enforces the same
+        limit on the computations themselves (a cached answer may have to be computed after all
+        once the position moved).
+        """
+        nonlocal admitted
+        m: ReadModel | None = app.state.model
+        if m is not None and at is None and known_at is None and m.current(figures):
+            return work(m)
+        if not figures or (at is None and known_at is None) or (m is not None and m.cached(at, known_at)):
+            return await run_in_threadpool(lambda: work(model()))
+        if admitted >= limit:
+            raise Busy(admitted, m.retry_after() if m is not None else 1)
+        admitted += 1
+        try:
+            return await run_in_threadpool(lambda: work(model()))
+        finally:
+            admitted -= 1
 
     def read_route(path: str, **options: Any) -> Callable[[Any], Any]:
         def register(endpoint: Any) -> Any:
@@ -140,11 +194,16 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
     async def bad_parameter(request: Request, exc: BadParameter) -> Response:
         return problem(422, exc.message, parameter=exc.parameter)
 
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy) -> Response:
+        detail = f"{exc}; ask again in {exc.retry_after} s"
+        return problem(503, detail, headers={"Retry-After": str(exc.retry_after)})
+
+    # A plain function: FastAPI runs it in the thread pool, so the store reads never hold up the loop.
     @app.get("/healthz", summary="Liveness and how far the projections are behind the event store")
-    async def healthz() -> Response:
-        m = model()
-        p = m.provenance(None, None, "", 0, m.position)
-        body = {"status": "ok", "position": p["position"], "store_position": p["store_position"], "behind": p["behind"]}
+    def healthz() -> Response:
+        m: ReadModel | None = app.state.model
+        body = {"status": "ok", **(m or model()).health()}
         return Response(orjson.dumps(body), media_type=JSON)
 
     # The read endpoints take their query parameters from the request themselves (documented
@@ -158,10 +217,14 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
     )
     async def get_case(request: Request, subject: str) -> Response:
         at, known_at = _cutoffs(request.query_params, CUTOFFS)
-        body = model().case_json(subject, at, known_at)
-        if body is None:
-            return problem(404, f"address {subject} is not in the ledger")
-        return Response(body, media_type=JSON)
+
+        def work(m: ReadModel) -> Response:
+            body = m.case_json(subject, at, known_at)
+            if body is None:
+                return problem(404, f"address {subject} is not in the ledger")
+            return Response(body, media_type=JSON)
+
+        return await answer(work, at, known_at)
 
     @read_route(
         "/metrics",
@@ -171,7 +234,11 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
     )
     async def get_metrics(request: Request) -> Response:
         at, known_at = _cutoffs(request.query_params, CUTOFFS)
-        return Response(orjson.dumps(model().metrics(at, known_at)), media_type=JSON)
+
+        def work(m: ReadModel) -> Response:
+            return Response(orjson.dumps(m.metrics(at, known_at)), media_type=JSON)
+
+        return await answer(work, at, known_at, figures=True)
 
     @read_route(
         "/evaluation",
@@ -183,7 +250,11 @@ def create_app(ledger: Ledger | None = None) -> FastAPI:
         query = request.query_params
         at, known_at = _cutoffs(query, CUTOFFS | {"pivot"})
         pivot = _time(query.get("pivot"), "pivot", pivot=True) or DEFAULT_PIVOT
-        return Response(orjson.dumps(model().evaluation(pivot, at, known_at)), media_type=JSON)
+
+        def work(m: ReadModel) -> Response:
+            return Response(orjson.dumps(m.evaluation(pivot, at, known_at)), media_type=JSON)
+
+        return await answer(work, at, known_at, figures=True)
 
     @app.get("/contract", summary="The event contract: every type with its JSON Schema")
     async def contract() -> Response:

@@ -74,11 +74,14 @@ class RawReader:
         self._lock = threading.Lock()
         recorder = ledger.app.recorder
         self._sqlite: sqlite3.Connection | None = None
+        self._version: sqlite3.Connection | None = None  # its own: a long scan must not delay the check
+        self._version_lock = threading.Lock()
         self._pg: Any = None
         self._fallback = ledger.log.read_raw
         if isinstance(recorder, SQLiteApplicationRecorder):
             uri = _sqlite_path(ledger.settings.store_url).as_uri() + "?mode=ro"
             self._sqlite = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=60)
+            self._version = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=60)
             table = recorder.events_table_name
             self._query = f"SELECT rowid, state FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
             self._part_query = (
@@ -125,13 +128,20 @@ class RawReader:
         raise NotImplementedError("read_part needs the SQLite or PostgreSQL event store")
 
     def data_version(self) -> int | None:
-        """For SQLite, a number that changes when anything was committed to the event store."""
-        if self._sqlite is None:
+        """For SQLite, a number that changes when anything was committed to the event store.
+
+        On a connection of its own, so that it answers at once while `read_raw` pages through
+        the log for a computation at cut-offs (the HTTP server's fast path asks it).
+        """
+        if self._version is None:
             return None
-        with self._lock:
-            return int(self._sqlite.execute("PRAGMA data_version").fetchone()[0])
+        with self._version_lock:
+            return int(self._version.execute("PRAGMA data_version").fetchone()[0])
 
     def close(self) -> None:
+        with self._version_lock:
+            if self._version is not None:
+                self._version.close()
         with self._lock:
             if self._sqlite is not None:
                 self._sqlite.close()

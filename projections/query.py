@@ -7,11 +7,18 @@ are recomputed from the event log's history, which is what the cut-offs mean.
 
 The `ReadModel` is given its ports as callables, so it runs on any store: `ledger.readmodel`
 wires it to the embedded event store and the configured projection store.
+
+It may be asked from many threads at once (the HTTP server answers slow queries in a thread
+pool): its state changes under `_lock`, which is only ever held briefly — the figures at
+cut-offs are computed on a snapshot taken under it, at most `cutoff_limit` at a time (beyond
+that `Busy`), so a slow computation never holds up a quick answer.
 """
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,6 +37,16 @@ from projections.timeutil import now_utc
 
 DEFAULT_PIVOT = "2023-07-01T00:00:00.000000Z"
 SYNC_LIMIT = 20_000  # a serving process catches up inline when at most this far behind
+
+
+class Busy(Exception):
+    """`cutoff_limit` figures at cut-offs are being computed: ask again in `retry_after` seconds."""
+
+    def __init__(self, running: int, retry_after: int) -> None:
+        super().__init__(f"{running} figure computations at cut-offs are running, the most this server runs at once")
+        self.running = running
+        self.retry_after = retry_after
+
 
 _loads = orjson.loads
 _dumps = orjson.dumps
@@ -56,8 +73,12 @@ class ReadModel:
     # than this share of all addresses: then one sequential scan of the log is cheaper.
     refold_share = 1 / 3
 
-    def __init__(self, ports: Ports) -> None:
+    def __init__(self, ports: Ports, cutoff_limit: int | None = None) -> None:
+        """`cutoff_limit`: figures at cut-offs computed at once (None: no limit, as for the CLI)."""
         self.ports = ports
+        self.cutoff_limit = cutoff_limit
+        self._running = 0  # figure computations at cut-offs under way (changed under `_lock`)
+        self._cutoff_seconds = 1.0  # how long one takes, a running estimate (for `Retry-After`)
         self._store: ProjectionStore | None = None
         self._writer: ProjectionStore | None = None
         self._active: str | None = None
@@ -125,6 +146,37 @@ class ReadModel:
             self._positions = self.store.positions()
             self._figures_stale = True
             self._token = token
+
+    def current(self, figures: bool = False) -> bool:
+        """Whether nothing was committed to either store since the last `refresh` (and, with
+        `figures`, the aggregate includes it): an answer without cut-offs then needs no catch-up
+        and no store reading beyond this check (two `data_version`s and a `stat` on SQLite,
+        ~14 µs). Never waits for `_lock`. False when the stores cannot tell (PostgreSQL)."""
+        token = self._token
+        if token is None or (figures and self._figures_stale):
+            return False
+        try:
+            return self._change_token(self.ports.location.active_id()) == token
+        except Exception:  # noqa: BLE001 - a store swapped and closed meanwhile: take the slow path
+            return False
+
+    def health(self) -> dict[str, int]:
+        """The projection's position, the event store's head and the difference, read now
+        (without catching up: a liveness probe does no projection work)."""
+        head = self.ports.max_position()
+        with self._lock:
+            store = self.store
+        position = store.positions().get(LOG, 0)
+        return {"position": position, "store_position": head, "behind": max(0, head - position)}
+
+    def cached(self, at: str | None, known_at: str | None) -> bool:
+        """Whether the figures at these cut-offs are cached at the current position (a look
+        without `_lock`: the answer may be stale by the time it is asked)."""
+        return (self._positions.get(LOG, 0), at, known_at) in self._cutoff_cache
+
+    def retry_after(self) -> int:
+        """Whole seconds a computation of figures at cut-offs takes, as lately seen (1–60)."""
+        return max(1, min(60, math.ceil(self._cutoff_seconds)))
 
     def _figures(self) -> Aggregate:
         """The aggregate, brought up to the store's rows (only changed summaries are read)."""
@@ -273,27 +325,57 @@ class ReadModel:
         return None if body is None else _loads(body)
 
     # -- figures ----------------------------------------------------------------------------
-    def _aggregate(self, at: str | None, known_at: str | None) -> tuple[Aggregate, int, int, str]:
-        """(aggregate, events, position, source) for the cut-offs."""
+    def _figures_at(
+        self, at: str | None, known_at: str | None, figures: Callable[[Aggregate], dict[str, Any]]
+    ) -> tuple[dict[str, Any], int, int, str]:
+        """(`figures` of the aggregate, events, position, source) for the cut-offs.
+
+        Without cut-offs the figures are read from the maintained aggregate under `_lock` (it
+        changes in place). With them, from a cached aggregate at the cut-offs, or one computed
+        outside the lock from a snapshot taken under it, counting against `cutoff_limit`.
+        """
         if at is None and known_at is None:
-            agg = self._figures()
-            position = self._positions.get(LOG, 0)
-            return agg, position, position, "projection"
+            with self._lock:
+                agg = self._figures()
+                position = self._positions.get(LOG, 0)
+                return figures(agg), position, position, "projection"
         with self._lock:
             self._figures()
             position = self._positions.get(LOG, 0)
             key = (position, at, known_at)
             hit = self._cutoff_cache.get(key)
             if hit is None:
-                hit = self._cutoff_cache[key] = self._at_cutoffs(position, at, known_at)
+                if self.cutoff_limit is not None and self._running >= self.cutoff_limit:
+                    raise Busy(self._running, self.retry_after())
+                self._running += 1
+                base = (self._agg.copy(), dict(self._extents), dict(self._summaries))
+        if hit is None:
+            started = time.perf_counter()
+            try:
+                hit = self._at_cutoffs(position, at, known_at, *base)
+            finally:
+                with self._lock:
+                    self._running -= 1
+            seconds = time.perf_counter() - started
+            with self._lock:
+                self._cutoff_seconds = (self._cutoff_seconds + seconds) / 2
+                self._cutoff_cache[key] = hit
                 while len(self._cutoff_cache) > 8:
                     self._cutoff_cache.popitem(last=False)
-        return hit[0], hit[1], position, "event log"
+        return figures(hit[0]), hit[1], position, "event log"
 
-    def _at_cutoffs(self, position: int, at: str | None, known_at: str | None) -> tuple[Aggregate, int]:
-        """(aggregate, events) at the cut-offs: the maintained aggregate with the addresses that have
-        events beyond them folded again from their streams; a scan of the whole log when that is most."""
-        extents = self._extents
+    def _at_cutoffs(
+        self,
+        position: int,
+        at: str | None,
+        known_at: str | None,
+        base: Aggregate,
+        extents: dict[str, list[Any] | None],
+        summaries: dict[str, bytes],
+    ) -> tuple[Aggregate, int]:
+        """(aggregate, events) at the cut-offs: `base` (a copy of the maintained aggregate, with
+        the `extents` and `summaries` it sums) with the addresses that have events beyond them
+        folded again from their streams; a scan of the whole log when that is most."""
         affected: list[str] = []
         events = 0
         for subject, extent in extents.items():
@@ -305,12 +387,12 @@ class ReadModel:
                 events += extent[1]
         if len(affected) > self.refold_share * len(extents):
             return aggregate_from_log(self.ports.read_raw, position, at, known_at)
-        agg = self._agg.copy()
+        agg = base
         for start in range(0, len(affected), 1000):
             chunk = affected[start : start + 1000]
             streams = self.ports.load_streams(chunk)
             for subject in chunk:
-                agg.add(subject, _loads(self._summaries[subject]), -1)
+                agg.add(subject, _loads(summaries[subject]), -1)
                 last = extents[subject][0]  # type: ignore[index]
                 stored = (e for e in map(_loads, streams.get(subject, ())) if e["streamposition"] <= last)
                 history = prepare(stored, subject, at, known_at)
@@ -321,8 +403,7 @@ class ReadModel:
 
     def metrics(self, at: str | None = None, known_at: str | None = None, now: str | None = None) -> dict[str, Any]:
         now = now or at or now_utc()
-        agg, events, position, source = self._aggregate(at, known_at)
-        out = metrics(agg, now)
+        out, events, position, source = self._figures_at(at, known_at, lambda agg: metrics(agg, now))
         out["provenance"] = self.provenance(at, known_at, now, events, position, source=source)
         return out
 
@@ -334,8 +415,7 @@ class ReadModel:
         now: str | None = None,
     ) -> dict[str, Any]:
         now = now or at or now_utc()
-        agg, events, position, source = self._aggregate(at, known_at)
-        out = evaluation(agg, now, pivot)
+        out, events, position, source = self._figures_at(at, known_at, lambda agg: evaluation(agg, now, pivot))
         out["provenance"] = self.provenance(at, known_at, now, events, position, source=source, pivot=pivot)
         return out
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from ledger.commands.common import default_workers, opened_ledger
+from ledger.bootstrap import ConfigError
+from ledger.commands.common import default_workers, fail, opened_ledger
 
 
 def serve(
@@ -21,15 +22,23 @@ def serve(
     import uvicorn
 
     from ledger.commands.read import read_model
-    from ledger.http import create_app
+    from ledger.http import create_app, cutoff_limit
 
     count = workers or default_workers()
+    try:
+        limit = cutoff_limit()  # each worker reads it again from the same environment
+    except ConfigError as exc:
+        fail(str(exc))
     with read_model():
         pass  # the projections catch up once, with a progress bar, before any worker starts
-    typer.echo(f"serving on http://{host}:{port} with {count} process(es) (API docs at /docs)", err=True)
+    typer.echo(
+        f"serving on http://{host}:{port} with {count} process(es), each computing figures at cut-offs "
+        f"{limit} at a time (API docs at /docs)",
+        err=True,
+    )
     if count == 1:
         with opened_ledger() as ledger:
-            uvicorn.run(create_app(ledger), host=host, port=port, log_level="warning", access_log=False)
+            uvicorn.run(create_app(ledger, limit), host=host, port=port, log_level="warning", access_log=False)
         return
     # Each worker opens the ledger configured by the environment this process was started with.
     uvicorn.run(
