@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -147,13 +148,20 @@ def create_app(ledger: Ledger | None = None, limit: int | None = None) -> FastAP
     app.state.ledger = ledger
     app.state.model = None
 
+    opening = threading.Lock()  # threads of the pool may be the first to ask (no lifespan, e.g. a test client)
+
     def model() -> ReadModel:
+        """The read model, refreshed (in the thread pool: it may catch up)."""
         m: ReadModel | None = app.state.model
         if m is None:
-            if app.state.ledger is None:
-                app.state.ledger = open_ledger()
-            m = app.state.model = open_read_model(app.state.ledger)
-            m.cutoff_limit = limit
+            with opening:
+                m = app.state.model
+                if m is None:
+                    if app.state.ledger is None:
+                        app.state.ledger = open_ledger()
+                    m = open_read_model(app.state.ledger)
+                    m.cutoff_limit = limit
+                    app.state.model = m
         m.refresh(sync_limit=SYNC_LIMIT)
         return m
 
