@@ -13,9 +13,10 @@ import orjson
 from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from domain.ports import IdEntry
+from ledger import importlog
 
 ID_TABLE = "ledger_event_ids"
 _CHUNK = 500
@@ -27,7 +28,9 @@ def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]
 
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
-    """SQLite: the library's application recorder plus the ledger's id index."""
+    """SQLite: the library's application recorder plus the ledger's id index and import record."""
+
+    import_run: importlog.ActiveRun | None = None  # set by `ImportLog.run`: its batches are recorded
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
@@ -35,13 +38,17 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {ID_TABLE} (event_id TEXT PRIMARY KEY, subject TEXT NOT NULL, "
             "position INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID"
         )
+        statements.extend(importlog.sqlite_statements())
         return statements
 
     def _insert_events(self, c: Any, stored_events: Sequence[Any], **kwargs: Any) -> Sequence[int] | None:
         rows = kwargs.get("id_index")
         if rows:
             c.executemany(f"INSERT INTO {ID_TABLE} VALUES (?,?,?,?)", rows)
-        return super()._insert_events(c, stored_events, **kwargs)
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        if self.import_run is not None and positions:
+            importlog.record_sqlite(c, self.events_table_name, self.import_run, stored_events, positions)
+        return positions
 
     def load_streams(self, subjects: Sequence[str]) -> dict[str, list[bytes]]:
         out: dict[str, list[bytes]] = {}
@@ -75,7 +82,9 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder):
-    """PostgreSQL: the library's application recorder plus the ledger's id index."""
+    """PostgreSQL: the library's application recorder plus the ledger's id index and import record."""
+
+    import_run: importlog.ActiveRun | None = None  # set by `ImportLog.run`: its batches are recorded
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -89,12 +98,24 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         )
         self._insert_ids = SQL("INSERT INTO {} VALUES (%s,%s,%s,%s)").format(self._id_table)
         self._events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
+        for statement in importlog.postgres_statements(self.datastore.schema):
+            self.sql_create_statements.append(Composed([SQL(statement)]))  # type: ignore[arg-type]
 
     def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
+        active = self.import_run
+        if active is not None and active.kind == importlog.INITIAL:
+            self._lock_table(curs)  # the lock the library takes for the insert, taken first
+            importlog.check_postgres(curs, self.datastore.schema, self.events_table_name)
         rows = kwargs.get("id_index")
         if rows:
             curs.executemany(self._insert_ids, rows)
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> Any:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if self.import_run is not None and positions:
+            importlog.record_postgres(curs, self.datastore.schema, self.import_run, stored_events, positions)
+        return positions
 
     def load_streams(self, subjects: Sequence[str]) -> dict[str, list[bytes]]:
         out: dict[str, list[bytes]] = {}

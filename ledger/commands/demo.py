@@ -23,6 +23,7 @@ from rich.text import Text
 from ledger.bootstrap import Settings
 from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, opened_ledger
 from ledger.commands.read import progress_bar
+from ledger.importlog import INITIAL, BackDating, operator_name
 from ledger.readmodel import open_read_model
 from ledger.tables import case_renderable, fmt, pct
 from projections.query import ReadModel
@@ -96,9 +97,24 @@ def _imported_before(ledger: Any, history: Path) -> bool:
 
 
 def _import(ledger: Any, history: Path, total: int) -> tuple[int, int, int]:
-    """Import the generated history in batches (as `ledger import`), with a progress bar."""
+    """Import the generated history in batches (as `ledger import`, a recorded initial import), with a
+    progress bar; only into an empty store or one that holds what earlier imports stored (trust.md §1)."""
     if _imported_before(ledger, history):
         return 0, total, 0
+    if not ledger.imports.holds_only_initial():
+        fail(
+            f"the store of {ledger.settings.home} already holds other events: the demo imports its history "
+            "only into a store that holds nothing else (use another LEDGER_HOME)",
+            EXIT_USAGE,
+        )
+    try:
+        with ledger.imports.run(INITIAL, operator_name(None), str(history), ledger.service.clock):
+            return _import_batches(ledger, history, total)
+    except BackDating as exc:
+        fail(f"the demo's import stopped: {exc}", EXIT_USAGE)
+
+
+def _import_batches(ledger: Any, history: Path, total: int) -> tuple[int, int, int]:
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
     done = 0
     with progress_bar() as progress, history.open("rb") as lines:

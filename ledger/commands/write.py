@@ -20,7 +20,9 @@ from rich.progress import (
 
 from domain.chain import ChainBreak
 from domain.results import MAX_BATCH_EVENTS
+from ledger.bootstrap import Ledger
 from ledger.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, opened_ledger
+from ledger.importlog import BACKFILL, INITIAL, BackDating, operator_name
 from ledger.verify import verify_address, verify_all
 
 Principal = typer.Option("--as", help="The authenticated organisation: IMG, NCG or PORTAL.")
@@ -36,6 +38,7 @@ def _open_input(file: str) -> BinaryIO:
 
 
 def _append_lines(
+    ledger: Ledger,
     stream: BinaryIO,
     principal: str | None,
     importing: bool,
@@ -44,43 +47,44 @@ def _append_lines(
     *,
     only_problems: bool,
     on_batch: Callable[[int, int], None] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> tuple[int, int, int]:
     """Append the stream's lines in batches; write result lines; return the three counts.
 
-    Results carry the file's own line numbers (blank lines are skipped but counted).
+    Results carry the file's own line numbers (blank lines are skipped but counted). `counts`,
+    when given, is kept up to date batch by batch (so it tells how far a failed run got).
     """
-    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0} if counts is None else counts
     batch: list[bytes] = []
     numbers: list[int] = []
     consumed = 0
-    with opened_ledger() as ledger:
 
-        def flush() -> None:
-            nonlocal consumed
-            results = ledger.service.append(batch, principal, importing=importing)
-            for number, result in zip(numbers, results, strict=True):
-                result.line = number
-                counts[result.result] += 1
-                if not only_problems or result.result != "accepted":
-                    out.write(orjson.dumps(result.as_dict()) + b"\n")
-            out.flush()  # a result line is the acknowledgement: never hold it back
-            if on_batch is not None:
-                on_batch(len(results), consumed)
-            consumed = 0
-            batch.clear()
-            numbers.clear()
+    def flush() -> None:
+        nonlocal consumed
+        results = ledger.service.append(batch, principal, importing=importing)
+        for number, result in zip(numbers, results, strict=True):
+            result.line = number
+            counts[result.result] += 1
+            if not only_problems or result.result != "accepted":
+                out.write(orjson.dumps(result.as_dict()) + b"\n")
+        out.flush()  # a result line is the acknowledgement: never hold it back
+        if on_batch is not None:
+            on_batch(len(results), consumed)
+        consumed = 0
+        batch.clear()
+        numbers.clear()
 
-        for number, raw in enumerate(stream, start=1):
-            consumed += len(raw)
-            line = raw.strip()
-            if not line:
-                continue
-            batch.append(line)
-            numbers.append(number)
-            if len(batch) >= batch_size:
-                flush()
-        if batch:
+    for number, raw in enumerate(stream, start=1):
+        consumed += len(raw)
+        line = raw.strip()
+        if not line:
+            continue
+        batch.append(line)
+        numbers.append(number)
+        if len(batch) >= batch_size:
             flush()
+    if batch:
+        flush()
     out.flush()
     return counts["accepted"], counts["duplicate"], counts["rejected"]
 
@@ -100,7 +104,10 @@ def append(
     if principal not in ("IMG", "NCG", "PORTAL"):
         fail("--as must be IMG, NCG or PORTAL", EXIT_USAGE)
     stream = _open_input(file)
-    _, _, rejected = _append_lines(stream, principal, False, batch_size, sys.stdout.buffer, only_problems=False)
+    with opened_ledger() as ledger:
+        _, _, rejected = _append_lines(
+            ledger, stream, principal, False, batch_size, sys.stdout.buffer, only_problems=False
+        )
     raise typer.Exit(EXIT_FAILED if rejected else EXIT_OK)
 
 
@@ -114,14 +121,73 @@ def import_(
         typer.Option("--all-results", help="Print a result line for every event, not only for those not accepted."),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    backfill: Annotated[
+        bool,
+        typer.Option(
+            "--backfill",
+            help="Import into a store that already holds events: recorded as a backfill (when, by whom, "
+            "which positions) and named in the provenance of every answer that includes its events.",
+        ),
+    ] = False,
+    operator: Annotated[
+        str | None,
+        typer.Option("--operator", help="Who runs the import, recorded with it (default: the OS user)."),
+    ] = None,
 ) -> None:
-    """Backfill history: events keep their original `recordedtime` (non-decreasing per address).
+    """Import history: events keep their original `recordedtime` (non-decreasing per address).
 
-    Each event's own `org` is its principal. Prints a result line for every event that was not
-    accepted (all with --all-results) and a summary on stderr. Exit 1 if anything was rejected.
+    Into an empty store (or one that holds only what earlier imports into it stored: a resumed
+    import); into a store that already holds other events only with --backfill (trust.md §1).
+    Every run is recorded. Each event's own `org` is its principal. Prints a result line for
+    every event that was not accepted (all with --all-results) and a summary on stderr. Exit 1
+    if anything was rejected, 2 when refused (nothing of the refused part is stored).
     """
+    try:
+        who = operator_name(operator)
+    except ValueError as exc:
+        fail(str(exc), EXIT_USAGE)
     stream = _open_input(file)
     size = Path(file).stat().st_size if file != "-" else None
+    source = "stdin" if file == "-" else str(Path(file).absolute())
+    with opened_ledger() as ledger:
+        if backfill:
+            kind = BACKFILL
+        elif ledger.imports.holds_only_initial():
+            kind = INITIAL
+        else:
+            fail(
+                f"the store already holds events (up to position {ledger.log.max_position():,}) that no "
+                "import into it stored: importing history now would back-date what the ledger knew. "
+                "Nothing was imported. To import it anyway as a recorded backfill, named in the "
+                "provenance of every answer that includes its events, add --backfill (trust.md §1).",
+                EXIT_USAGE,
+            )
+        counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+        stopped = _run_import(ledger, kind, who, source, stream, size, batch_size, all_results, quiet, counts)
+    accepted, duplicates, rejected = counts["accepted"], counts["duplicate"], counts["rejected"]
+    typer.echo(f"imported: {accepted} accepted, {duplicates} duplicate, {rejected} rejected", err=True)
+    if stopped is not None:
+        fail(
+            f"import stopped: {stopped}. What was imported before stays; the rest was not imported. "
+            "To import the rest as a recorded backfill, run it again with --backfill.",
+            EXIT_USAGE,
+        )
+    raise typer.Exit(EXIT_FAILED if rejected else EXIT_OK)
+
+
+def _run_import(
+    ledger: Ledger,
+    kind: str,
+    who: str,
+    source: str,
+    stream: BinaryIO,
+    size: int | None,
+    batch_size: int,
+    all_results: bool,
+    quiet: bool,
+    counts: dict[str, int],
+) -> BackDating | None:
+    """One recorded import run with a progress bar; the refusal that stopped it, if one did."""
     progress = Progress(
         TextColumn("importing"),
         BarColumn(),
@@ -131,7 +197,7 @@ def import_(
         TimeRemainingColumn(),
         disable=quiet or not sys.stderr.isatty(),
     )
-    with progress:
+    with progress, ledger.imports.run(kind, who, source, ledger.service.clock) as run:
         task = progress.add_task("import", total=size, events=0, rate=0.0)
         started = time.perf_counter()
         done = 0
@@ -142,11 +208,30 @@ def import_(
             rate = done / max(time.perf_counter() - started, 1e-9)
             progress.update(task, advance=consumed, events=done, rate=rate)
 
-        accepted, duplicates, rejected = _append_lines(
-            stream, None, True, batch_size, sys.stdout.buffer, only_problems=not all_results, on_batch=on_batch
+        try:
+            _append_lines(
+                ledger,
+                stream,
+                None,
+                True,
+                batch_size,
+                sys.stdout.buffer,
+                only_problems=not all_results,
+                on_batch=on_batch,
+                counts=counts,
+            )
+        except BackDating as exc:
+            ledger.service.forget()  # the refused batch's states were never stored
+            return exc
+    if kind == BACKFILL:
+        recorded = next(r for r in ledger.imports.runs() if r["run"] == run)
+        where = (
+            f"positions {recorded['first_position']:,}–{recorded['last_position']:,}"
+            if recorded["events"]
+            else "no events added"
         )
-    typer.echo(f"imported: {accepted} accepted, {duplicates} duplicate, {rejected} rejected", err=True)
-    raise typer.Exit(EXIT_FAILED if rejected else EXIT_OK)
+        typer.echo(f"backfill {run} recorded: by {who}, {recorded['events']:,} events, {where}", err=True)
+    return None
 
 
 def export(
