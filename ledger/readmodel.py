@@ -160,6 +160,7 @@ def ports(ledger: Ledger) -> Ports:
         read_stream=ledger.log.read_stream,
         max_position=ledger.log.max_position,
         head_hash=ledger.log.head_hash,
+        backfills=ledger.imports,
     )
 
 

@@ -9,6 +9,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from projections.backfills import describe
+
 DASH = "–"
 
 
@@ -51,6 +53,9 @@ def provenance_line(p: dict[str, Any]) -> Text:
         f"{', '.join(cut) or 'latest'} · {p['events']:,} events from the {p.get('source', 'projection')}"
         f" · position {p['position']:,} (head {head or DASH}){behind} · now {p['now'][:19]}Z"
     )
+    if p.get("backfills"):
+        warning = "\n".join(f"⚠ {line}" for line in describe(p["backfills"]))
+        return Text.assemble((text, "dim"), "\n", (warning, "yellow"))
     return Text(text, style="dim")
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from projections.backfills import BackfillRecords, BackfillRun, included
 from projections.caseview import attention, case_view
 from projections.figures import Aggregate, evaluation, metrics
 from projections.fold import fold
@@ -64,6 +65,8 @@ class Ports:
     head_hash: Callable[[int], str | None]
     # optional: a cheap number that changes when the log changed (None: unknown, always look)
     log_version: Callable[[], int | None] | None = None
+    # optional: the record of backfills, named in the provenance of the answers that include them
+    backfills: BackfillRecords | None = None
 
 
 class ReadModel:
@@ -95,6 +98,9 @@ class ReadModel:
         self._catching = threading.RLock()  # one catch-up at a time
         self._background: threading.Thread | None = None
         self._token: tuple[Any, ...] | None = None
+        self._backfill_runs: list[BackfillRun] = []
+        self._backfill_subjects: set[str] = set()
+        self._backfills_seen: tuple[int, int] | None = None  # (store head, position) they were read at
 
     # -- following the log ------------------------------------------------------------------
     @property
@@ -279,9 +285,17 @@ class ReadModel:
         return self._hashes[position]
 
     def provenance(
-        self, at: str | None, known_at: str | None, now: str, events: int, position: int, **extra: Any
+        self,
+        at: str | None,
+        known_at: str | None,
+        now: str,
+        events: int,
+        position: int,
+        *,
+        backfills: list[dict[str, Any]] | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
-        return {
+        out = {
             "at": at,
             "known_at": known_at,
             "now": now,
@@ -292,6 +306,39 @@ class ReadModel:
             "store_position": self._head,
             "behind": max(0, self._head - position),
         }
+        if backfills:
+            out["backfills"] = backfills  # absent when the answer includes no back-filled event
+        return out
+
+    def backfills(
+        self,
+        *,
+        until: int | None = None,
+        at: str | None = None,
+        known_at: str | None = None,
+        subject: str | None = None,
+        streamposition: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The provenance entries of the backfills an answer with these bounds includes."""
+        source = self.ports.backfills
+        if source is None:
+            return []
+        seen = (self._head, self._positions.get(LOG, 0))
+        if seen != self._backfills_seen:  # a backfill adds events: the runs can only change with the log
+            runs = source.backfills()
+            subjects = source.subjects() if runs else set()
+            with self._lock:
+                self._backfill_runs, self._backfill_subjects, self._backfills_seen = runs, subjects, seen
+        return included(
+            source,
+            self._backfill_runs,
+            subjects=self._backfill_subjects,
+            until=until,
+            at=at,
+            known_at=known_at,
+            subject=subject,
+            streamposition=streamposition,
+        )
 
     # -- case -------------------------------------------------------------------------------
     def case_json(
@@ -303,8 +350,9 @@ class ReadModel:
         if row is None:
             return None
         position = self._positions.get(LOG, 0)
+        backfills = self.backfills(at=at, known_at=known_at, subject=subject, streamposition=row.streamposition)
         if at is None and known_at is None:
-            prov = self.provenance(at, known_at, now, row.events, position, source="projection")
+            prov = self.provenance(at, known_at, now, row.events, position, source="projection", backfills=backfills)
             return b"".join(
                 (
                     row.view[:-1],
@@ -317,7 +365,9 @@ class ReadModel:
             )
         events = [e for e in self.ports.read_stream(subject) if e["streamposition"] <= row.streamposition]
         view = case_view(events, subject, at, known_at, now)
-        view["provenance"] = self.provenance(at, known_at, now, view["ledger"]["events"], position, source="event log")
+        view["provenance"] = self.provenance(
+            at, known_at, now, view["ledger"]["events"], position, source="event log", backfills=backfills
+        )
         return _dumps(view)
 
     def case(self, subject: str, at: str | None = None, known_at: str | None = None, now: str | None = None) -> Any:
@@ -404,7 +454,8 @@ class ReadModel:
     def metrics(self, at: str | None = None, known_at: str | None = None, now: str | None = None) -> dict[str, Any]:
         now = now or at or now_utc()
         out, events, position, source = self._figures_at(at, known_at, lambda agg: metrics(agg, now))
-        out["provenance"] = self.provenance(at, known_at, now, events, position, source=source)
+        backfills = self.backfills(until=position, at=at, known_at=known_at)
+        out["provenance"] = self.provenance(at, known_at, now, events, position, source=source, backfills=backfills)
         return out
 
     def evaluation(
@@ -416,7 +467,10 @@ class ReadModel:
     ) -> dict[str, Any]:
         now = now or at or now_utc()
         out, events, position, source = self._figures_at(at, known_at, lambda agg: evaluation(agg, now, pivot))
-        out["provenance"] = self.provenance(at, known_at, now, events, position, source=source, pivot=pivot)
+        backfills = self.backfills(until=position, at=at, known_at=known_at)
+        out["provenance"] = self.provenance(
+            at, known_at, now, events, position, source=source, pivot=pivot, backfills=backfills
+        )
         return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from projections.backfills import describe
 from replay.present import (
     LANE_TITLES,
     address_line,
@@ -169,6 +170,7 @@ def _provenance(report: dict[str, Any]) -> str:
         ("code", f"{p['code']['package']} {p['code']['version']}, git {p['code']['git_commit']}"),
         ("reproduce", p["reproduce"]),
     ]
+    rows.extend(("backfill", line) for line in describe(p.get("backfills", [])))
     if "bundle" in report:
         b = report["bundle"]
         rows.append(

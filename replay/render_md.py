@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from projections.backfills import describe
 from replay.present import (
     address_line,
     amendment_lines,
@@ -121,6 +122,7 @@ def render_md(report: dict[str, Any]) -> str:
         f"- store position {p['store']['position']}, head hash `{p['store']['head_hash']}`",
         f"- code {p['code']['package']} {p['code']['version']}, git `{p['code']['git_commit']}`",
         f"- reproduce: `{p['reproduce']}`",
-        "",
     ]
+    out.extend(f"- **backfill**: {line}" for line in describe(p.get("backfills", [])))
+    out.append("")
     return "\n".join(out)

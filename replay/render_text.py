@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from projections.backfills import describe
 from replay.present import (
     address_line,
     amendment_lines,
@@ -103,4 +104,5 @@ def render_text(report: dict[str, Any]) -> str:
         + (" (uncommitted changes)" if p["code"].get("git_dirty") else ""),
         f"  reproduce: {p['reproduce']}",
     ]
+    out.extend(f"  BACKFILL: {line}" for line in describe(p.get("backfills", [])))
     return "\n".join(out) + "\n"

@@ -36,6 +36,8 @@ class Inputs:
     store_position: int | None = None
     store_head_hash: str | None = None
     source: str = "event store"
+    # the backfills whose events count within the cut-offs (`projections.backfills`), for the provenance
+    backfills: tuple[dict[str, Any], ...] = ()
 
 
 def check_subject(subject: str) -> None:
@@ -120,6 +122,7 @@ def _provenance(stored: list[Event], verified: list[Event], inputs: Inputs) -> d
     # Pinning both cut-offs reproduces this report exactly, however much the ledger grows.
     known_at = inputs.known_at or (stored[-1].get("recordedtime") if stored else None)
     args = [f"--at {inputs.at or inputs.now}"] + ([f"--known-at {known_at}"] if known_at else [])
+    backfills = {"backfills": list(inputs.backfills)} if inputs.backfills else {}  # absent when none count
     return {
         "generated_at": inputs.now,
         "source": inputs.source,
@@ -134,4 +137,5 @@ def _provenance(stored: list[Event], verified: list[Event], inputs: Inputs) -> d
         "late_registration_days": LATE_DAYS,
         "code": inputs.code,
         "reproduce": " ".join(["ledger replay", inputs.subject, *args, "--format json"]),
+        **backfills,
     }

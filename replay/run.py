@@ -6,11 +6,12 @@ from typing import Any, Literal
 
 from domain.timeutil import BadTime, now_utc, query_time
 from ledger.bootstrap import Ledger
+from projections.backfills import included
 from replay.bundle import check_bundle, make_bundle
 from replay.errors import ReplayError
 from replay.provenance import code_version
 from replay.report import Inputs, build_report, check_subject
-from replay.source import read_address
+from replay.source import StoreRead, read_address
 from replay.views import projection_view
 
 Format = Literal["text", "json", "html", "md"]
@@ -39,8 +40,29 @@ def replay(
     """The report for one address of the ledger's event store."""
     check_subject(subject)
     read = read_address(ledger, subject)
-    inputs = Inputs(subject, at, known_at, now or now_utc(), code_version(), read.store_position, read.store_head_hash)
+    inputs = Inputs(
+        subject,
+        at,
+        known_at,
+        now or now_utc(),
+        code_version(),
+        read.store_position,
+        read.store_head_hash,
+        backfills=_backfills(ledger, subject, read, at, known_at),
+    )
     return build_report(read.events, inputs, projection_view)
+
+
+def _backfills(
+    ledger: Ledger, subject: str, read: StoreRead, at: str | None, known_at: str | None
+) -> tuple[dict[str, Any], ...]:
+    """The backfills with events of this address among those read and within the cut-offs."""
+    source = ledger.imports
+    runs = source.backfills()
+    if not runs or not read.events:
+        return ()
+    bound = len(read.events)  # stream positions 1..n: what the replay read
+    return tuple(included(source, runs, at=at, known_at=known_at, subject=subject, streamposition=bound))
 
 
 def bundle(ledger: Ledger, subject: str, at: str | None, known_at: str | None) -> tuple[bytes, dict[str, Any]]:
@@ -49,11 +71,17 @@ def bundle(ledger: Ledger, subject: str, at: str | None, known_at: str | None) -
     read = read_address(ledger, subject)
     if not read.events:
         raise ReplayError("not_found", f"no events for address {subject}")
-    report = build_report(
-        read.events,
-        Inputs(subject, at, known_at, now_utc(), code_version(), read.store_position, read.store_head_hash),
-        projection_view,
+    inputs = Inputs(
+        subject,
+        at,
+        known_at,
+        now_utc(),
+        code_version(),
+        read.store_position,
+        read.store_head_hash,
+        backfills=_backfills(ledger, subject, read, at, known_at),
     )
+    report = build_report(read.events, inputs, projection_view)
     provenance = dict(report["provenance"])
     provenance["chain"] = report["chain"]
     return make_bundle(subject, read.events, provenance), report
