@@ -27,6 +27,10 @@ class StreamIndex(Protocol):
         """Index entries of those ids that were accepted before."""
         ...
 
+    def stream_heads(self, subjects: Sequence[str]) -> dict[str, int]:
+        """The stored stream position of each address's last event (absent when none)."""
+        ...
+
 
 class EventLog(Protocol):
     """The read side of the event store, in the ledger's global (notification) order."""

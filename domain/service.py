@@ -1,15 +1,21 @@
 """The append service: validate, de-duplicate, check the rules, chain and store (contract §2).
 
 One call is one batch. Events of one address in a batch are accepted together or not at all;
-addresses are independent. Concurrent writers are detected by the store's unique
-(address, position) and id constraints; the batch is then re-validated against fresh state
-and retried, and reported as `version_conflict` only when retries run out.
+addresses are independent. Every verdict is judged against the address's latest stored
+history: an acceptance because the store's unique (address, position) and id constraints
+refuse a write based on an old state (the batch is then judged again on fresh state), a
+rejection by the rules because it is final only once the address's stored head is the one it
+was judged against, and a duplicate found by id that lies beyond the cached state makes the
+address reload before anything after it is judged. `version_conflict` is reported only when
+the retries run out (or when the caller's expected stream position has been passed).
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -40,6 +46,18 @@ from domain.timeutil import format_utc, now_utc, parse_utc
 
 Clock = Callable[[], str]
 CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class _Judged:
+    """What one evaluation of a batch was based on (see `LedgerService._evaluate`)."""
+
+    versions: dict[str, int] = field(default_factory=dict)
+    stale: set[str] = field(default_factory=set)
+
+
+# Rejections whose verdict depends on the address's stored history (rules, expected position).
+_STATE_DEPENDENT = frozenset({RULE_VIOLATED, VERSION_CONFLICT})
 
 
 @dataclass(slots=True)
@@ -137,8 +155,15 @@ class LedgerService:
         refused: dict[str, AppendResult],
     ) -> None:
         subjects = list(dict.fromkeys(p.sub.event["subject"] for p in pending))
-        for _attempt in range(self.max_attempts):
-            outcome = self._evaluate(pending, subjects, importing, first_line, expected, refused)
+        for attempt in range(self.max_attempts):
+            if attempt >= 2:
+                self._backoff(attempt)
+            judged = _Judged()
+            outcome = self._evaluate(pending, subjects, importing, first_line, expected, refused, judged)
+            if judged.stale or self._judged_on_old_state(judged, outcome, pending):
+                # Another writer moved an address on since we last read it: judge again on fresh state.
+                self._drop_states(subjects)
+                continue
             to_store = [p for p in pending if p.record is not None and outcome.get(p.index) is None]
             if not to_store:
                 break
@@ -156,14 +181,12 @@ class LedgerService:
                     ],
                 )
             except IntegrityError:
-                # Another writer got there first: re-read these addresses and try again.
-                for subject in subjects:
-                    self._states.pop(subject, None)
+                # Another writer got there first (a position or an id): re-read these addresses, try again.
+                self._drop_states(subjects)
                 continue
             break
         else:
-            for subject in subjects:
-                self._states.pop(subject, None)
+            self._drop_states(subjects)
             outcome = {
                 p.index: AppendResult(
                     first_line + p.index,
@@ -176,6 +199,34 @@ class LedgerService:
             }
         for p in pending:
             results[p.index] = outcome.get(p.index) or self._accepted(p, first_line)
+
+    def _judged_on_old_state(
+        self, judged: _Judged, outcome: dict[int, AppendResult], pending: list[_Pending]
+    ) -> bool:
+        """True when a rejection that depends on an address's history was judged on an old state.
+
+        An acceptance needs no such check: the store refuses a position that is taken. A
+        rejection does: it is only final once the address's stored head is the one it was
+        judged against.
+        """
+        suspects = {
+            p.sub.event["subject"]
+            for p in pending
+            if (r := outcome.get(p.index)) is not None and r.code in _STATE_DEPENDENT
+        }
+        suspects &= judged.versions.keys()
+        if not suspects:
+            return False
+        heads = self.app.index.stream_heads(sorted(suspects))
+        return any(heads.get(s, 0) != judged.versions[s] for s in suspects)
+
+    def _drop_states(self, subjects: Sequence[str]) -> None:
+        for subject in subjects:
+            self._states.pop(subject, None)
+
+    def _backoff(self, attempt: int) -> None:
+        """A short random pause, growing with the attempts, so that writers that keep colliding part."""
+        time.sleep(random.uniform(0, min(0.002 * 2**attempt, 0.25)))
 
     def _accepted(self, p: _Pending, first_line: int) -> AppendResult:
         stored = p.stored
@@ -198,15 +249,21 @@ class LedgerService:
         first_line: int,
         expected: dict[str, int],
         refused: dict[str, AppendResult],
+        judged: _Judged,
     ) -> dict[int, AppendResult]:
         """Decide every pending event against current state; mutate the cached states.
 
         `refused` holds, per address, an event of this batch refused before the rules: the
         address's other events then fail with it (all or nothing per address, contract §2).
         Returns the non-accepted outcomes by batch index; accepted ones get `record`/`stored`.
+        `judged` receives the stream version each address was judged against, and the
+        addresses whose cached state is known to be behind the store.
         """
-        index = self.app.index.lookup_ids([p.sub.event["id"] for p in pending])
+        # States first, ids second: every event inside a freshly read state is then also found
+        # by id, so a re-sent event of another writer is a duplicate, never a rule violation.
         self._ensure_states(subjects)
+        judged.versions = {s: self._states[s].version for s in subjects}
+        index = self.app.index.lookup_ids([p.sub.event["id"] for p in pending])
         now = self.clock()
         now_limit = format_utc(parse_utc(now) + CLOCK_TOLERANCE)
         outcome: dict[int, AppendResult] = {}
@@ -225,6 +282,10 @@ class LedgerService:
                 continue
             state = self._states[subject]
             twin = in_batch.get(event["id"])
+            if known is not None and known.subject == subject and known.position > judged.versions[subject]:
+                # Stored by another writer after this process last read the address: the cached
+                # state is behind, and the events after this one must not be judged on it.
+                judged.stale.add(subject)
             if known is not None or twin is not None:
                 same = known.digest == p.digest if known else twin.digest == p.digest  # type: ignore[union-attr]
                 if same:

@@ -64,6 +64,19 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                     out.setdefault(row[0], []).append(row[1])
         return out
 
+    def stream_heads(self, subjects: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for chunk in _chunks(subjects):
+                marks = ",".join("?" * len(chunk))
+                c.execute(
+                    f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
+                    f"WHERE originator_id IN ({marks}) GROUP BY originator_id",
+                    list(chunk),
+                )
+                out.update((row[0], row[1]) for row in c.fetchall())
+        return out
+
     def index_heads(self) -> dict[str, int]:
         """The highest position the id index records per address (for truncation checks)."""
         with self.datastore.transaction(commit=False) as c:
@@ -106,9 +119,6 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         if active is not None and active.kind == importlog.INITIAL:
             self._lock_table(curs)  # the lock the library takes for the insert, taken first
             importlog.check_postgres(curs, self.datastore.schema, self.events_table_name)
-        rows = kwargs.get("id_index")
-        if rows:
-            curs.executemany(self._insert_ids, rows)
         super()._insert_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> Any:
@@ -116,6 +126,25 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         if self.import_run is not None and positions:
             importlog.record_postgres(curs, self.datastore.schema, self.import_run, stored_events, positions)
         return positions
+
+    def _create_table(self, curs: Any) -> None:
+        # Processes that open a fresh (or the same) database at once each run the library's
+        # CREATE ... IF NOT EXISTS and CREATE OR REPLACE FUNCTION statements; run concurrently,
+        # PostgreSQL fails one with "tuple concurrently updated". One at a time, per database.
+        curs.execute("SELECT pg_advisory_xact_lock(hashtext('groningen-ledger:create-tables'))")
+        super()._create_table(curs)
+
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
+        # After the events, inside the library's table lock and in the part of its pipeline whose
+        # errors it raises as they are: a taken id is then an IntegrityError, as a taken position
+        # is. (Written before the events, in the pipeline's first part, a taken id aborted the
+        # pipeline and surfaced as an OperationalError, "pipeline aborted".) Another cursor, so
+        # that the library still reads the new notification ids from `curs`.
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        rows = kwargs.get("id_index")
+        if rows:
+            with curs.connection.cursor() as ids:
+                ids.executemany(self._insert_ids, rows)
 
     def load_streams(self, subjects: Sequence[str]) -> dict[str, list[bytes]]:
         out: dict[str, list[bytes]] = {}
@@ -128,6 +157,18 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 curs.execute(query, (list(chunk),))
                 for row in curs.fetchall():
                     out.setdefault(row["originator_id"], []).append(bytes(row["state"]))
+        return out
+
+    def stream_heads(self, subjects: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        query = SQL(
+            "SELECT originator_id, MAX(originator_version) AS head FROM {} WHERE originator_id = ANY(%s) "
+            "GROUP BY originator_id"
+        ).format(self._events)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            for chunk in _chunks(subjects, 5000):
+                curs.execute(query, (list(chunk),))
+                out.update((r["originator_id"], r["head"]) for r in curs.fetchall())
         return out
 
     def index_heads(self) -> dict[str, int]:
