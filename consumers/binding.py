@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from domain import jsontext
 from domain.results import SCHEMA_INVALID, Rejection
 
 Headers = list[tuple[str, bytes]]
@@ -131,7 +132,9 @@ def decode_submission(value: bytes | None, headers: Sequence[tuple[str, bytes]])
     if value is None:
         raise Rejection(SCHEMA_INVALID, "the record has no value: data is required", "$.data")
     try:
-        event["data"] = orjson.loads(value)
+        event["data"] = jsontext.loads(value, "$.data")
     except orjson.JSONDecodeError as exc:
         raise Rejection(SCHEMA_INVALID, f"the record value (data) is not valid JSON: {exc}", "$.data") from None
+    except jsontext.DuplicateKey as exc:
+        raise Rejection(SCHEMA_INVALID, f"duplicate key: {exc}", exc.path) from None
     return event

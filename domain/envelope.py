@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
+from domain import jsontext
 from domain.catalogue import Pseudonym, Uuid, lookup
 from domain.chain import LEDGER_ATTRIBUTES
 from domain.results import (
@@ -100,9 +101,11 @@ def decode_line(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
         if size > MAX_EVENT_BYTES:
             raise Rejection(TOO_LARGE, f"event is larger than {MAX_EVENT_BYTES} bytes")
         try:
-            obj = orjson.loads(raw)
+            obj = jsontext.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise Rejection(SCHEMA_INVALID, f"not valid JSON: {exc}") from None
+        except jsontext.DuplicateKey as exc:
+            raise Rejection(SCHEMA_INVALID, f"duplicate key: {exc}", exc.path) from None
     if not isinstance(obj, dict):
         raise Rejection(SCHEMA_INVALID, "an event must be a JSON object", "$")
     return obj

@@ -71,6 +71,7 @@ def test_structured_submission_is_passed_on_as_bytes() -> None:
         (b"{}", [("ce_id", b"\xff\xfe")], "not UTF-8"),
         (b"{}", [("ce_id", b"a"), ("ce_id", b"b")], "more than once"),
         (b"{}", [("ce_data", b"{}")], "ce_data"),
+        (b'{"claim_id": "C-1", "claim_id": "C-2"}', [("ce_id", b"x")], "$.data.claim_id appears more than once"),
         (b"[]", [("content-type", b"application/cloudevents-batch+json")], "batch"),
         (None, [("content-type", b"application/cloudevents+json")], "structured-mode"),
     ],

@@ -104,6 +104,30 @@ def test_not_json(ledger: Ledger) -> None:
         assert result.id is None
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        (b'"subject":', b'"subject":"0014200000000002","subject":', "$.subject"),
+        (b'"data":{', b'"data":{"claim_id":"C-9",', "$.data.claim_id"),
+        (b'"data":{', b'"data":{"claim_\\u0069d":"C-9",', "$.data.claim_id"),  # the same key, escaped
+    ],
+)
+def test_a_key_that_appears_twice_is_schema_invalid(ledger: Ledger, old: bytes, new: bytes, path: str) -> None:
+    """Events §1 (1.1): two parsers must never read two different events from one submission."""
+    line = orjson.dumps(filed()).replace(old, new, 1)
+    assert line.count(new) == 1
+    check(append(ledger, line, principal="IMG")[0], "schema_invalid", path, "more than once")
+    assert ledger.log.max_position() == 0
+
+
+def test_the_same_key_in_different_objects_is_no_duplicate(ledger: Ledger) -> None:
+    claim = accept(ledger, filed())[0]
+    replacement = {**filed()["data"], "route": "fixed_payment"}
+    correction = example("EventCorrected", A, {"corrects": claim.id, "data": replacement, "reason": "typo"})
+    assert orjson.dumps(correction).count(b'"data"') == 2  # at the top and inside the correction's data
+    assert append(ledger, orjson.dumps(correction), principal="IMG")[0].result == "accepted"
+
+
 def test_not_an_object(ledger: Ledger) -> None:
     check(append(ledger, b"[1, 2]", principal="IMG")[0], "schema_invalid", "$", "JSON object")
 
