@@ -40,8 +40,9 @@ def loads(text: bytes | str, prefix: str = "$") -> Any:
 
 
 def _keys_in_text(text: bytes | str) -> int:
-    pattern = _STRING_BYTES if isinstance(text, bytes) else _STRING
-    return sum(1 for m in pattern.finditer(text) if m.group(1))  # type: ignore[arg-type]
+    if isinstance(text, bytes):
+        return sum(1 for m in _STRING_BYTES.finditer(text) if m.group(1))
+    return sum(1 for m in _STRING.finditer(text) if m.group(1))
 
 
 def _keys_in_value(value: Any) -> int:
