@@ -85,8 +85,21 @@ class Submission:
     recordedtime: str | None
 
 
-def decode_line(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Oversized:
+    """A submission that its reader stopped reading past the size limit: at least `size` bytes.
+
+    Readers of line streams hand this over instead of the line, so that a line of any length
+    costs bounded memory and still gets its one `too_large` result in its place.
+    """
+
+    size: int
+
+
+def decode_line(raw: bytes | str | dict[str, Any] | Oversized) -> dict[str, Any]:
     """Parse one submitted event; raise `too_large` or `schema_invalid` for bad input."""
+    if isinstance(raw, Oversized):
+        raise Rejection(TOO_LARGE, f"event is larger than {MAX_EVENT_BYTES} bytes (at least {raw.size:,} bytes)")
     if isinstance(raw, dict):
         obj: Any = raw
         try:

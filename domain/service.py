@@ -25,7 +25,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.application import LedgerApplication, LedgerRecord
 from domain.catalogue import BY_NAME
 from domain.chain import canonical, content_digest, event_hash
-from domain.envelope import SUBJECT_PATTERN, Submission, decode_line, first_error, validate
+from domain.envelope import SUBJECT_PATTERN, Oversized, Submission, decode_line, first_error, validate
 from domain.ports import IdEntry
 from domain.privacy import check_personal_data
 from domain.results import (
@@ -91,7 +91,7 @@ class LedgerService:
     # -- public -----------------------------------------------------------------------------
     def append(
         self,
-        items: Sequence[bytes | str | dict[str, Any]],
+        items: Sequence[bytes | str | dict[str, Any] | Oversized],
         principal: str | None,
         *,
         importing: bool = False,

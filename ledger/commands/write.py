@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -19,7 +19,8 @@ from rich.progress import (
 )
 
 from domain.chain import ChainBreak
-from domain.results import MAX_BATCH_EVENTS
+from domain.envelope import Oversized
+from domain.results import MAX_BATCH_EVENTS, MAX_EVENT_BYTES
 from ledger.bootstrap import Ledger
 from ledger.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, opened_ledger
 from ledger.importlog import BACKFILL, INITIAL, BackDating, operator_name
@@ -35,6 +36,33 @@ def _open_input(file: str) -> BinaryIO:
         return Path(file).open("rb")
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}", EXIT_USAGE)
+
+
+# Longest line read whole: the event limit plus room for surrounding white space and CR LF.
+LINE_LIMIT = MAX_EVENT_BYTES + 1024
+_SKIP_CHUNK = 1 << 20
+
+
+def read_lines(stream: BinaryIO, limit: int = LINE_LIMIT) -> Iterator[tuple[bytes | Oversized, int]]:
+    """Each line of the stream with its size in bytes; a line over `limit` as `Oversized`.
+
+    A line is never held past the limit: the rest of a long line is read and dropped in
+    chunks, so memory stays bounded whatever the input.
+    """
+    while True:
+        raw = stream.readline(limit + 1)
+        if not raw:
+            return
+        if len(raw) <= limit or raw.endswith(b"\n"):
+            yield raw, len(raw)
+            continue
+        size = len(raw)
+        while not raw.endswith(b"\n"):
+            raw = stream.readline(_SKIP_CHUNK)
+            if not raw:
+                break
+            size += len(raw)
+        yield Oversized(size), size
 
 
 def _append_lines(
@@ -55,7 +83,7 @@ def _append_lines(
     when given, is kept up to date batch by batch (so it tells how far a failed run got).
     """
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0} if counts is None else counts
-    batch: list[bytes] = []
+    batch: list[bytes | Oversized] = []
     numbers: list[int] = []
     consumed = 0
 
@@ -74,12 +102,13 @@ def _append_lines(
         batch.clear()
         numbers.clear()
 
-    for number, raw in enumerate(stream, start=1):
-        consumed += len(raw)
-        line = raw.strip()
-        if not line:
-            continue
-        batch.append(line)
+    for number, (raw, size) in enumerate(read_lines(stream), start=1):
+        consumed += size
+        if isinstance(raw, bytes):
+            raw = raw.strip()
+            if not raw:
+                continue
+        batch.append(raw)
         numbers.append(number)
         if len(batch) >= batch_size:
             flush()
