@@ -36,6 +36,7 @@ from domain.results import (
     NOT_AUTHORIZED,
     REJECTED,
     RULE_VIOLATED,
+    SCHEMA_INVALID,
     TOO_LARGE,
     VERSION_CONFLICT,
     AppendResult,
@@ -125,6 +126,8 @@ class LedgerService:
                 sub = validate(obj, principal, importing=importing)
                 check_personal_data(sub.event)
             except Rejection as rej:
+                if rej.code == SCHEMA_INVALID and obj:
+                    rej = _personal_data_first(obj, rej)
                 results[i] = refusal = AppendResult(line, event_id, REJECTED, rej.code, rej.message, rej.path)
                 address = _address_of(obj)
                 if address is not None:
@@ -461,6 +464,38 @@ def check_amendment(event: dict[str, Any], name: str, stream: list[dict[str, Any
         # rej.path points into some other event of the history: name this event's field instead.
         path = "$.data.data" if name == "EventCorrected" else field
         raise Rejection(RULE_VIOLATED, f"R8: the amended history would break {rej.message}", path) from None
+
+
+# How much of a malformed submission the guard reads: strings are cut, deep nesting left out,
+# so that a hostile event costs bounded time (valid events are bounded by their schemas).
+_GUARD_STRING_CHARS = 2048
+_GUARD_DEPTH = 16
+
+
+def _personal_data_first(obj: dict[str, Any], rejection: Rejection) -> Rejection:
+    """A malformed submission that carries personal data is rejected as `personal_data`.
+
+    The code decides what happens to the submission downstream (the Kafka intake withholds
+    the payload of a `personal_data` rejection, events §2), so personal data must not hide
+    behind a schema error such as an e-mail address where a pseudonym belongs.
+    """
+    try:
+        check_personal_data(_bounded(obj, _GUARD_DEPTH))
+    except Rejection as found:
+        return found
+    return rejection
+
+
+def _bounded(value: Any, depth: int) -> Any:
+    if isinstance(value, str):
+        return value[:_GUARD_STRING_CHARS]
+    if depth <= 0:
+        return None
+    if isinstance(value, dict):
+        return {str(k): _bounded(v, depth - 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bounded(v, depth - 1) for v in value]
+    return value
 
 
 def _address_of(obj: dict[str, Any]) -> str | None:
