@@ -37,6 +37,27 @@ def retention_days(raw: str | None, name: str = "LEDGER_KAFKA_RETENTION_DAYS") -
     return int(text)
 
 
+TOKEN_ISSUER = "groningen-ledger-local"  # the `iss` of `ledger token issue` and what is expected by default
+TOKEN_ALGORITHMS = ("EdDSA", "ES256")
+LOCAL_JWKS = "issuer.jwks.json"  # written by `ledger keys init --issuer` into $LEDGER_HOME
+
+
+def token_algorithms(raw: str | None) -> tuple[str, ...]:
+    """`LEDGER_TOKEN_ALGORITHMS`: a comma-separated subset of EdDSA and ES256 (default both)."""
+    if raw is None or not raw.strip():
+        return TOKEN_ALGORITHMS
+    names = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    bad = [name for name in names if name not in TOKEN_ALGORITHMS]
+    if bad or not names:
+        raise ConfigError(f"LEDGER_TOKEN_ALGORITHMS {raw!r}: a comma-separated list of EdDSA and ES256")
+    return names
+
+
+def _local_jwks(home: Path) -> str | None:
+    path = home / LOCAL_JWKS
+    return str(path.absolute()) if path.exists() else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the ledger keeps its data, read from the environment."""
@@ -45,6 +66,13 @@ class Settings:
     store_url: str = ""
     kafka: str | None = None
     kafka_retention_days: int = KAFKA_RETENTION_DAYS
+    # Identity (docs/identity.md): the issuers' public keys that bearer tokens are verified
+    # against (a JWKS file or https URL; unset and no `$LEDGER_HOME/issuer.jwks.json`:
+    # development mode, loopback only), the `iss` they must carry, the accepted algorithms.
+    issuer_jwks: str | None = None
+    issuer_key: Path = field(default_factory=lambda: Path(".ledger") / "issuer.key")
+    token_issuer: str = TOKEN_ISSUER
+    token_algorithms: tuple[str, ...] = TOKEN_ALGORITHMS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,6 +83,10 @@ class Settings:
             store_url=store,
             kafka=os.environ.get("LEDGER_KAFKA") or None,
             kafka_retention_days=retention_days(os.environ.get("LEDGER_KAFKA_RETENTION_DAYS")),
+            issuer_jwks=os.environ.get("LEDGER_ISSUER_JWKS") or _local_jwks(home),
+            issuer_key=Path(os.environ.get("LEDGER_ISSUER_KEY") or home / "issuer.key"),
+            token_issuer=os.environ.get("LEDGER_TOKEN_ISSUER") or TOKEN_ISSUER,
+            token_algorithms=token_algorithms(os.environ.get("LEDGER_TOKEN_ALGORITHMS")),
         )
 
     @property

@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "ledger.commands.demo",  # demo
     "ledger.commands.replay",  # replay
     "ledger.commands.kafka",  # kafka init, relay, intake, consume
+    "ledger.commands.keys",  # keys init (--issuer: the local token issuer)
+    "ledger.commands.token",  # token issue
 )
 
 

@@ -1,0 +1,61 @@
+"""`ledger keys`: the operator's key management.
+
+`ledger keys init --issuer` makes the local token issuer's key pair (development and the demo;
+docs/identity.md). Other key kinds (the ledger's and the witnesses' signing keys) join this
+group as further options or commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ledger.bootstrap import LOCAL_JWKS, ConfigError, Settings
+from ledger.commands.common import EXIT_USAGE, fail
+
+keys_app = typer.Typer(help="Key management (the operator's).", no_args_is_help=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+
+
+@keys_app.command("init")
+def init(
+    issuer: Annotated[
+        bool,
+        typer.Option(
+            "--issuer",
+            help="Make the local token issuer's Ed25519 key: the private key (mode 0600) at LEDGER_ISSUER_KEY "
+            f"(default $LEDGER_HOME/issuer.key) and its public JWKS at $LEDGER_HOME/{LOCAL_JWKS}, which "
+            "`ledger serve` then verifies bearer tokens against.",
+        ),
+    ] = False,
+    jwks: Annotated[
+        Path | None, typer.Option("--jwks", help=f"Where to write the public JWKS (default $LEDGER_HOME/{LOCAL_JWKS}).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing issuer key.")] = False,
+) -> None:
+    """Make keys. With --issuer: the local token issuer's key pair."""
+    from ledger.identity.issuer import IssuerError, init_issuer
+
+    if not issuer:
+        fail("say which key to make: --issuer", EXIT_USAGE)
+    settings = _settings()
+    target = jwks or settings.home / LOCAL_JWKS
+    try:
+        jwk = init_issuer(settings.issuer_key, target, force=force)
+    except IssuerError as exc:
+        fail(str(exc), EXIT_USAGE)
+    typer.echo(f"issuer key {jwk['kid']} written: private key {settings.issuer_key} (0600), public JWKS {target}")
+    if jwks is not None:
+        typer.echo(f"serve with LEDGER_ISSUER_JWKS={target.absolute()}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(keys_app, name="keys")
