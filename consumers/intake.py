@@ -28,7 +28,7 @@ from consumers import failpoints
 from consumers.binding import decode_submission
 from consumers.logs import get_logger
 from consumers.polling import Idle, caught_up
-from consumers.retry import Backoff
+from consumers.retry import run_retrying
 from consumers.topics import INBOUND, REJECTIONS
 from domain.results import ACCEPTED, DUPLICATE, PERSONAL_DATA, REJECTED, AppendResult, Rejection
 
@@ -218,25 +218,17 @@ class Intake:
     # -- running ---------------------------------------------------------------------------------
     def run(self, *, once: bool = False, max_idle: float | None = None) -> IntakeStats:
         """Consume until stopped; with `once`, until caught up (or idle for `max_idle` seconds)."""
-        backoff = Backoff(stop=self.stop)
         self.logger.info("intake starting", topics=sorted(self.topics))
         try:
-            while not self.stop.is_set():
-                try:
-                    if self._session(once, max_idle):
-                        break
-                except Exception as exc:  # noqa: BLE001 - Kafka or store trouble: wait and retry
-                    self.stats.errors += 1
-                    delay = backoff.next_delay()
-                    self.logger.warning(
-                        "intake waiting for kafka or the store, will retry",
-                        error=f"{type(exc).__name__}: {exc}",
-                        retry_in_s=round(delay, 2),
-                    )
-                    self._close(clean=False)
-                    self.stop.wait(delay)
-                    continue
-                backoff.reset()
+            run_retrying(
+                lambda: self._session(once, max_idle),
+                name="intake",
+                waiting_for="kafka or the store",
+                logger=self.logger,
+                stop=self.stop,
+                on_error=lambda: self._close(clean=False),
+                stats=self.stats,
+            )
         finally:
             self._close(clean=True)
         self.logger.info("intake stopped", **vars(self.stats))

@@ -20,7 +20,7 @@ from consumers import failpoints
 from consumers.binding import from_binary
 from consumers.logs import get_logger
 from consumers.polling import Idle, caught_up
-from consumers.retry import Backoff
+from consumers.retry import run_retrying
 from consumers.sink import StoreSwapped
 from consumers.topics import EVENTS
 
@@ -110,25 +110,17 @@ class ProjectionConsumer:
 
     def run(self, *, once: bool = False, max_idle: float | None = None) -> ConsumeStats:
         """Consume until stopped; with `once`, until caught up (or idle for `max_idle` seconds)."""
-        backoff = Backoff(stop=self.stop)
         self.logger.info("consume starting", topic=self.topic)
         try:
-            while not self.stop.is_set():
-                try:
-                    if self._session(once, max_idle):
-                        break
-                except Exception as exc:  # noqa: BLE001 - Kafka or database trouble: wait and retry
-                    self.stats.errors += 1
-                    delay = backoff.next_delay()
-                    self.logger.warning(
-                        "consume waiting for kafka or the projection store, will retry",
-                        error=f"{type(exc).__name__}: {exc}",
-                        retry_in_s=round(delay, 2),
-                    )
-                    self._close()
-                    self.stop.wait(delay)
-                    continue
-                backoff.reset()
+            run_retrying(
+                lambda: self._session(once, max_idle),
+                name="consume",
+                waiting_for="kafka or the projection store",
+                logger=self.logger,
+                stop=self.stop,
+                on_error=self._close,
+                stats=self.stats,
+            )
         finally:
             self._close()
         self.logger.info("consume stopped", **vars(self.stats))

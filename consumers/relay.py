@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from consumers import failpoints
 from consumers.logs import get_logger
-from consumers.retry import Backoff
+from consumers.retry import run_retrying
 from consumers.senders import ProcessSender, ProducerSender
 from consumers.topics import EVENTS
 from consumers.tracking import RelayTracking
@@ -80,27 +80,18 @@ class Relay:
     # -- running ---------------------------------------------------------------------------------
     def run(self, *, once: bool = False) -> RelayStats:
         """Relay until stopped (or, with `once`, until everything stored so far is acknowledged)."""
-        backoff = Backoff(stop=self.stop)
         self.logger.info("relay starting", topic=self.topic, position=self.tracking.position())
         try:
-            while not self.stop.is_set():
-                try:
-                    drained = self._run_session(once)
-                except Exception as exc:  # noqa: BLE001 - Kafka or store trouble: wait, reconnect, resend
-                    self.stats.errors += 1
-                    delay = backoff.next_delay()
-                    self.logger.warning(
-                        "relay waiting for kafka or the store, will retry",
-                        error=f"{type(exc).__name__}: {exc}",
-                        retry_in_s=round(delay, 2),
-                        position=self.stats.position,
-                    )
-                    self._close_sender(discard=True)
-                    self.stop.wait(delay)
-                    continue
-                backoff.reset()
-                if drained:
-                    break
+            run_retrying(
+                lambda: self._run_session(once),
+                name="relay",
+                waiting_for="kafka or the store",
+                logger=self.logger,
+                stop=self.stop,
+                on_error=lambda: self._close_sender(discard=True),
+                stats=self.stats,
+                context=lambda: {"position": self.stats.position},
+            )
         finally:
             self._close_sender(discard=False)
         self.logger.info(

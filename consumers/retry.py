@@ -1,10 +1,14 @@
-"""Waiting for Kafka (or the store) to come back: capped exponential backoff with jitter."""
+"""Waiting for Kafka (or the store) to come back: capped exponential backoff with jitter, and the
+one retry loop of the relay, the intake and the projection consumer."""
 
 from __future__ import annotations
 
 import random
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 
 @dataclass
@@ -29,3 +33,81 @@ class Backoff:
 
     def reset(self) -> None:
         self.attempt = 0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for trouble that waiting can cure: Kafka, the network, a database that is away or busy.
+
+    A programming error (TypeError, KeyError, a failed assertion …) is not: retrying it forever
+    would hide a bug behind a log line. Authorisation failures are not either: they need an
+    operator. Modules are looked up only when loaded, since an error of a module nobody
+    imported cannot occur.
+    """
+    kafka_errors = sys.modules.get("kafka.errors")
+    if kafka_errors is not None and isinstance(exc, kafka_errors.KafkaError):
+        return not isinstance(exc, kafka_errors.AuthorizationError | kafka_errors.SaslAuthenticationFailedError)
+    if isinstance(exc, OSError):  # ConnectionError, TimeoutError, BrokenPipeError, …
+        return True
+    for module, names in _TRANSIENT_STORE_ERRORS:
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(exc, tuple(getattr(loaded, n) for n in names)):
+            return True
+    return False
+
+
+_TRANSIENT_STORE_ERRORS = (
+    ("eventsourcing.persistence", ("OperationalError", "InterfaceError")),
+    ("sqlite3", ("OperationalError",)),
+    ("psycopg", ("OperationalError", "InterfaceError")),
+)
+
+
+class ErrorCount(Protocol):
+    """The loop's statistics: how many errors it retried."""
+
+    errors: int
+
+
+def run_retrying(
+    session: Callable[[], bool],
+    *,
+    name: str,
+    waiting_for: str,
+    logger: Any,
+    stop: threading.Event,
+    on_error: Callable[[], None],
+    stats: ErrorCount,
+    context: Callable[[], dict[str, Any]] | None = None,
+) -> None:
+    """Run `session` until it returns True (done) or `stop` is set.
+
+    A transient error (`is_transient`) is logged, `on_error` closes what the session held, and
+    the session starts again after a capped, jittered backoff; any other error is logged and
+    raised, so that a bug stops the process loudly instead of looping.
+    """
+    backoff = Backoff(stop=stop)
+    while not stop.is_set():
+        try:
+            done = session()
+        except Exception as exc:
+            if not is_transient(exc):
+                logger.error(f"{name} stopped by an error that retrying cannot cure", error=_describe(exc))
+                raise
+            stats.errors += 1
+            delay = backoff.next_delay()
+            logger.warning(
+                f"{name} waiting for {waiting_for}, will retry",
+                error=_describe(exc),
+                retry_in_s=round(delay, 2),
+                **(context() if context is not None else {}),
+            )
+            on_error()
+            stop.wait(delay)
+            continue
+        backoff.reset()
+        if done:
+            return
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

@@ -21,6 +21,7 @@ from typing import Any
 
 from consumers.binding import stored_to_binary
 from consumers.clients import keyed_partition
+from consumers.retry import is_transient
 from consumers.tuning import die_with_parent
 from projections.projector import subject_of
 
@@ -28,8 +29,12 @@ Page = list[tuple[int, bytes]]
 MAX_CACHED_KEYS = 500_000  # addresses whose partition is remembered (some 75 MB at most)
 
 
-class SendFailed(Exception):
-    """Kafka did not acknowledge a record of the page (or a worker died)."""
+class SendFailed(ConnectionError):
+    """Kafka did not acknowledge a record of the page (or a worker died): the relay starts over."""
+
+
+class SenderBroken(Exception):
+    """A sender process failed with an error that retrying cannot cure (see `consumers.retry`)."""
 
 
 class ProducerSender:
@@ -110,9 +115,10 @@ def _worker(
                 conn.send(("failed", page, index, repr(error)) if error else ("acked", page, index, ""))
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass  # the relay is gone: so are we
-    except BaseException as exc:  # noqa: BLE001 - reported to the relay, which starts over
+    except BaseException as exc:  # noqa: BLE001 - reported to the relay, which decides
         try:
-            conn.send(("failed", -1, index, f"{type(exc).__name__}: {exc}"))
+            kind = "failed" if is_transient(exc) else "broken"
+            conn.send((kind, -1, index, f"{type(exc).__name__}: {exc}"))
         except Exception:  # noqa: BLE001
             pass
     finally:
@@ -170,6 +176,8 @@ class ProcessSender:
                     raise SendFailed("a relay sender process died") from None
                 if kind == "failed":
                     raise SendFailed(f"sender {index}: {error}")
+                if kind == "broken":
+                    raise SenderBroken(f"sender {index}: {error}")
                 self.waiting.get(page, set()).discard(index)
         self.waiting.pop(handle, None)
 
