@@ -14,6 +14,7 @@ from domain.application import LedgerApplication
 from domain.service import LedgerService
 from ledger.eventstore import LedgerPostgresRecorder, LedgerSQLiteRecorder, RecorderEventLog
 from ledger.importlog import ImportLog
+from ledger.tree import LogTree
 
 
 class ConfigError(Exception):
@@ -148,6 +149,8 @@ class Ledger:
         self.service = LedgerService(self.app)
         self.log = RecorderEventLog(self.app.recorder)
         self.imports = ImportLog(self.app.recorder)
+        self.tree = LogTree(self.app.recorder)  # the log's Merkle tree (contract trust §2)
+        self.tree.catch_up()  # a store written before the tree existed gets it now, once
 
     def close(self) -> None:
         self.app.close()

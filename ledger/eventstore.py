@@ -16,7 +16,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Composed, Identifier
 
 from domain.ports import IdEntry
-from ledger import importlog
+from ledger import importlog, tree
 
 ID_TABLE = "ledger_event_ids"
 _CHUNK = 500
@@ -39,6 +39,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             "position INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID"
         )
         statements.extend(importlog.sqlite_statements())
+        statements.extend(tree.sqlite_statements())
         return statements
 
     def _insert_events(self, c: Any, stored_events: Sequence[Any], **kwargs: Any) -> Sequence[int] | None:
@@ -46,6 +47,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         if rows:
             c.executemany(f"INSERT INTO {ID_TABLE} VALUES (?,?,?,?)", rows)
         positions = super()._insert_events(c, stored_events, **kwargs)
+        if positions:
+            tree.sqlite_append(c, stored_events, positions)  # the log's Merkle tree, same transaction
         if self.import_run is not None and positions:
             importlog.record_sqlite(c, self.events_table_name, self.import_run, stored_events, positions)
         return positions
@@ -113,6 +116,8 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         self._events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         for statement in importlog.postgres_statements(self.datastore.schema):
             self.sql_create_statements.append(Composed([SQL(statement)]))  # type: ignore[arg-type]
+        for statement in tree.postgres_statements(self.datastore.schema):
+            self.sql_create_statements.append(Composed([SQL(statement)]))  # type: ignore[arg-type]
 
     def _insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> None:
         active = self.import_run
@@ -123,6 +128,8 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
 
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> Any:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if positions:
+            tree.postgres_append(curs, self.datastore.schema, stored_events, positions)  # same transaction
         if self.import_run is not None and positions:
             importlog.record_postgres(curs, self.datastore.schema, self.import_run, stored_events, positions)
         return positions
