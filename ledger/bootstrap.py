@@ -13,6 +13,7 @@ from eventsourcing.utils import get_topic
 from domain.application import LedgerApplication
 from domain.service import LedgerService
 from ledger.eventstore import LedgerPostgresRecorder, LedgerSQLiteRecorder, RecorderEventLog
+from ledger.identity.accesslog import AccessLog
 from ledger.importlog import ImportLog
 from ledger.tree import LogTree
 
@@ -54,6 +55,19 @@ def token_algorithms(raw: str | None) -> tuple[str, ...]:
     return names
 
 
+HTTP_MAX_BODY = 32 * 1024 * 1024
+
+
+def max_body(raw: str | None) -> int:
+    """`LEDGER_HTTP_MAX_BODY`: bytes of one POST /events body, at least 64 KiB (default 32 MiB)."""
+    if raw is None or not raw.strip():
+        return HTTP_MAX_BODY
+    text = raw.strip()
+    if not text.isdigit() or int(text) < 65_536:
+        raise ConfigError(f"LEDGER_HTTP_MAX_BODY {raw!r}: a whole number of bytes, at least 65536")
+    return int(text)
+
+
 def _local_jwks(home: Path) -> str | None:
     path = home / LOCAL_JWKS
     return str(path.absolute()) if path.exists() else None
@@ -74,6 +88,7 @@ class Settings:
     issuer_key: Path = field(default_factory=lambda: Path(".ledger") / "issuer.key")
     token_issuer: str = TOKEN_ISSUER
     token_algorithms: tuple[str, ...] = TOKEN_ALGORITHMS
+    http_max_body: int = HTTP_MAX_BODY  # bytes of one POST /events body (LEDGER_HTTP_MAX_BODY)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -88,6 +103,7 @@ class Settings:
             issuer_key=Path(os.environ.get("LEDGER_ISSUER_KEY") or home / "issuer.key"),
             token_issuer=os.environ.get("LEDGER_TOKEN_ISSUER") or TOKEN_ISSUER,
             token_algorithms=token_algorithms(os.environ.get("LEDGER_TOKEN_ALGORITHMS")),
+            http_max_body=max_body(os.environ.get("LEDGER_HTTP_MAX_BODY")),
         )
 
     @property
@@ -151,8 +167,10 @@ class Ledger:
         self.imports = ImportLog(self.app.recorder)
         self.tree = LogTree(self.app.recorder)  # the log's Merkle tree (contract trust §2)
         self.tree.catch_up()  # a store written before the tree existed gets it now, once
+        self.access = AccessLog(self.app.recorder)  # who read which address (trust §1)
 
     def close(self) -> None:
+        self.access.close()  # reads still queued are written before the store closes
         self.app.close()
 
     def __enter__(self) -> Ledger:

@@ -17,6 +17,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from domain.ports import IdEntry
 from ledger import importlog, tree
+from ledger.identity import accesslog
 
 ID_TABLE = "ledger_event_ids"
 _CHUNK = 500
@@ -39,6 +40,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             "position INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID"
         )
         statements.extend(importlog.sqlite_statements())
+        statements.extend(accesslog.sqlite_statements())
         statements.extend(tree.sqlite_statements())
         return statements
 
@@ -115,6 +117,8 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         self._insert_ids = SQL("INSERT INTO {} VALUES (%s,%s,%s,%s)").format(self._id_table)
         self._events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
         for statement in importlog.postgres_statements(self.datastore.schema):
+            self.sql_create_statements.append(Composed([SQL(statement)]))  # type: ignore[arg-type]
+        for statement in accesslog.postgres_statements(self.datastore.schema):
             self.sql_create_statements.append(Composed([SQL(statement)]))  # type: ignore[arg-type]
         for statement in tree.postgres_statements(self.datastore.schema):
             self.sql_create_statements.append(Composed([SQL(statement)]))  # type: ignore[arg-type]

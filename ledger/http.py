@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
@@ -33,14 +33,17 @@ from starlette.routing import request_response
 
 from domain.schemas import SCHEMA_DIR
 from domain.timeutil import BadTime, query_time
-from ledger.bootstrap import ConfigError, Ledger, open_ledger
+from ledger.bootstrap import ConfigError, Ledger, Settings, open_ledger
+from ledger.identity.access import Access, Denied, Gate, declare, secure_openapi
+from ledger.identity.accesslog import AccessLogUnavailable
+from ledger.identity.tokens import KeySourceError, Principal, Verifier
 from ledger.problems import problem
 from ledger.readmodel import open_read_model
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
 
 SCHEMAS = SCHEMA_DIR
 JSON = "application/json"
-OPTIONAL_ROUTERS = ("replay.http",)
+OPTIONAL_ROUTERS = ("replay.http", "ledger.intake_http")
 CUTOFF_LIMIT_ENV = "LEDGER_CUTOFF_LIMIT"
 
 CUTOFFS = frozenset({"at", "known_at"})
@@ -118,15 +121,33 @@ class DirectRoute(APIRoute):
         super().__init__(path, endpoint, **kwargs)
 
         async def direct(request: Request) -> Response:
+            await request.app.state.gate.authorize(request)  # who may, before anything is looked up
             return await endpoint(request, **request.path_params)
 
         self.app = request_response(direct)
 
 
-def create_app(ledger: Ledger | None = None, limit: int | None = None) -> FastAPI:
+def verifier_for(settings: Settings) -> Verifier | None:
+    """The token verifier of the configured issuer keys; None: development mode (no keys)."""
+    if not settings.issuer_jwks:
+        return None
+    try:
+        return Verifier(settings.issuer_jwks, settings.token_issuer, settings.token_algorithms)
+    except KeySourceError as exc:
+        raise ConfigError(f"LEDGER_ISSUER_JWKS: {exc}") from None
+
+
+def create_app(
+    ledger: Ledger | None = None, limit: int | None = None, verifier: Verifier | None | bool = True
+) -> FastAPI:
     """The app on a wired ledger (default: the configured one, opened at start-up); `limit`:
-    figures at cut-offs computed at once (default: `cutoff_limit()`)."""
+    figures at cut-offs computed at once (default: `cutoff_limit()`); `verifier`: of bearer tokens
+    (default: from the settings' issuer keys; None: development mode, docs/identity.md)."""
     limit = limit or cutoff_limit()
+    settings = ledger.settings if ledger is not None else Settings.from_env()
+    if verifier is True:
+        verifier = verifier_for(settings)
+    assert verifier is None or isinstance(verifier, Verifier)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -139,7 +160,19 @@ def create_app(ledger: Ledger | None = None, limit: int | None = None) -> FastAP
         if app.state.model is not None:
             app.state.model.close()
 
+    async def on_read(request: Request, principal: Principal, access: Access, address: str) -> None:
+        """The access log: every authorised read of one address's data, queued before it is served."""
+        led: Ledger | None = app.state.ledger
+        if led is None:
+            led = await run_in_threadpool(opened)
+        query = request.url.query
+        led.access.record(
+            principal.subject, principal.role, principal.issuer, address, access.name + (f"?{query}" if query else "")
+        )
+
+    gate = Gate(verifier, on_read)
     app = FastAPI(
+        dependencies=[Depends(gate.authorize)],  # every FastAPI route; the DirectRoutes call it themselves
         lifespan=lifespan,
         title="Groningen coordination ledger",
         summary="IMG and NCG actions per address: the joint case view, governance metrics and evaluation figures.",
@@ -147,19 +180,27 @@ def create_app(ledger: Ledger | None = None, limit: int | None = None) -> FastAP
     )
     app.state.ledger = ledger
     app.state.model = None
+    app.state.gate = gate
+    app.state.max_body = settings.http_max_body
 
     opening = threading.Lock()  # threads of the pool may be the first to ask (no lifespan, e.g. a test client)
+
+    def opened() -> Ledger:
+        """The app's ledger, opened on first use (in the thread pool)."""
+        with opening:
+            if app.state.ledger is None:
+                app.state.ledger = open_ledger()
+            return app.state.ledger  # type: ignore[no-any-return]
 
     def model() -> ReadModel:
         """The read model, refreshed (in the thread pool: it may catch up)."""
         m: ReadModel | None = app.state.model
         if m is None:
+            led = opened()
             with opening:
                 m = app.state.model
                 if m is None:
-                    if app.state.ledger is None:
-                        app.state.ledger = open_ledger()
-                    m = open_read_model(app.state.ledger)
+                    m = open_read_model(led)
                     m.cutoff_limit = limit
                     app.state.model = m
         m.refresh(sync_limit=SYNC_LIMIT)
@@ -202,13 +243,26 @@ def create_app(ledger: Ledger | None = None, limit: int | None = None) -> FastAP
     async def bad_parameter(request: Request, exc: BadParameter) -> Response:
         return problem(422, exc.message, parameter=exc.parameter)
 
+    @app.exception_handler(Denied)
+    async def denied(request: Request, exc: Denied) -> Response:
+        return exc.response()
+
+    @app.exception_handler(AccessLogUnavailable)
+    async def unlogged(request: Request, exc: AccessLogUnavailable) -> Response:
+        detail = f"reads of address data are refused until they can be logged: {exc}"
+        return problem(503, detail, headers={"Retry-After": "5"})
+
     @app.exception_handler(Busy)
     async def busy(request: Request, exc: Busy) -> Response:
         detail = f"{exc}; ask again in {exc.retry_after} s"
         return problem(503, detail, headers={"Retry-After": str(exc.retry_after)})
 
     # A plain function: FastAPI runs it in the thread pool, so the store reads never hold up the loop.
-    @app.get("/healthz", summary="Liveness and how far the projections are behind the event store")
+    @app.get(
+        "/healthz",
+        summary="Liveness and how far the projections are behind the event store",
+        openapi_extra=declare("anonymous"),
+    )
     def healthz() -> Response:
         m: ReadModel | None = app.state.model
         body = {"status": "ok", **(m or model()).health()}
@@ -221,7 +275,7 @@ def create_app(ledger: Ledger | None = None, limit: int | None = None) -> FastAP
         "/cases/{subject}",
         summary="The joint case view of one address",
         responses={404: {"description": "the ledger does not know the address"}, 422: {"description": "bad input"}},
-        openapi_extra={"parameters": [AT_PARAMETER, KNOWN_AT_PARAMETER]},
+        openapi_extra=declare("cases", parameters=[AT_PARAMETER, KNOWN_AT_PARAMETER]),
     )
     async def get_case(request: Request, subject: str) -> Response:
         at, known_at = _cutoffs(request.query_params, CUTOFFS)
@@ -238,7 +292,7 @@ def create_app(ledger: Ledger | None = None, limit: int | None = None) -> FastAP
         "/metrics",
         summary="Governance metrics G1–G15",
         responses={422: {"description": "bad input"}},
-        openapi_extra={"parameters": [AT_PARAMETER, KNOWN_AT_PARAMETER]},
+        openapi_extra=declare("figures", parameters=[AT_PARAMETER, KNOWN_AT_PARAMETER]),
     )
     async def get_metrics(request: Request) -> Response:
         at, known_at = _cutoffs(request.query_params, CUTOFFS)
@@ -252,7 +306,7 @@ def create_app(ledger: Ledger | None = None, limit: int | None = None) -> FastAP
         "/evaluation",
         summary="Evaluation figures E1–E6",
         responses={422: {"description": "bad input"}},
-        openapi_extra={"parameters": [PIVOT_PARAMETER, AT_PARAMETER, KNOWN_AT_PARAMETER]},
+        openapi_extra=declare("figures", parameters=[PIVOT_PARAMETER, AT_PARAMETER, KNOWN_AT_PARAMETER]),
     )
     async def get_evaluation(request: Request) -> Response:
         query = request.query_params
@@ -264,7 +318,9 @@ def create_app(ledger: Ledger | None = None, limit: int | None = None) -> FastAP
 
         return await answer(work, at, known_at, figures=True)
 
-    @app.get("/contract", summary="The event contract: every type with its JSON Schema")
+    @app.get(
+        "/contract", summary="The event contract: every type with its JSON Schema", openapi_extra=declare("anonymous")
+    )
     async def contract() -> Response:
         index = SCHEMAS / "index.json"
         if index.exists():
@@ -272,7 +328,12 @@ def create_app(ledger: Ledger | None = None, limit: int | None = None) -> FastAP
         names = sorted(p.name for p in SCHEMAS.glob("*.json"))
         return Response(orjson.dumps({"schemas": names}), media_type=JSON)
 
-    @app.get("/contract/{name}", summary="One JSON Schema of the event contract", responses={404: {}})
+    @app.get(
+        "/contract/{name}",
+        summary="One JSON Schema of the event contract",
+        responses={404: {}},
+        openapi_extra=declare("anonymous"),
+    )
     async def contract_schema(name: str) -> Response:
         file = name if name.endswith(".json") else f"{name}.json"
         path = SCHEMAS / file
@@ -287,6 +348,14 @@ def create_app(ledger: Ledger | None = None, limit: int | None = None) -> FastAP
             continue
         app.include_router(router)
 
+    plain_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = secure_openapi(plain_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

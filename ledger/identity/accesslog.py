@@ -1,0 +1,268 @@
+"""Who read which address's data (trust.md §1): an append-only, hash-chained log in the event store.
+
+One table beside the events, `ledger_access_log`, created by the store adapters
+(`ledger.eventstore`) with the same append-only triggers as the import record
+(`ledger.importlog`: UPDATE, DELETE and TRUNCATE are refused). A row: `seq` (1, 2, ...),
+`recorded_at` (UTC), `principal` (the token's `sub`, or the operator), `role`, `issuer`,
+`address`, `what` (`case`, `replay`, `bundle`, with the query), `prev_hash` and `hash` =
+SHA-256(prev_hash ‖ the row's canonical JSON). Rewriting, dropping or reordering rows breaks the
+chain from there on, which `ledger access-log` checks every time it lists.
+
+Reads are served without waiting for the insert: `record` queues the entry (a few µs on the
+event loop) and one writer thread stores what is queued in batches, in order. Nothing is dropped
+silently: a failed write is retried and reported on stderr; when more than `MAX_PENDING` entries
+wait (the store is gone), `record` raises `AccessLogUnavailable` and the read is refused (503)
+rather than served unlogged; `flush` (at shutdown and exit) writes what is left.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+TABLE = "ledger_access_log"
+GENESIS = "0" * 64
+MAX_PENDING = 100_000
+BATCH = 1_000
+
+_COLUMNS = "seq, recorded_at, principal, role, issuer, address, what, prev_hash, hash"
+_CREATE = (
+    "CREATE TABLE IF NOT EXISTS {table} (seq BIGINT PRIMARY KEY, recorded_at TEXT NOT NULL, "
+    "principal TEXT NOT NULL, role TEXT NOT NULL, issuer TEXT NOT NULL, address TEXT NOT NULL, "
+    "what TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS {index} ON {table} (address, seq)",
+)
+
+
+class AccessLogUnavailable(Exception):
+    """Too many reads wait to be logged (the store does not take them): refuse the read."""
+
+
+class ChainBroken(Exception):
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__(f"access log broken at row {seq}: {reason}")
+        self.seq = seq
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    recorded_at: str
+    principal: str
+    role: str
+    issuer: str
+    address: str
+    what: str
+
+
+def row_hash(prev_hash: str, seq: int, entry: Entry) -> str:
+    content = orjson.dumps(
+        [seq, entry.recorded_at, entry.principal, entry.role, entry.issuer, entry.address, entry.what]
+    )
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + content).hexdigest()
+
+
+def sqlite_statements() -> list[str]:
+    statements = [s.format(table=TABLE, index=f"{TABLE}_address") for s in _CREATE]
+    for action in ("UPDATE", "DELETE"):
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_{action.lower()} BEFORE {action} ON {TABLE} "
+            f"BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only'); END"
+        )
+    return statements
+
+
+def postgres_statements(schema: str) -> list[str]:
+    """Run after `importlog.postgres_statements` (which creates the shared append-only function)."""
+    table = f'"{schema}"."{TABLE}"'
+    statements = [f"SELECT pg_advisory_xact_lock(hashtext('{schema}.{TABLE}'))"]
+    statements += [s.format(table=table, index=f"{TABLE}_address") for s in _CREATE]
+    function = f'"{schema}"."ledger_append_only"'
+    statements.append(
+        "DO $do$ BEGIN "
+        f'CREATE TRIGGER "{TABLE}_append_only" BEFORE UPDATE OR DELETE ON {table} '
+        f"FOR EACH ROW EXECUTE FUNCTION {function}(); "
+        f'CREATE TRIGGER "{TABLE}_no_truncate" BEFORE TRUNCATE ON {table} '
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {function}(); "
+        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $do$"
+    )
+    return statements
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class AccessLog:
+    """The access log of one event store: queue reads, write them in order, list and verify."""
+
+    def __init__(self, recorder: Any, clock: Callable[[], str] = now_utc) -> None:
+        from eventsourcing.postgres import PostgresApplicationRecorder
+
+        self.recorder = recorder
+        self.clock = clock
+        self.postgres = isinstance(recorder, PostgresApplicationRecorder)
+        self.table = f'"{recorder.datastore.schema}"."{TABLE}"' if self.postgres else TABLE
+        self._pending: deque[Entry] = deque()
+        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._writer: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._closed = False
+        self.failures = 0
+
+    # -- recording --------------------------------------------------------------------------
+    def record(self, principal: str, role: str, issuer: str, address: str, what: str) -> None:
+        """Queue one read (never blocks on the store)."""
+        if len(self._pending) >= MAX_PENDING:
+            raise AccessLogUnavailable(f"{len(self._pending):,} reads wait to be written to the access log")
+        self._pending.append(Entry(self.clock(), principal, role, issuer, address[:64], what[:512]))
+        if self._writer is None:
+            self._start()
+        self._wake.set()
+
+    def record_now(self, principal: str, role: str, issuer: str, address: str, what: str) -> None:
+        """Record one read and wait until it is stored (the command line's reads)."""
+        self.record(principal, role, issuer, address, what)
+        self.flush()
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._run, name="access-log", daemon=True)
+                self._writer.start()
+                atexit.register(self.flush)
+
+    def _run(self) -> None:
+        delay = 0.05
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch = [self._pending[i] for i in range(min(BATCH, len(self._pending)))]
+                try:
+                    self._write(batch)
+                except Exception as exc:  # noqa: BLE001 - keep the entries, say so, try again
+                    self.failures += 1
+                    print(f"ledger: the access log could not be written ({exc}); retrying", file=sys.stderr)
+                    time.sleep(delay)  # back off before retrying the store, not a synchronisation
+                    delay = min(delay * 2, 5.0)
+                    continue
+                delay = 0.05
+                with self._idle:  # popped and announced under the lock: `flush` never misses it
+                    for _ in batch:
+                        self._pending.popleft()
+                    self._idle.notify_all()
+            if self._closed and not self._pending:
+                return
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until everything queued so far is stored; whether it was in time."""
+        if self._writer is None or not self._writer.is_alive():
+            if self._pending:  # no writer (or it ended): write here
+                batch = list(self._pending)
+                self._write(batch)
+                for _ in batch:
+                    self._pending.popleft()
+            return True
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._pending:
+                self._wake.set()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def close(self) -> None:
+        self.flush()
+        self._closed = True
+        self._wake.set()
+
+    # -- SQL ----------------------------------------------------------------------------------
+    def _write(self, batch: Sequence[Entry]) -> None:
+        for attempt in range(20):
+            try:
+                self._insert(batch)
+                return
+            except Exception as exc:  # another process took the next seq: read the head again
+                if attempt == 19 or "UNIQUE" not in str(exc).upper() and "duplicate key" not in str(exc):
+                    raise
+        raise RuntimeError("not reached")
+
+    def _insert(self, batch: Sequence[Entry]) -> None:
+        head = f"SELECT seq, hash FROM {self.table} ORDER BY seq DESC LIMIT 1"
+        if self.postgres:
+            from psycopg.sql import SQL
+
+            insert = SQL(f"INSERT INTO {self.table} ({_COLUMNS}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)")  # type: ignore[arg-type]
+            with self.recorder.datastore.transaction(commit=True) as curs:
+                curs.execute(SQL(f"SELECT pg_advisory_xact_lock(hashtext('{TABLE}'))"))  # type: ignore[arg-type]
+                curs.execute(SQL(head))  # type: ignore[arg-type]
+                row = curs.fetchone()
+                curs.executemany(insert, self._rows(batch, (row["seq"], row["hash"]) if row else None))
+            return
+        with self.recorder.datastore.transaction(commit=True) as c:
+            c.execute(head)
+            row = c.fetchone()
+            c.executemany(
+                f"INSERT INTO {self.table} ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                self._rows(batch, (row[0], row[1]) if row else None),
+            )
+
+    @staticmethod
+    def _rows(batch: Sequence[Entry], head: tuple[int, str] | None) -> list[tuple[Any, ...]]:
+        seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+        rows = []
+        for entry in batch:
+            seq += 1
+            digest = row_hash(prev, seq, entry)
+            e = entry
+            rows.append((seq, e.recorded_at, e.principal, e.role, e.issuer, e.address, e.what, prev, digest))
+            prev = digest
+        return rows
+
+    def _select(self, where: str = "", params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        query = f"SELECT {_COLUMNS} FROM {self.table}{where} ORDER BY seq"
+        if self.postgres:
+            from psycopg.rows import tuple_row
+            from psycopg.sql import SQL
+
+            with self.recorder.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+                curs.execute(SQL(query.replace("?", "%s")), list(params))  # type: ignore[arg-type]
+                return list(curs.fetchall())
+        with self.recorder.datastore.transaction(commit=False) as c:
+            c.execute(query, list(params))
+            return [tuple(r) for r in c.fetchall()]
+
+    # -- reading ------------------------------------------------------------------------------
+    def entries(self, address: str | None = None) -> list[dict[str, Any]]:
+        rows = self._select(" WHERE address = ?", [address]) if address is not None else self._select()
+        keys = ("seq", "recorded_at", "principal", "role", "issuer", "address", "what", "prev_hash", "hash")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def verify(self) -> int:
+        """Check the whole chain; the number of rows, or ChainBroken naming the first bad row."""
+        prev = GENESIS
+        expected = 0
+        for seq, recorded_at, principal, role, issuer, address, what, prev_hash, digest in self._select():
+            expected += 1
+            if int(seq) != expected:
+                raise ChainBroken(int(seq), f"row {expected} is missing (rows out of sequence)")
+            if prev_hash != prev:
+                raise ChainBroken(int(seq), "its prev_hash is not the previous row's hash")
+            if row_hash(prev, int(seq), Entry(recorded_at, principal, role, issuer, address, what)) != digest:
+                raise ChainBroken(int(seq), "its content does not match its hash (the row was altered)")
+            prev = digest
+        return expected
