@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "ledger.commands.kafka",  # kafka init, relay, intake, consume
     "ledger.commands.keys",  # keys init (--issuer: the local token issuer)
     "ledger.commands.token",  # token issue
+    "ledger.commands.accesslog",  # access-log
 )
 
 

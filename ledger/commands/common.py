@@ -42,6 +42,13 @@ def opened_ledger(settings: Settings | None = None) -> Iterator[Ledger]:
             pass
 
 
+def log_operator_read(ledger: Ledger, address: str, what: str) -> None:
+    """Record a command-line read of one address's data in the access log: the operator's (trust.md §1)."""
+    from ledger.importlog import operator_name
+
+    ledger.access.record_now(operator_name(None), "OPERATOR", "command line", address, what)
+
+
 def default_workers() -> int:
     """Processes for the commands that work in parallel (serve, rebuild, relay): one per core, at most 2."""
     return max(1, min(2, os.cpu_count() or 1))

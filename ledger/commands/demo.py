@@ -79,7 +79,30 @@ def demo(
     if serve:
         from ledger.commands.serve import serve as run_server
 
+        _print_tokens(console, settings, port)
         run_server(host="127.0.0.1", port=port)
+
+
+def _print_tokens(console: Console, settings: Settings, port: int) -> None:
+    """Make the local issuer's key (once) and print a token per role, ready to paste (docs/identity.md)."""
+    from ledger.bootstrap import LOCAL_JWKS
+    from ledger.identity.issuer import init_issuer, issue_token, load_private_key
+
+    jwks = settings.home / LOCAL_JWKS
+    if not settings.issuer_key.exists() or not jwks.exists():
+        init_issuer(settings.issuer_key, jwks, force=True)
+    key = load_private_key(settings.issuer_key)
+    lines = [f"tokens from the demo's local issuer ({settings.issuer_key}), valid 8 hours:"]
+    for role in ("IMG", "NCG", "OMBUDSMAN", "EVALUATOR"):
+        token = issue_token(key, role=role, issuer=settings.token_issuer, ttl=8 * 3600)
+        lines.append(f"export {role}_TOKEN={token}")
+    lines.append(
+        f'curl -H "Authorization: Bearer $OMBUDSMAN_TOKEN" http://127.0.0.1:{port}/cases/<address>'
+        "   (more: ledger token issue --role IMG --ttl 1h)"
+    )
+    console.rule("Bearer tokens")
+    for line in lines:
+        typer.echo(line)  # plain lines: a wrapped token could not be pasted
 
 
 def _imported_before(ledger: Any, history: Path) -> bool:

@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from consumers import failpoints
 from domain.timeutil import BadTime, query_time
-from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, default_workers, fail, opened_ledger
+from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, default_workers, fail, log_operator_read, opened_ledger
 from ledger.readmodel import RawReader, open_read_model, ports
 from ledger.tables import case_renderable, evaluation_renderable, metrics_renderable
 from projections.query import DEFAULT_PIVOT, ReadModel
@@ -90,9 +90,12 @@ def progress_bar(enabled: bool = True, *, min_total: int = 0) -> Iterator[Callba
 
 
 @contextmanager
-def read_model() -> Iterator[ReadModel]:
-    """The read model on the configured ledger, caught up with the event store."""
+def read_model(reading: tuple[str, str] | None = None) -> Iterator[ReadModel]:
+    """The read model on the configured ledger, caught up with the event store; `reading`
+    (address, what): a read of one address's data, recorded in the access log first."""
     with opened_ledger() as ledger:
+        if reading is not None:
+            log_operator_read(ledger, *reading)
         model = open_read_model(ledger)
         try:
             with progress_bar(min_total=50_000) as progress:
@@ -110,7 +113,7 @@ def case(
 ) -> None:
     """The joint case view of one address: damage, strengthening, coordination, what needs attention."""
     at_, known = cutoff(at, "--at"), cutoff(known_at, "--known-at")
-    with read_model() as model:
+    with read_model(reading=(address, "case (ledger case)")) as model:
         view = model.case(address, at_, known)
     if view is None:
         fail(f"address {address} is not in the ledger", EXIT_FAILED)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, opened_ledger
+from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, log_operator_read, opened_ledger
 from replay.errors import ReplayError
 from replay.run import bundle as make_bundle
 from replay.run import check_format, cutoff, render, replay_bundle
@@ -67,6 +67,7 @@ def replay(
             report = replay_bundle(raw, address, at_cut, known_cut)
         elif bundle is not None:
             with opened_ledger() as ledger:
+                log_operator_read(ledger, address, "bundle (ledger replay --bundle)")
                 data, report = make_bundle(ledger, address, at_cut, known_cut)
             _write(bundle, data)
             chain = report["chain"]
@@ -81,6 +82,7 @@ def replay(
             return
         else:
             with opened_ledger() as ledger:
+                log_operator_read(ledger, address, "replay (ledger replay)")
                 report = run_replay(ledger, address, at_cut, known_cut)
     except ReplayError as exc:
         _fail(exc)

@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 import typer
 
-from ledger.bootstrap import ConfigError
-from ledger.commands.common import default_workers, fail, opened_ledger
+from ledger.bootstrap import ConfigError, Settings
+from ledger.commands.common import EXIT_USAGE, default_workers, fail, opened_ledger
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names only this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_identity(settings: Settings, host: str) -> str:
+    """Refuse to serve beyond loopback without issuer keys; a line saying how requests are authenticated."""
+    from ledger.http import verifier_for
+
+    verifier = verifier_for(settings)  # ConfigError when the configured keys cannot be read
+    if verifier is None:
+        if not is_loopback(host):
+            fail(
+                f"refusing to listen on {host}: no issuer keys are configured (LEDGER_ISSUER_JWKS), so nobody "
+                "could be authenticated and every reader would be the local principal. Configure the issuers' "
+                "JWKS (or run `ledger keys init --issuer`), or listen on 127.0.0.1 (development mode).",
+                EXIT_USAGE,
+            )
+        return (
+            "development mode (no issuer keys): reads without a token are the local principal, "
+            "appends are refused; loopback only"
+        )
+    return f"bearer tokens of {settings.token_issuer} verified against {verifier.source} ({len(verifier.keys)} key(s))"
 
 
 def serve(
@@ -27,13 +58,14 @@ def serve(
     count = workers or default_workers()
     try:
         limit = cutoff_limit()  # each worker reads it again from the same environment
+        identity = check_identity(Settings.from_env(), host)
     except ConfigError as exc:
         fail(str(exc))
     with read_model():
         pass  # the projections catch up once, with a progress bar, before any worker starts
     typer.echo(
         f"serving on http://{host}:{port} with {count} process(es), each computing figures at cut-offs "
-        f"{limit} at a time (API docs at /docs)",
+        f"{limit} at a time (API docs at /docs); {identity}",
         err=True,
     )
     if count == 1:

@@ -1,0 +1,45 @@
+"""`ledger access-log`: who read an address's data (trust.md §1), after checking the log's chain."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ledger.commands.common import EXIT_FAILED, opened_ledger
+from ledger.identity.accesslog import ChainBroken
+
+
+def access_log(
+    address: Annotated[str, typer.Option("--address", help="The address (BAG nummeraanduiding id).")],
+    json: Annotated[bool, typer.Option("--json", help="JSON Lines, one read a line.")] = False,
+) -> None:
+    """List every recorded read of one address's data (case view, replay, bundle): who, as what, when.
+
+    Verifies the whole log's hash chain first; exit 1, naming the first bad row, when it is broken.
+    """
+    with opened_ledger() as ledger:
+        try:
+            rows = ledger.access.verify()
+        except ChainBroken as exc:
+            typer.echo(f"ledger: {exc}", err=True)
+            raise typer.Exit(EXIT_FAILED) from None
+        entries = ledger.access.entries(address)
+    if json:
+        for entry in entries:
+            typer.echo(orjson.dumps(entry).decode())
+    else:
+        table = Table(title=f"reads of address {address}", title_justify="left")
+        for column in ("when (UTC)", "principal", "role", "issuer", "what"):
+            table.add_column(column)
+        for e in entries:
+            table.add_row(e["recorded_at"], e["principal"], e["role"], e["issuer"], e["what"])
+        Console().print(table)
+    typer.echo(f"access log intact: {rows:,} reads recorded, {len(entries):,} of address {address}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("access-log")(access_log)
