@@ -73,6 +73,24 @@ def _local_jwks(home: Path) -> str | None:
     return str(path.absolute()) if path.exists() else None
 
 
+ORIGIN = "groningen-ledger"  # the checkpoint origin (contract trust §2)
+CHECKPOINT_EVERY = 10_000  # events
+CHECKPOINT_MINUTES = 10.0
+
+
+def positive(raw: str | None, name: str, default: float) -> float:
+    """A positive number from the environment (whole for counts), or the default."""
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw) if isinstance(default, int) else float(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"{name} {raw!r} is not a positive number")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the ledger keeps its data, read from the environment."""
@@ -81,6 +99,14 @@ class Settings:
     store_url: str = ""
     kafka: str | None = None
     kafka_retention_days: int = KAFKA_RETENTION_DAYS
+    # Trust (docs/trust.md): the checkpoint origin (= the ledger key's name), the ledger's signing
+    # key, the witnesses' URLs, the trust file naming their keys, and how often to checkpoint.
+    origin: str = ORIGIN
+    signing_key: Path = field(default_factory=lambda: Path(".ledger") / "keys" / f"{ORIGIN}.key")
+    witnesses: tuple[str, ...] = ()
+    trust_file: Path | None = None
+    checkpoint_every: int = CHECKPOINT_EVERY
+    checkpoint_minutes: float = CHECKPOINT_MINUTES
     # Identity (docs/identity.md): the issuers' public keys that bearer tokens are verified
     # against (a JWKS file or https URL; unset and no `$LEDGER_HOME/issuer.jwks.json`:
     # development mode, loopback only), the `iss` they must carry, the accepted algorithms.
@@ -99,6 +125,12 @@ class Settings:
             store_url=store,
             kafka=os.environ.get("LEDGER_KAFKA") or None,
             kafka_retention_days=retention_days(os.environ.get("LEDGER_KAFKA_RETENTION_DAYS")),
+            origin=(origin := os.environ.get("LEDGER_ORIGIN") or ORIGIN),
+            signing_key=Path(os.environ.get("LEDGER_SIGNING_KEY") or home / "keys" / f"{origin}.key"),
+            witnesses=tuple(u.strip() for u in (os.environ.get("LEDGER_WITNESSES") or "").split(",") if u.strip()),
+            trust_file=Path(os.environ["LEDGER_TRUST"]) if os.environ.get("LEDGER_TRUST") else None,
+            checkpoint_every=int(positive(os.environ.get("LEDGER_CHECKPOINT_EVERY"), "LEDGER_CHECKPOINT_EVERY", 10**4)),
+            checkpoint_minutes=positive(os.environ.get("LEDGER_CHECKPOINT_MINUTES"), "LEDGER_CHECKPOINT_MINUTES", 10.0),
             issuer_jwks=os.environ.get("LEDGER_ISSUER_JWKS") or _local_jwks(home),
             issuer_key=Path(os.environ.get("LEDGER_ISSUER_KEY") or home / "issuer.key"),
             token_issuer=os.environ.get("LEDGER_TOKEN_ISSUER") or TOKEN_ISSUER,

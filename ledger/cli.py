@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "ledger.commands.demo",  # demo
     "ledger.commands.replay",  # replay
     "ledger.commands.kafka",  # kafka init, relay, intake, consume
+    "ledger.commands.trust",  # keys init|trust, checkpoint, witness
     "ledger.commands.keys",  # keys init (--issuer: the local token issuer)
     "ledger.commands.token",  # token issue
     "ledger.commands.accesslog",  # access-log

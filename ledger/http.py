@@ -43,7 +43,7 @@ from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
 
 SCHEMAS = SCHEMA_DIR
 JSON = "application/json"
-OPTIONAL_ROUTERS = ("replay.http", "ledger.intake_http")
+OPTIONAL_ROUTERS = ("replay.http", "ledger.intake_http", "ledger.trust_http")  # trust_http: checkpoints, proofs
 CUTOFF_LIMIT_ENV = "LEDGER_CUTOFF_LIMIT"
 
 CUTOFFS = frozenset({"at", "known_at"})

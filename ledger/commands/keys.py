@@ -39,13 +39,35 @@ def init(
     jwks: Annotated[
         Path | None, typer.Option("--jwks", help=f"Where to write the public JWKS (default $LEDGER_HOME/{LOCAL_JWKS}).")
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing issuer key.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing key.")] = False,
+    ledger: Annotated[
+        bool,
+        typer.Option(
+            "--ledger",
+            help="Make the ledger's Ed25519 note key for signing checkpoints, named after LEDGER_ORIGIN, at "
+            "LEDGER_SIGNING_KEY (default $LEDGER_HOME/keys/<origin>.key); prints its vkey (docs/trust.md).",
+        ),
+    ] = False,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option("--witness", help="Make a witness's cosignature key of this name (repeatable); prints its vkey."),
+    ] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Folder for the ledger and witness keys (default: $LEDGER_HOME/keys).")
+    ] = None,
 ) -> None:
-    """Make keys. With --issuer: the local token issuer's key pair."""
+    """Make keys. With --issuer: the local token issuer's key pair. With --ledger / --witness NAME:
+    the checkpoint signing keys (private 0600, vkeys printed and written beside them as NAME.vkey)."""
     from ledger.identity.issuer import IssuerError, init_issuer
 
+    if ledger or witness:
+        from ledger.commands.trust import make_keys
+
+        make_keys(_settings(), directory, ledger, witness or [], force)
+        if not issuer:
+            return
     if not issuer:
-        fail("say which key to make: --issuer", EXIT_USAGE)
+        fail("say which key to make: --issuer, --ledger or --witness NAME", EXIT_USAGE)
     settings = _settings()
     target = jwks or settings.home / LOCAL_JWKS
     try:

@@ -1,0 +1,135 @@
+"""HTTP routes for the log's checkpoints and proofs (contract trust §2), anonymous like /healthz.
+
+- `GET /checkpoint`: the latest published checkpoint, a C2SP signed note (`text/plain`), with
+  the ledger's signature and the witnesses' cosignatures;
+- `GET /checkpoints/{size}`: the published checkpoint of that size (404 when none);
+- `GET /proofs/inclusion?position=P&size=N`: RFC 9162 §2.1.3 inclusion proof of the event at
+  global position P (1-based) in the tree of size N (default: the latest checkpoint's);
+- `GET /proofs/consistency?from=M&to=N`: RFC 9162 §2.1.4 consistency proof;
+
+hashes in base64. A parameter that is missing, not a whole number or out of range is 422 with
+RFC 9457 problem details naming it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from domain.note import b64
+from ledger.problems import problem
+
+router = APIRouter(tags=["checkpoints and proofs"])
+JSON = "application/json"
+NOTE = "text/plain; charset=utf-8"
+
+
+class _Bad(Exception):
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+def _ledger(request: Request) -> Any:
+    state = request.app.state
+    if getattr(state, "ledger", None) is None:
+        from ledger.bootstrap import open_ledger
+
+        state.ledger = open_ledger()
+    return state.ledger
+
+
+def _int(query: Any, name: str, *, required: bool = True) -> int | None:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise _Bad(name, f"parameter {name!r} is required")
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        raise _Bad(name, f"parameter {name!r} must be a whole number, not {raw[:40]!r}")
+    return int(raw)
+
+
+def _unknown(query: Any, allowed: set[str]) -> None:
+    extra = sorted(set(query) - allowed)
+    if extra:
+        raise _Bad(extra[0], f"unknown parameter {extra[0]!r}")
+
+
+@router.get("/checkpoint", summary="The latest published checkpoint (C2SP signed note, cosigned)")
+def latest_checkpoint(request: Request) -> Response:
+    stored = _ledger(request).tree.checkpoint()
+    if stored is None:
+        return problem(404, "no checkpoint has been published yet")
+    return Response(stored.note, media_type=NOTE)
+
+
+@router.get("/checkpoints/{size}", summary="The published checkpoint of one tree size")
+def checkpoint_of_size(request: Request, size: str) -> Response:
+    if not size.isascii() or not size.isdigit() or len(size) > 19:
+        return problem(422, f"size must be a whole number, not {size[:40]!r}", parameter="size")
+    stored = _ledger(request).tree.checkpoint(int(size))
+    if stored is None:
+        return problem(404, f"no checkpoint of size {int(size)} was published")
+    return Response(stored.note, media_type=NOTE)
+
+
+@router.get("/proofs/inclusion", summary="RFC 9162 inclusion proof of a global position in a tree size")
+def inclusion(request: Request) -> Response:
+    query = request.query_params
+    try:
+        _unknown(query, {"position", "size"})
+        position = _int(query, "position")
+        size = _int(query, "size", required=False)
+        ledger = _ledger(request)
+        tree_size = ledger.tree.size()
+        if size is None:
+            latest = ledger.tree.checkpoint()
+            size = latest.size if latest else tree_size
+        if not 1 <= size <= tree_size:
+            raise _Bad("size", f"size {size} is not a tree size of this log (1..{tree_size})")
+        assert position is not None
+        if not 1 <= position <= size:
+            raise _Bad("position", f"position {position} is not in the tree of size {size} (1..{size})")
+    except _Bad as exc:
+        return problem(422, exc.message, parameter=exc.parameter)
+    tree = ledger.tree
+    body = {
+        "position": position,
+        "size": size,
+        "leaf_hash": b64(tree.leaf(position - 1)),
+        "root": b64(tree.root(size)),
+        "proof": [b64(h) for h in tree.inclusion(position - 1, size)],
+    }
+    return Response(orjson.dumps(body), media_type=JSON)
+
+
+@router.get("/proofs/consistency", summary="RFC 9162 consistency proof between two tree sizes")
+def consistency(request: Request) -> Response:
+    query = request.query_params
+    try:
+        _unknown(query, {"from", "to"})
+        old = _int(query, "from")
+        new = _int(query, "to")
+        assert old is not None and new is not None
+        ledger = _ledger(request)
+        tree_size = ledger.tree.size()
+        if not 1 <= new <= tree_size:
+            raise _Bad("to", f"to {new} is not a tree size of this log (1..{tree_size})")
+        if not 1 <= old <= new:
+            raise _Bad("from", f"from {old} must be between 1 and to ({new})")
+    except _Bad as exc:
+        return problem(422, exc.message, parameter=exc.parameter)
+    tree = ledger.tree
+    body = {
+        "from": old,
+        "to": new,
+        "from_root": b64(tree.root(old)),
+        "to_root": b64(tree.root(new)),
+        "proof": [b64(h) for h in tree.consistency(old, new)],
+    }
+    return Response(orjson.dumps(body), media_type=JSON)
