@@ -1,7 +1,8 @@
 """The per-address aggregate: the state rules R2–R9 need, and the checks themselves (contract §4).
 
 Rules see the address's accepted history in stream order, with corrections applied and
-retracted events ignored. R1 (authorisation) is checked with the envelope.
+retracted events ignored: the effective history of `domain.history`, the one the read side and
+the replay fold too. R1 (authorisation) is checked with the envelope.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from typing import Any
 
 from domain.catalogue import BY_NAME, event_name
 from domain.chain import GENESIS
+from domain.history import AMENDMENTS
+from domain.history import effective_history as _effective
 from domain.results import RULE_VIOLATED, Rejection
 from domain.timeutil import EPOCH_MIN
 
-AMENDMENTS = frozenset({"EventCorrected", "EventRetracted"})
 OPEN, DECIDED, WITHDRAWN = "open", "decided", "withdrawn"
 # ncg events allowed after TrajectoryClosed (R6)
 AFTER_CLOSED = frozenset({"TrajectoryStalled", "TrajectoryResumed"})
@@ -265,24 +267,9 @@ _CHECKS: dict[str, Any] = {
 
 
 def effective_history(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The history rules see: amendments applied, retracted events and amendments left out."""
-    events = list(events)
-    replaced: dict[str, dict[str, Any]] = {}
-    retracted: set[str] = set()
-    for event in events:
-        name = event_name(event["type"])
-        if name == "EventCorrected":
-            replaced[event["data"]["corrects"]] = event["data"]["data"]
-        elif name == "EventRetracted":
-            retracted.add(event["data"]["retracts"])
-    out = []
-    for event in events:
-        if event_name(event["type"]) in AMENDMENTS or event["id"] in retracted:
-            continue
-        if event["id"] in replaced:
-            event = {**event, "data": replaced[event["id"]]}
-        out.append(event)
-    return out
+    """The history rules see: amendments applied, retracted events and amendments left out, in
+    stream order (`domain.history.effective_history` without cut-offs)."""
+    return _effective(events, in_time_order=False)
 
 
 def fold(subject: str, stored: Iterable[dict[str, Any]], *, check: bool = False) -> AddressState:
