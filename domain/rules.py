@@ -36,7 +36,17 @@ class Claim:
 
 
 # The state folded from the effective history (the rest is the chain position).
-DERIVED = ("claims", "decisions", "objections", "in_programme", "programme_since", "milestones", "closed", "offers")
+DERIVED = (
+    "claims",
+    "decisions",
+    "objections",
+    "in_programme",
+    "programme_since",
+    "programme_until",
+    "milestones",
+    "closed",
+    "offers",
+)
 
 
 class AddressState:
@@ -62,6 +72,7 @@ class AddressState:
         self.objections: dict[str, list[Any]] = {}  # id -> [decided, time]
         self.in_programme = False
         self.programme_since = ""
+        self.programme_until = ""  # time of the latest AddressRemovedFromProgramme
         self.milestones: dict[str, str] = {}  # milestone -> time first reached
         self.closed = False
         self.offers: dict[str, str] = {}
@@ -95,6 +106,9 @@ class AddressState:
         if name == "AddressAddedToProgramme":
             if self.in_programme:
                 raise _violation("R5", "the address is already in the programme", "$.type")
+            # R7: re-adding depends on the removal before it (else the stream order and the
+            # valid-time order of the programme's changes would disagree)
+            self._after(time, self.programme_until, "R5", "AddressRemovedFromProgramme")
             return
         if not self.in_programme:
             raise _violation("R5", f"{name} needs the address to be in the programme", "$.type")
@@ -217,6 +231,7 @@ class AddressState:
             self.programme_since = time
         elif name == "AddressRemovedFromProgramme":
             self.in_programme = False
+            self.programme_until = time
         elif name == "NormDecisionIssued":
             key = "norm_met" if data["meets_norm"] else "norm_not_met"
             self.milestones.setdefault(key, time)

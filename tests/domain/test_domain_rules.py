@@ -170,6 +170,7 @@ def test_r5_an_address_is_added_once_until_it_is_removed(ledger: Ledger) -> None
     assert_violation(ledger, ev("AssessmentCompleted", 3), "R5", "$.type")
     assert_violation(ledger, ev("AddressRemovedFromProgramme", 3), "R5", "$.type")
     accept(ledger, ev("AddressAddedToProgramme", 4), ev("AssessmentCompleted", 5))
+    accept(ledger, ev("AddressRemovedFromProgramme", 6), ev("AddressAddedToProgramme", 6))  # one moment
 
 
 # R6 strengthening order --------------------------------------------------------------------
@@ -246,6 +247,8 @@ def test_r7_a_decision_before_its_claim_was_filed(ledger: Ledger) -> None:
         ([ev("DamageClaimFiled", 5), ev("ClaimDecided", 6)], ev("ObjectionFiled", 5)),
         ([ev("DamageClaimFiled", 5), ev("ClaimDecided", 6), ev("ObjectionFiled", 7)], ev("ObjectionDecided", 6)),
         ([ev("AddressAddedToProgramme", 5)], ev("ResidentGuideAssigned", 4)),
+        # re-adding depends on the removal before it (so stream and valid-time order agree)
+        ([ev("AddressAddedToProgramme", 5), ev("AddressRemovedFromProgramme", 7)], ev("AddressAddedToProgramme", 6)),
         ([ev("IntegratedApproachOffered", 5)], ev("IntegratedApproachAgreed", 4)),
     ],
 )
