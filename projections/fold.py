@@ -3,6 +3,10 @@
 The state it builds is the single source for the joint case view (§1), the per-address
 summary behind the governance metrics (§2) and the evaluation figures (§3). It is plain data
 (dicts, lists, strings), so it can be rendered, summarised and serialised without I/O.
+
+Pending claims, programme membership, samenloop and the NCG phase are `domain.history.Derived`
+(projections §0, "Moments"), fed by the handlers below: the one implementation the replay's
+findings use too.
 """
 
 from __future__ import annotations
@@ -10,20 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from domain.history import Derived
 from projections.history import History
 from projections.timeutil import days_between
 
-# NCG phase reached by each milestone (contract §0).
-PHASE_OF = {
-    "AddressIncludedInLocalPlan": 2,
-    "StructuralInspectionCompleted": 3,
-    "AssessmentCompleted": 4,
-    "NormDecisionIssued": 4,
-    "StrengtheningDecisionIssued": 5,
-    "ConstructionStarted": 5,
-    "ConstructionCompleted": 5,
-    "TrajectoryClosed": 6,
-}
 MILESTONE_KEYS = {
     "AddressIncludedInLocalPlan": "included_in_local_plan",
     "StructuralInspectionCompleted": "structural_inspection",
@@ -42,9 +36,8 @@ class AddressState:
 
     __slots__ = (
         "subject", "registered", "claims", "decisions", "objections", "aos", "deferrals",
-        "paid_cents", "pending", "in_programme", "programme", "milestones", "phase",
-        "meets_norm", "closed_reason", "scope", "stalled", "samenloop", "samenloop_since",
-        "episodes", "integrated", "first_request", "first_approach", "coordinator",
+        "paid_cents", "derived", "programme", "milestones", "meets_norm", "closed_reason", "scope",
+        "stalled", "integrated", "first_request", "first_approach", "coordinator",
         "first_coordinator", "coordinator_times", "joint_visits", "visit_ids", "referrals", "shared", "consent",
         "contacts", "complaints", "outreach", "filed_times", "first_time", "last_time",
         "history",
@@ -60,18 +53,14 @@ class AddressState:
         self.aos: dict[str, dict[str, Any]] = {}
         self.deferrals: list[dict[str, Any]] = []
         self.paid_cents = 0
-        self.pending = 0  # open claims (deferred count as pending)
-        self.in_programme = False
+        # pending claims, programme, samenloop episodes, NCG phase (§0)
+        self.derived = Derived()
         self.programme: dict[str, Any] = {}
         self.milestones: dict[str, str] = {}
-        self.phase = 0
         self.meets_norm: bool | None = None
         self.closed_reason: str | None = None
         self.scope: str | None = None
         self.stalled: dict[str, Any] | None = None
-        self.samenloop = False
-        self.samenloop_since: str | None = None
-        self.episodes: list[list[str | None]] = []  # [start, end or None]
         self.integrated: dict[str, Any] = {}
         self.first_request: str | None = None
         self.first_approach: str | None = None  # first Requested or Agreed
@@ -90,17 +79,33 @@ class AddressState:
         self.first_time: str | None = None
         self.last_time: str | None = None
 
-    # -- derived notions --------------------------------------------------------------------
-    def _update_samenloop(self, when: str) -> None:
-        now = self.in_programme and self.pending > 0
-        if now and not self.samenloop:
-            self.samenloop = True
-            self.samenloop_since = when
-            self.episodes.append([when, None])
-        elif self.samenloop and not now:
-            self.samenloop = False
-            self.samenloop_since = None
-            self.episodes[-1][1] = when
+    # -- derived notions (domain.history.Derived) -----------------------------------------------
+    @property
+    def pending(self) -> int:
+        """Pending claims (deferred count as pending)."""
+        return len(self.derived.pending)
+
+    @property
+    def in_programme(self) -> bool:
+        return self.derived.in_programme
+
+    @property
+    def phase(self) -> int | None:
+        """NCG phase 1–6; None outside the programme."""
+        return self.derived.phase
+
+    @property
+    def samenloop(self) -> bool:
+        return self.derived.samenloop
+
+    @property
+    def samenloop_since(self) -> str | None:
+        return self.derived.samenloop_since
+
+    @property
+    def episodes(self) -> list[list[str | None]]:
+        """The samenloop episodes, [start, end or None], each of positive length."""
+        return self.derived.episodes
 
     def _end_deferral(self, claim: dict[str, Any], when: str, by: str) -> None:
         index = claim.pop("_deferral", None)
@@ -130,8 +135,7 @@ class AddressState:
             "deferred_since": None,
         }
         self.filed_times.append(t)
-        self.pending += 1
-        self._update_samenloop(t)
+        self.derived.claim_filed(d["claim_id"], t)
 
     def ClaimReceiptConfirmed(self, t: str, d: dict[str, Any]) -> None:
         claim = self.claims.get(d["claim_id"])
@@ -180,6 +184,8 @@ class AddressState:
     def ClaimDecided(self, t: str, d: dict[str, Any]) -> None:
         claims = [self.claims[c] for c in d["claim_ids"] if c in self.claims]
         filed = [c["filed_at"] for c in claims]
+        # E1: in the programme up to this moment (so in samenloop until the decision)
+        in_programme = self.derived.in_programme_before(t)
         self.decisions[d["decision_id"]] = {
             "decision_id": d["decision_id"],
             "decided_at": t,
@@ -190,7 +196,7 @@ class AddressState:
             "paid_cents": 0,
             "objections": [],
             "earliest_filed_at": min(filed) if filed else None,
-            "in_programme": self.in_programme,
+            "in_programme": in_programme,
         }
         for claim in claims:
             if claim["status"] not in OPEN:
@@ -202,9 +208,8 @@ class AddressState:
             claim["decision_id"] = d["decision_id"]
             claim["outcome"] = d["outcome"]
             claim["amount_cents"] = d["amount_cents"]
-            claim["decided_in_programme"] = self.in_programme
-            self.pending -= 1
-        self._update_samenloop(t)
+            claim["decided_in_programme"] = in_programme
+        self.derived.claims_settled(d["claim_ids"], t)
 
     def CompensationPaid(self, t: str, d: dict[str, Any]) -> None:
         self.paid_cents += d["amount_cents"]
@@ -238,8 +243,7 @@ class AddressState:
             self._end_deferral(claim, t, "withdrawn")
         claim["status"] = "withdrawn"
         claim["withdrawn_at"] = t
-        self.pending -= 1
-        self._update_samenloop(t)
+        self.derived.claims_settled((d["claim_id"],), t)
 
     def AcuteUnsafeSituationReported(self, t: str, d: dict[str, Any]) -> None:
         self.aos[d["aos_id"]] = {
@@ -262,7 +266,7 @@ class AddressState:
 
     # -- ncg --------------------------------------------------------------------------------
     def AddressAddedToProgramme(self, t: str, d: dict[str, Any]) -> None:
-        self.in_programme = True
+        self.derived.added(t)
         self.programme = {
             "programme_ref": d.get("programme_ref"),
             "basis": d.get("basis"),
@@ -270,23 +274,17 @@ class AddressState:
             "removed_at": None,
             "removed_reason": None,
         }
-        if self.phase < 1:
-            self.phase = 1
-        self._update_samenloop(t)
 
     def AddressRemovedFromProgramme(self, t: str, d: dict[str, Any]) -> None:
-        self.in_programme = False
+        self.derived.removed(t)
         self.programme["removed_at"] = t
         self.programme["removed_reason"] = d.get("reason")
-        self._update_samenloop(t)
 
     def _milestone(self, name: str, t: str) -> None:
         key = MILESTONE_KEYS[name]
         if key not in self.milestones:
             self.milestones[key] = t
-        phase = PHASE_OF[name]
-        if phase > self.phase:
-            self.phase = phase
+        self.derived.milestone(name)
 
     def AddressIncludedInLocalPlan(self, t: str, d: dict[str, Any]) -> None:
         self._milestone("AddressIncludedInLocalPlan", t)

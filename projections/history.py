@@ -1,11 +1,12 @@
 """One address's history as the projections see it: cut-offs applied, corrections folded in.
 
-Contract §0: `known_at` keeps events with `recordedtime` ≤ `known_at` (corrections and
-retractions included); a correction replaces the `data` of the event it names, a retraction
-removes that event; both are governed by `known_at` alone. `at` keeps events with `time` ≤
-`at`. The effective events are ordered by `time`, ties broken by `streamposition`.
+The rules are `domain.history`'s (contract §0), the one implementation the rules and the replay
+use too: `standing` decides what the cut-offs keep (`known_at` governs corrections and
+retractions alone), `resolve` applies the known amendments (a corrected event keeps its `time`
+and position), and the effective events are ordered by `time`, ties broken by `streamposition`.
 
-This runs for every event of a rebuild, so it works on tuples and avoids parsing times.
+This runs for every event of a rebuild, so it works on tuples and avoids parsing times; without
+cut-offs every event is within them, and `standing` is not asked.
 """
 
 from __future__ import annotations
@@ -15,25 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from domain.catalogue import event_name
+from domain.history import CORRECTED, GOVERNS, RETRACTED, TYPE_NAMES, WITHIN, name_of, resolve, standing
 
-CORRECTED = "EventCorrected"
-RETRACTED = "EventRetracted"
 LATE_DAYS = 30
 
 # (time, streamposition, name, data): what a fold applies, in time order
 Effective = tuple[str, int, str, dict[str, Any]]
 
-_NAMES: dict[str, str] = {}
 _LATE_FROM: dict[str, str] = {}
-
-
-def name_of(event_type: str) -> str:
-    """The catalogue name of a full type (cached: the hot path of every fold)."""
-    name = _NAMES.get(event_type)
-    if name is None:
-        name = _NAMES[event_type] = event_name(event_type)
-    return name
 
 
 def _late_limit(day: str) -> str:
@@ -79,7 +69,8 @@ def prepare(
     history = History(subject)
     effective = history.effective
     by_org = history.by_org
-    names = _NAMES
+    names = TYPE_NAMES
+    cutting = at is not None or known_at is not None
     amendments: list[dict[str, Any]] = []
     sources: list[dict[str, Any]] = []
     stored = 0
@@ -94,13 +85,12 @@ def prepare(
             latest_time = happened
         if recorded > latest_recorded:
             latest_recorded = recorded
-        if known_at is not None and recorded > known_at:
-            continue
-        if at is not None and happened > at:
-            if event["type"][-17:-3] not in ("EventCorrected", "EventRetracted"):
+        if cutting:
+            place = standing(event, at, known_at)
+            if place != WITHIN:
+                if place == GOVERNS:
+                    amendments.append(event)  # applies to its target whatever its own time; not counted
                 continue
-            amendments.append(event)  # governs its target whatever its own time; not counted
-            continue
         stored += 1
         position = event["streamposition"]
         if position > last_position:
@@ -133,25 +123,18 @@ def prepare(
 
 
 def _amend(history: History, amendments: list[dict[str, Any]], sources: list[dict[str, Any]]) -> None:
-    """Replace corrected data and drop retracted events (and their G15 counts), in stream order."""
-    replaced: dict[str, dict[str, Any]] = {}
-    retracted: set[str] = set()
-    for event in sorted(amendments, key=lambda e: e["streamposition"]):
-        data = event["data"]
-        if "corrects" in data:
-            replaced[data["corrects"]] = data["data"]
-        else:
-            retracted.add(data["retracts"])
+    """Apply the known amendments (`domain.history.resolve`, in stream order) to the effective
+    tuples, and take the G15 counts of retracted events out again."""
+    amended = resolve(sorted(amendments, key=lambda e: e["streamposition"]))
     kept: list[Effective] = []
     for event, entry in zip(sources, history.effective, strict=True):
-        event_id = event["id"]
-        if event_id in retracted:
+        data = amended.data_of(event["id"], entry[3])
+        if data is None:
             # a retracted event is not an accepted event (G15): take its counts out again
             counts = history.by_org[event["org"]]
             counts[0] -= 1
             if is_late(event["time"], event["recordedtime"]):
                 counts[1] -= 1
             continue
-        data = replaced.get(event_id)
-        kept.append(entry if data is None else (entry[0], entry[1], entry[2], data))
+        kept.append(entry if data is entry[3] else (entry[0], entry[1], entry[2], data))
     history.effective[:] = kept

@@ -161,7 +161,9 @@ def test_same_time_ties_follow_stream_position() -> None:
     a.emit("ClaimDecided", "2021-01-01", decision_id="D-1", claim_ids=["C-1"], amount_cents=5000)
     view = case_view(a.events, a.subject, now=NOW)
     assert view["coordination"]["samenloop"] is False
-    assert view["coordination"]["samenloop_episodes"] == [{"start": ts("2021-01-01"), "end": ts("2021-01-01")}]
+    # events of one moment take effect together: a samenloop that would start and stop at one
+    # `time` never held (projections §0 "Moments", contract 1.1)
+    assert view["coordination"]["samenloop_episodes"] == []
     assert view["damage"]["awarded_cents"] == 5000
 
 
