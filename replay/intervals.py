@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.catalogue import event_name
+from domain.history import derive
 from replay.history import Event
 
 DIRECTIONS = ("img_to_ncg", "ncg_to_img")
@@ -30,57 +31,31 @@ class Period:
 def samenloop_episodes(effective: list[Event]) -> list[Period]:
     """Episodes in which the address is in the programme and has a pending claim (§0).
 
-    An episode starts at the first moment both hold and ends at the first moment either stops
-    holding. Events sharing one `time` are taken together, so no zero-length episodes arise.
+    `domain.history.Derived`, the read side's own: an episode starts at the first moment both
+    hold and ends at the first moment either stops holding; events sharing one `time` take effect
+    together, so no episode has zero length.
     """
-    in_programme = False
-    pending: set[str] = set()
-    episodes: list[Period] = []
-    start: str | None = None
-    for index, event in enumerate(effective):
-        name = event_name(event["type"])
-        data = event["data"]
-        if name == "AddressAddedToProgramme":
-            in_programme = True
-        elif name == "AddressRemovedFromProgramme":
-            in_programme = False
-        elif name == "DamageClaimFiled":
-            pending.add(data["claim_id"])
-        elif name == "ClaimDecided":
-            pending.difference_update(data["claim_ids"])
-        elif name == "ClaimWithdrawn":
-            pending.discard(data["claim_id"])
-        last_of_moment = index + 1 == len(effective) or effective[index + 1]["time"] != event["time"]
-        if not last_of_moment:
-            continue
-        active = in_programme and bool(pending)
-        if active and start is None:
-            start = event["time"]
-        elif not active and start is not None:
-            episodes.append(Period(start, event["time"]))
-            start = None
-    if start is not None:
-        episodes.append(Period(start, None))
-    return episodes
+    return [Period(start, end) for start, end in derive(effective).episodes]  # type: ignore[arg-type]
 
 
 def consent_periods(effective: list[Event], direction: str) -> list[Period]:
     """Periods in which a resident's consent covers `direction` (scope it or `both`).
 
     A `ConsentToDataExchangeRevoked` ends the consent its `party_ref` gave; a new consent by
-    the same party replaces the old one.
+    the same party replaces the old one. Like samenloop, consent is the state after every event
+    of a moment (§0 "Moments"): given and revoked at one `time` it never held.
     """
     scopes: dict[str, str] = {}
     periods: list[Period] = []
     start: str | None = None
-    for event in effective:
+    for index, event in enumerate(effective):
         name = event_name(event["type"])
         if name == "ConsentToDataExchangeGiven":
             scopes[event["data"]["party_ref"]] = event["data"]["scope"]
         elif name == "ConsentToDataExchangeRevoked":
             scopes.pop(event["data"]["party_ref"], None)
-        else:
-            continue
+        if index + 1 < len(effective) and effective[index + 1]["time"] == event["time"]:
+            continue  # not the last event of its moment
         active = any(scope in (direction, "both") for scope in scopes.values())
         if active and start is None:
             start = event["time"]
