@@ -21,16 +21,8 @@ from typing import Any
 
 import orjson
 
-PHASE_OF = {
-    "AddressIncludedInLocalPlan": 2,
-    "StructuralInspectionCompleted": 3,
-    "AssessmentCompleted": 4,
-    "NormDecisionIssued": 4,
-    "StrengtheningDecisionIssued": 5,
-    "ConstructionStarted": 5,
-    "ConstructionCompleted": 5,
-    "TrajectoryClosed": 6,
-}
+from domain.history import PHASE_OF
+
 FULL = 220_000
 
 
