@@ -36,7 +36,13 @@ class Result:
 
 
 async def _client(
-    host: str, port: int, paths: Callable[[], str], until: float, interval: float | None, result: Result
+    host: str,
+    port: int,
+    paths: Callable[[], str],
+    until: float,
+    interval: float | None,
+    result: Result,
+    headers: str = "",
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     next_at = time.perf_counter() + (random.random() * interval if interval else 0.0)
@@ -50,7 +56,7 @@ async def _client(
             started = time.perf_counter()
             if started >= until:
                 return
-            writer.write(f"GET {paths()} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            writer.write(f"GET {paths()} HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n".encode())
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
             length = 0
@@ -69,19 +75,28 @@ async def _client(
 
 
 async def _run(
-    host: str, port: int, paths: Callable[[], str], clients: int, seconds: float, rate: float | None
+    host: str, port: int, paths: Callable[[], str], clients: int, seconds: float, rate: float | None, headers: str = ""
 ) -> Result:
     result = Result()
     interval = clients / rate if rate else None
     started = time.perf_counter()
     until = started + seconds
-    await asyncio.gather(*(_client(host, port, paths, until, interval, result) for _ in range(clients)))
+    await asyncio.gather(*(_client(host, port, paths, until, interval, result, headers) for _ in range(clients)))
     result.seconds = time.perf_counter() - started
     return result
 
 
 def load(
-    host: str, port: int, paths: Callable[[], str], *, clients: int, seconds: float, rate: float | None = None
+    host: str,
+    port: int,
+    paths: Callable[[], str],
+    *,
+    clients: int,
+    seconds: float,
+    rate: float | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Result:
-    """Run `clients` concurrent clients for `seconds`; total `rate` requests/s when paced."""
-    return uvloop.run(_run(host, port, paths, clients, seconds, rate))
+    """Run `clients` concurrent clients for `seconds`; total `rate` requests/s when paced; `headers`
+    are sent with every request."""
+    lines = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    return uvloop.run(_run(host, port, paths, clients, seconds, rate, lines))

@@ -47,9 +47,13 @@ def subjects(home: Path, n: int) -> list[str]:
     return random.Random(1).sample(rows, min(n, len(rows)))
 
 
-def start_server(home: Path, port: int, workers: int | None = None) -> subprocess.Popen[bytes]:
+def start_server(
+    home: Path, port: int, workers: int | None = None, extra: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("LEDGER_STORE", "LEDGER_PROJECTIONS", "LEDGER_KAFKA")}
+    env.pop("LEDGER_ISSUER_JWKS", None)
     env["LEDGER_HOME"] = str(home)
+    env.update(extra or {})
     command = [sys.executable, "-m", "ledger", "serve", "--port", str(port)]
     if workers:
         command += ["--workers", str(workers)]
@@ -88,7 +92,17 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=["case view", "metrics", "evaluation"], action="append", help="only these endpoints"
     )
+    parser.add_argument(
+        "--auth",
+        action="store_true",
+        help="instead: case views without a token (development mode) and with a verified bearer token "
+        "(issuer keys configured), on the same store in the same run, alternating --runs times",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="rounds of the --auth comparison")
     args = parser.parse_args()
+    if args.auth:
+        auth_comparison(args)
+        return
 
     home = ledger_home(args.addresses, args.seed)
     run("metrics", "--json", home=home)  # the projections catch up with the store before serving
@@ -120,6 +134,72 @@ def main() -> None:
     print("| endpoint | load | requests/s | p50 ms | p99 ms | requests | non-200 |")
     print("|---|---|---:|---:|---:|---:|---:|")
     print("\n".join(lines))
+
+
+def auth_comparison(args: argparse.Namespace) -> None:
+    """Case views saturated, without and with a bearer token, servers started alternately."""
+    import statistics
+    import tempfile
+
+    home = ledger_home(args.addresses, args.seed)
+    run("metrics", "--json", home=home)
+    sample = subjects(home, 20_000)
+    rates: dict[str, list[float]] = {"without": [], "with": []}
+    p50: dict[str, list[float]] = {"without": [], "with": []}
+    with tempfile.TemporaryDirectory(prefix="query-auth-") as tmp:
+        keys = Path(tmp)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
+        env["LEDGER_HOME"] = str(keys)
+        subprocess.run([sys.executable, "-m", "ledger", "keys", "init", "--issuer"], env=env, cwd=REPO, check=True)
+        token = (
+            subprocess.run(
+                [sys.executable, "-m", "ledger", "token", "issue", "--role", "OMBUDSMAN", "--ttl", "2h"],
+                env=env,
+                cwd=REPO,
+                check=True,
+                capture_output=True,
+            )
+            .stdout.decode()
+            .strip()
+        )
+        for _ in range(args.runs):
+            for mode in ("without", "with"):
+                port = free_port()
+                extra = {"LEDGER_ISSUER_JWKS": str(keys / "issuer.jwks.json")} if mode == "with" else {}
+                headers = {"Authorization": f"Bearer {token}"} if mode == "with" else {}
+                proc = start_server(home, port, args.workers, extra)
+                rnd = random.Random(2)
+
+                def paths(rnd: random.Random = rnd) -> str:
+                    return f"/cases/{sample[rnd.randrange(len(sample))]}"
+
+                try:
+                    load("127.0.0.1", port, paths, clients=args.clients, seconds=2, headers=headers)  # warm-up
+                    result = load("127.0.0.1", port, paths, clients=args.clients, seconds=args.seconds, headers=headers)
+                finally:
+                    os.kill(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=60)
+                bad = sum(n for status, n in result.statuses.items() if status != 200) + result.errors
+                if bad:
+                    raise SystemExit(f"{bad} case views {mode} a token were not answered 200: {result.statuses}")
+                rates[mode].append(result.rate)
+                p50[mode].append(result.percentile(0.5))
+                print(
+                    f"{mode:>7} token: {result.rate:,.0f} requests/s, p50 {result.percentile(0.5):.1f} ms",
+                    file=sys.stderr,
+                )
+    without, with_token = statistics.median(rates["without"]), statistics.median(rates["with"])
+    workers = f"{args.workers} server process(es)" if args.workers else "ledger serve's default processes"
+    print(
+        f"\ncase views, saturated: {args.clients} clients, {args.seconds:.0f} s per round, "
+        f"{args.runs} rounds, {workers}\n"
+    )
+    print("| case view | requests/s (median) | p50 ms (median) | rounds (requests/s) |")
+    print("|---|---:|---:|---|")
+    for mode, label in (("without", "no token (development mode)"), ("with", "bearer token verified (cached)")):
+        runs = ", ".join(f"{r:,.0f}" for r in rates[mode])
+        print(f"| {label} | {statistics.median(rates[mode]):,.0f} | {statistics.median(p50[mode]):.1f} | {runs} |")
+    print(f"\ncost of token verification per case view: {(without / with_token - 1) * 100:+.1f} % time per request")
 
 
 if __name__ == "__main__":
