@@ -139,8 +139,10 @@ def make_checkpoint(
         if published.size == size:
             names = [s.name for s in _sigs(latest.note)]
             return Made(published, latest.note, [n for n in names if n != key.name], published=True, new=False)
-    if witnesses and trust is None:
-        raise CheckpointError("witnesses are configured but no trust file (LEDGER_TRUST) names their keys")
+    if trust is None:
+        raise CheckpointError(
+            "no trust file (LEDGER_TRUST): it names the witnesses' keys and which must cosign (docs/trust.md)"
+        )
     checkpoint = Checkpoint(key.name, size, tree.root(size))
     text = checkpoint.text()
     note = Note(text, (key.sign_note(text),)).encode()

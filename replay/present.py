@@ -148,6 +148,30 @@ def chain_line(report: dict[str, Any]) -> str:
     return text
 
 
+def checkpoint_line(report: dict[str, Any]) -> str | None:
+    """Whether the address's events are included in the latest cosigned checkpoint (None when the
+    report does not say: a replay from a bundle, or an API that leaves it out)."""
+    cp = report.get("checkpoint")
+    if not cp:
+        return None
+    if not cp.get("published"):
+        return "not yet in a published checkpoint (no checkpoint made so far)"
+    if "size" not in cp:
+        return str(cp.get("message", "unknown"))
+    signers = ", ".join(cp["signers"])
+    if not cp["included"]:
+        return (
+            f"NOT included in the latest cosigned checkpoint (size {cp['size']}, {cp['made_at']}, "
+            f"signed by {signers}): the stored events are not the ones the checkpoint covers"
+        )
+    later = cp["events"] - cp["events_included"]
+    tail = f"; {later} later event(s) not yet checkpointed" if later else ""
+    return (
+        f"{cp['events_included']} event(s) included in the latest cosigned checkpoint: size {cp['size']}, "
+        f"made {cp['made_at']}, signed by {signers}{tail}"
+    )
+
+
 def cutoff_line(report: dict[str, Any]) -> str:
     """The cut-offs in words."""
     c = report["cutoffs"]

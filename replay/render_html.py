@@ -16,6 +16,7 @@ from replay.present import (
     amendment_lines,
     amends_line,
     chain_line,
+    checkpoint_line,
     counts_line,
     cutoff_line,
     days_text,
@@ -179,6 +180,11 @@ def _provenance(report: dict[str, Any]) -> str:
     return '<dl class="meta">' + "".join(f"<dt>{_e(k)}</dt><dd class='mono'>{_e(v)}</dd>" for k, v in rows) + "</dl>"
 
 
+def _checkpoint_div(report: dict[str, Any]) -> str:
+    line = checkpoint_line(report)
+    return f'<div class="chain" id="checkpoint">{_e(line)}</div>' if line else ""
+
+
 def render_html(report: dict[str, Any]) -> str:
     """The whole page."""
     chain = report["chain"]
@@ -200,6 +206,7 @@ def render_html(report: dict[str, Any]) -> str:
         f"<title>Case history {_e(report['subject'])}</title><style>{CSS}</style></head><body>"
         f"<header><h1>Case history — address {_e(address_line(report))}</h1>"
         f'<div class="chain {"ok" if chain["intact"] else "broken"}" id="chain">{_e(chain_line(report))}</div>'
+        f"{_checkpoint_div(report)}"
         f'<dl class="meta"><dt>cut-offs</dt><dd>{_e(cutoff_line(report))}</dd>'
         f"<dt>events shown</dt><dd>{_e(counts_line(report))}</dd>"
         f"<dt>findings</dt><dd>{len(report['findings'])}</dd></dl></header>"

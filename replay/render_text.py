@@ -10,6 +10,7 @@ from replay.present import (
     amendment_lines,
     amends_line,
     chain_line,
+    checkpoint_line,
     cutoff_line,
     days_text,
     event_title,
@@ -38,6 +39,7 @@ def render_text(report: dict[str, Any]) -> str:
         f"LEDGER REPLAY — address {address_line(report)}",
         f"Cut-offs: {cutoff_line(report)}",
         f"Chain: {chain_line(report)}",
+        *([f"Checkpoint: {checkpoint_line(report)}"] if checkpoint_line(report) else []),
         "",
         f"TIMELINE — {len(report['timeline'])} events in valid-time order; "
         "happened = valid time, registered = transaction time",

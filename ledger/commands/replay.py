@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from ledger.bootstrap import Ledger
 from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, log_operator_read, opened_ledger
 from replay.errors import ReplayError
 from replay.run import bundle as make_bundle
@@ -69,11 +70,13 @@ def replay(
             with opened_ledger() as ledger:
                 log_operator_read(ledger, address, "bundle (ledger replay --bundle)")
                 data, report = make_bundle(ledger, address, at_cut, known_cut)
+                data, version = _sealed(ledger, data, report["chain"]["intact"])
             _write(bundle, data)
             chain = report["chain"]
             typer.echo(
                 f"bundle written: {bundle} — address {address}, {report['counts']['stored']} events, "
-                f"chain {'intact' if chain['intact'] else 'BROKEN at position ' + str(chain['break']['position'])}"
+                f"chain {'intact' if chain['intact'] else 'BROKEN at position ' + str(chain['break']['position'])}, "
+                f"version {version} ({'signed, with inclusion proofs' if version == 2 else 'unsigned'})"
             )
             if out is not None:
                 _write(out, render(report, fmt_checked))
@@ -84,6 +87,7 @@ def replay(
             with opened_ledger() as ledger:
                 log_operator_read(ledger, address, "replay (ledger replay)")
                 report = run_replay(ledger, address, at_cut, known_cut)
+                _checkpoint_line(ledger, address, report)
     except ReplayError as exc:
         _fail(exc)
     _write(out, render(report, fmt_checked))
@@ -93,6 +97,26 @@ def replay(
         fail(report["chain"]["message"])
     if report.get("bundle") and not report["bundle"]["ok"]:
         fail("the bundle is not intact: " + "; ".join(report["bundle"]["problems"]))
+
+
+def _sealed(ledger: Ledger, data: bytes, intact: bool) -> tuple[bytes, int]:
+    """Version 2 (signed, inclusion proofs) when the ledger has its signing key (docs/trust.md)."""
+    from ledger.evidence import EvidenceError, sealed
+
+    try:
+        return sealed(ledger, data, intact)
+    except EvidenceError as exc:
+        fail(f"cannot make a version-2 bundle: {exc}")
+
+
+def _checkpoint_line(ledger: Ledger, address: str, report: dict[str, Any]) -> None:
+    """Beside "hash chain intact": included in the latest cosigned checkpoint? (contract trust §3)"""
+    from ledger.evidence import inclusion_summary
+
+    if report["counts"]["stored"] and report["chain"]["intact"]:  # a broken chain says enough already
+        summary = inclusion_summary(ledger, address, ledger.log.read_stream(address))
+        if summary is not None and summary.get("published"):  # nothing to say before the first checkpoint
+            report["checkpoint"] = summary
 
 
 def register(app: typer.Typer) -> None:

@@ -292,17 +292,24 @@ def verify(
     bundle: Annotated[
         Path | None, typer.Option("--bundle", help="Check an evidence bundle offline (no ledger needed).")
     ] = None,
+    trust: Annotated[
+        Path | None, typer.Option("--trust", help="Trust file: the keys a bundle's or checkpoint's signatures need.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Also prove the store extends this checkpoint (a signed-note file or a size)."),
+    ] = None,
 ) -> None:
-    """Recompute every hash chain. Exit 0 when intact; else 1, naming each broken address."""
-    if bundle is not None:
-        from replay.bundle import verify_bundle_file
+    """Recompute every hash chain. Exit 0 when intact; else 1, naming each broken address.
 
-        code, lines, error = verify_bundle_file(bundle)
-        for line in lines:
-            typer.echo(line)
-        if error:
-            fail(error, code)
+    With --since: also rebuild the log's tree from the stored events and prove the store extends
+    that earlier checkpoint; else exit 1 naming the first position that differs."""
+    if bundle is not None:
+        from ledger.commands.trust import verify_bundle
+
+        verify_bundle(bundle, trust)
         return
+    extends = True
     with opened_ledger() as ledger:
         heads = ledger.app.recorder.index_heads()  # type: ignore[attr-defined]
         if address is not None:
@@ -313,6 +320,10 @@ def verify(
             checked_addresses = 1
         else:
             breaks, checked_events, checked_addresses = verify_all(ledger.log, index_heads=heads)
+        if since is not None:
+            from ledger.commands.trust import verify_since
+
+            extends = verify_since(ledger, since, trust)
     for br in breaks:
         typer.echo(f"broken: address {br.subject} at position {br.position}: {br.reason}")
     if breaks:
@@ -321,6 +332,8 @@ def verify(
         )
         raise typer.Exit(EXIT_FAILED)
     typer.echo(f"verify: intact: {checked_events} events in {checked_addresses} addresses")
+    if not extends:
+        fail(f"the store does not extend checkpoint {since}: history was rewritten")
 
 
 def register(app: typer.Typer) -> None:

@@ -62,3 +62,51 @@ def run_cli(
 
 def dump(obj: Any) -> str:
     return repr(obj)
+
+
+def rechain(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Recompute prevhash/hash along one address's events (what a forger with the data does)."""
+    from domain.chain import GENESIS, event_hash
+
+    prev = GENESIS
+    out = []
+    for e in events:
+        e = {k: v for k, v in e.items() if k != "hash"}
+        e["prevhash"] = prev
+        e["hash"] = event_hash(e)
+        prev = e["hash"]
+        out.append(e)
+    return out
+
+
+def rewrite_address(ledger: Ledger, subject: str, factor: int = 10) -> None:
+    """Change an address's stored decision amounts ×factor and recompute its chain, directly in
+    the store (SQLite or PostgreSQL), underneath the ledger."""
+    import orjson
+
+    events = ledger.log.read_stream(subject)
+    for e in events:
+        if "amount_cents" in e.get("data", {}):
+            e["data"] = {**e["data"], "amount_cents": e["data"]["amount_cents"] * factor}
+    new = rechain(events)
+    table = ledger.app.recorder.events_table_name
+    if ledger.settings.is_postgres:
+        with ledger.app.recorder.datastore.get_connection() as conn, conn.transaction():
+            for e in new:
+                conn.execute(
+                    f"UPDATE public.{table} SET state = %s WHERE originator_id = %s AND originator_version = %s",
+                    (orjson.dumps(e), subject, e["streamposition"]),
+                )
+    else:
+        with ledger.app.recorder.datastore.transaction(commit=True) as c:
+            for e in new:
+                c.execute(
+                    f"UPDATE {table} SET state = ? WHERE originator_id = ? AND originator_version = ?",
+                    (orjson.dumps(e), subject, e["streamposition"]),
+                )
+
+
+def cli_env(tmp_path: Path, store: str | None = None, **extra: str) -> dict[str, str]:
+    env = {"LEDGER_HOME": str(tmp_path), "LEDGER_STORE": store or f"sqlite:///{tmp_path / 'events.sqlite'}"}
+    env.update(extra)
+    return env

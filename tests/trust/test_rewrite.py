@@ -1,0 +1,46 @@
+"""The rewrite attack on SQLite: chains recomputed pass `ledger verify`; `--since` names the
+position; the witnesses refuse the rewritten tree; the ledger will not sign it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.domain.support import open_test_ledger
+from tests.trust.conftest import Keys, WitnessProcess
+from tests.trust.rewrite_attack import rewrite_attack
+from tests.trust.support import cli_env, history, run_cli
+
+
+def test_rewrite_attack_sqlite(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]) -> None:
+    ledger = open_test_ledger(tmp_path)
+    try:
+        rewrite_attack(ledger, tmp_path, keys, witnesses)
+    finally:
+        ledger.close()
+
+
+def test_since_passes_on_an_honest_store(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]) -> None:
+    from ledger.checkpoints import make_checkpoint
+
+    ledger = open_test_ledger(tmp_path)
+    try:
+        history(ledger, 3)
+        made = make_checkpoint(ledger, keys.ledger, [w.url for w in witnesses], keys.trust)
+        history(ledger, 3, start=3)
+    finally:
+        ledger.close()
+    earlier = tmp_path / "cp.txt"
+    earlier.write_text(made.note)
+    env = cli_env(tmp_path)
+    r = run_cli("verify", "--since", str(earlier), "--trust", str(keys.trust_file), env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "the store extends checkpoint 9: 18 events" in r.stdout and "consistency proof 9→18 verified" in r.stdout
+    r = run_cli("verify", "--since", "9", env=env)  # a size: the store's own published checkpoint
+    assert r.returncode == 0 and "signatures not checked" in r.stdout
+    for since, message in [("7", "published no checkpoint of that size"), (str(tmp_path / "nope"), "cannot read")]:
+        r = run_cli("verify", "--since", since, env=env)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    junk = tmp_path / "junk.txt"
+    junk.write_text("groningen-ledger\nnot a size\nAAAA\n\n— x AAAAAAAA\n")
+    r = run_cli("verify", "--since", str(junk), env=env)
+    assert r.returncode == 2 and "not a checkpoint" in r.stderr and "Traceback" not in r.stderr
