@@ -214,6 +214,9 @@ class AccessLog:
                 curs.executemany(insert, self._rows(batch, (row["seq"], row["hash"]) if row else None))
             return
         with self.recorder.datastore.transaction(commit=True) as c:
+            # A write first, so the transaction takes SQLite's write lock now (waiting its turn behind
+            # other processes) instead of upgrading a read lock later, which fails at once when busy.
+            c.execute(f"UPDATE {self.table} SET seq = seq WHERE 0")
             c.execute(head)
             row = c.fetchone()
             c.executemany(

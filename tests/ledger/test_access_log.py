@@ -133,3 +133,29 @@ def test_cli_access_log_lists_who_read_an_address(tmp_path: Path) -> None:
     db.close()
     broken = runner.invoke(cli_app, ["access-log", "--address", A], env=env)
     assert broken.exit_code == 1 and "access log broken at row 1" in broken.stderr
+
+
+def test_two_writers_on_one_sqlite_file_share_one_chain(tmp_path: Path) -> None:
+    """Two server processes (here: two ledgers, two connections) logging at once wait their turn."""
+    import threading
+
+    first, second = open_test_ledger(tmp_path / "h"), open_test_ledger(tmp_path / "h")
+    try:
+
+        def log(ledger: Any, who: str) -> None:
+            for i in range(400):
+                ledger.access.record(f"{who}-{i}", "IMG", ISSUER, A, "cases")
+                if i % 50 == 0:
+                    assert ledger.access.flush()
+            assert ledger.access.flush()
+
+        threads = [threading.Thread(target=log, args=(first, "a")), threading.Thread(target=log, args=(second, "b"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert first.access.failures == 0 and second.access.failures == 0  # no "database is locked" retries
+        assert first.access.verify() == 800
+    finally:
+        first.close()
+        second.close()
