@@ -216,3 +216,17 @@ def test_an_undeclared_route_is_closed_to_all_but_the_operator(tmp_path: Path, k
     finally:
         ledger.close()
     assert set(ACCESS) >= {"anonymous", "cases", "replay", "bundle", "figures", "append", "operator"}
+
+
+@pytest.mark.parametrize("variant", ("valid", "none", *BAD_TOKENS))
+def test_checkpoints_and_proofs_are_open_to_everyone(client: Client, keys: Keys, variant: str) -> None:
+    token = keys.variants("EVALUATOR")[variant]
+    for url in (
+        "/checkpoint",
+        "/checkpoints/1",
+        "/proofs/inclusion?position=1&size=1",
+        "/proofs/consistency?from=1&to=1",
+    ):
+        response = client.get(url, token)
+        assert response.status_code not in (401, 403), (url, response.text)
+        assert response.status_code < 500, (url, response.text)
