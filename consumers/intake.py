@@ -255,6 +255,7 @@ class Intake:
                 waited = idle.unassigned_warning(consumer)
                 if waited is not None:
                     self.logger.warning("intake has no partitions assigned", waited_s=round(waited))
+                idle.check_assignment(consumer, sorted(self.topics))
                 continue
             idle.busy()
             try:

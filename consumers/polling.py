@@ -8,7 +8,18 @@ from typing import Any
 
 HEALTH_PROBE_S = 5.0  # while idle, ask the broker this often whether it is still there
 UNASSIGNED_WARNING_S = 30.0  # a member without partitions says so this often
+REJOIN_AFTER_S = 45.0  # ... and leaves and rejoins its group after this long, if its topics have partitions
 PROBE_TIMEOUT_MS = 5_000
+
+
+class StaleAssignment(ConnectionError):
+    """The group gave this member no partition for long although its topics have some.
+
+    Seen after a broker restart: kafka-python's group leader can compute an assignment while
+    its view of the topic is empty, and keep it, because the metadata it compares with later
+    looks unchanged. Every member then idles without partitions until one rejoins. Raised as a
+    transient error, so the retry loop closes the consumer and joins the group anew.
+    """
 
 
 def caught_up(consumer: Any) -> bool:
@@ -68,3 +79,26 @@ class Idle:
             return None
         self.last_unassigned_warning = now
         return now - self.unassigned_since
+
+    def check_assignment(self, consumer: Any, topics: list[str], after: float = REJOIN_AFTER_S) -> None:
+        """Raise `StaleAssignment` when the consumer has had no partition for `after` seconds
+        while the topics it subscribes have partitions (so that some member should own them).
+
+        With more members than partitions an idle member is normal; it then rejoins every
+        `after` seconds, which costs the group one rebalance each time (docs/kafka.md).
+        """
+        if consumer.assignment():
+            self.unassigned_since = None
+            return
+        now = time.monotonic()
+        if self.unassigned_since is None:
+            self.unassigned_since = self.last_unassigned_warning = now
+            return
+        waited = now - self.unassigned_since
+        if waited < after:
+            return
+        if any(consumer.partitions_for_topic(topic) for topic in topics):
+            raise StaleAssignment(
+                f"no partition assigned for {waited:.0f} s although {', '.join(topics)} have partitions; "
+                "leaving and rejoining the group"
+            )

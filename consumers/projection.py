@@ -144,6 +144,10 @@ class ProjectionConsumer:
                 if once and caught_up(consumer):
                     return True
                 idle.probe(consumer)
+                waited = idle.unassigned_warning(consumer)
+                if waited is not None:
+                    self.logger.warning("consume has no partitions assigned", waited_s=round(waited))
+                idle.check_assignment(consumer, [self.topic])
                 check = getattr(self.sink, "check_swapped", None)
                 if check is not None:
                     try:

@@ -1,4 +1,4 @@
-"""`Idle.unassigned_warning`: a member without partitions says so once per period, and stops when assigned."""
+"""`Idle`: a member without partitions says so once per period, stops when assigned, and rejoins when stuck."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from consumers import polling
-from consumers.polling import Idle
+from consumers.polling import Idle, StaleAssignment
 
 
 class Member:
@@ -38,3 +38,38 @@ def test_warns_once_per_period_while_unassigned(monkeypatch: pytest.MonkeyPatch)
     assert idle.unassigned_warning(member, every=30) is None  # a new spell of no partitions starts at zero
     now[0] += 31
     assert idle.unassigned_warning(member, every=30) == pytest.approx(31)
+
+
+class _Member:
+    """A consumer as the loop sees it: its assignment and the partitions its topic has."""
+
+    def __init__(self, assigned: set[Any], partitions: set[int] | None) -> None:
+        self.assigned = assigned
+        self.partitions = partitions
+
+    def assignment(self) -> set[Any]:
+        return self.assigned
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        return self.partitions
+
+
+def test_a_member_without_partitions_of_a_topic_that_has_some_rejoins() -> None:
+    idle, member = Idle(), _Member(set(), {0, 1, 2})
+    idle.check_assignment(member, ["ledger.events"], after=0.0)  # the first look starts the clock
+    with pytest.raises(StaleAssignment, match="ledger.events have partitions"):
+        idle.check_assignment(member, ["ledger.events"], after=0.0)
+    assert isinstance(StaleAssignment("x"), ConnectionError)  # transient: the retry loop rejoins
+
+
+def test_no_rejoin_before_the_time_or_for_a_topic_without_partitions_or_once_assigned() -> None:
+    idle, member = Idle(), _Member(set(), {0, 1})
+    idle.check_assignment(member, ["t"])
+    idle.check_assignment(member, ["t"])  # 45 s have not passed
+    empty = Idle()
+    for _ in range(2):
+        empty.check_assignment(_Member(set(), None), ["t"], after=0.0)
+    assigned = Idle()
+    for _ in range(2):
+        assigned.check_assignment(_Member({("t", 0)}, {0, 1}), ["t"], after=0.0)
+    assert assigned.unassigned_since is None
