@@ -144,6 +144,10 @@ def relay(
         class Log:
             read_raw = staticmethod(reader)
 
+        from ledger.checkpoints import start_checkpointer
+
+        start_checkpointer(ledger.settings)  # every N events or T minutes, when the ledger has its signing key
+
         runner = Relay(
             Log(),
             tracking,

@@ -68,6 +68,7 @@ def serve(
         f"{limit} at a time (API docs at /docs); {identity}",
         err=True,
     )
+    _start_checkpoints()
     if count == 1:
         with opened_ledger() as ledger:
             uvicorn.run(create_app(ledger, limit), host=host, port=port, log_level="warning", access_log=False)
@@ -82,6 +83,19 @@ def serve(
         log_level="warning",
         access_log=False,
     )
+
+
+def _start_checkpoints() -> None:
+    """Checkpoints every N events or T minutes while serving, when the ledger has its signing key."""
+    from ledger.checkpoints import start_checkpointer
+
+    settings = Settings.from_env()
+    if start_checkpointer(settings) is not None:
+        typer.echo(
+            f"checkpoints every {settings.checkpoint_every} events or {settings.checkpoint_minutes:g} minutes, "
+            f"cosigned by {len(settings.witnesses)} witness(es)",
+            err=True,
+        )
 
 
 def register(app: typer.Typer) -> None:
