@@ -165,7 +165,7 @@ def create_app(
         led: Ledger | None = app.state.ledger
         if led is None:
             led = await run_in_threadpool(opened)
-        query = request.url.query
+        query = request.scope.get("query_string", b"").decode("latin-1")  # (request.url costs ~6 µs)
         led.access.record(
             principal.subject, principal.role, principal.issuer, address, access.name + (f"?{query}" if query else "")
         )

@@ -199,7 +199,8 @@ class Gate:
     async def authorize(self, request: Request) -> Principal | None:
         """Decide before anything else: the route's access, the principal; stored on request.state."""
         route = request.scope.get("route")
-        access = access_of(getattr(route, "path", request.url.path), getattr(route, "openapi_extra", None))
+        path = route.path if route is not None else request.scope["path"]  # (request.url costs ~6 µs)
+        access = access_of(path, getattr(route, "openapi_extra", None))
         if not access.anonymous and self.verifier is not None and self.verifier.remote:
             token = self.token_of(request)
             if token is not None and self.verifier.needs_refresh(token):

@@ -25,7 +25,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -34,13 +33,15 @@ TABLE = "ledger_access_log"
 GENESIS = "0" * 64
 MAX_PENDING = 100_000
 BATCH = 1_000
+COMMIT_INTERVAL = 0.05  # group commit: the writer gathers what comes in this long into one transaction
 
 _COLUMNS = "seq, recorded_at, principal, role, issuer, address, what, prev_hash, hash"
+# No index beyond the key: inserts stay cheap (one per read), and listing an address reads the
+# whole log anyway, since it verifies the chain first.
 _CREATE = (
-    "CREATE TABLE IF NOT EXISTS {table} (seq BIGINT PRIMARY KEY, recorded_at TEXT NOT NULL, "
+    "CREATE TABLE IF NOT EXISTS {table} (seq {key} PRIMARY KEY, recorded_at TEXT NOT NULL, "
     "principal TEXT NOT NULL, role TEXT NOT NULL, issuer TEXT NOT NULL, address TEXT NOT NULL, "
     "what TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS {index} ON {table} (address, seq)",
 )
 
 
@@ -66,14 +67,17 @@ class Entry:
 
 
 def row_hash(prev_hash: str, seq: int, entry: Entry) -> str:
-    content = orjson.dumps(
-        [seq, entry.recorded_at, entry.principal, entry.role, entry.issuer, entry.address, entry.what]
-    )
+    e = entry
+    return _hash(prev_hash, seq, e.recorded_at, e.principal, e.role, e.issuer, e.address, e.what)
+
+
+def _hash(prev_hash: str, seq: int, *fields: str) -> str:
+    content = orjson.dumps([seq, *fields])
     return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + content).hexdigest()
 
 
 def sqlite_statements() -> list[str]:
-    statements = [s.format(table=TABLE, index=f"{TABLE}_address") for s in _CREATE]
+    statements = [s.format(table=TABLE, key="INTEGER") for s in _CREATE]  # INTEGER: the rowid itself
     for action in ("UPDATE", "DELETE"):
         statements.append(
             f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_{action.lower()} BEFORE {action} ON {TABLE} "
@@ -86,7 +90,7 @@ def postgres_statements(schema: str) -> list[str]:
     """Run after `importlog.postgres_statements` (which creates the shared append-only function)."""
     table = f'"{schema}"."{TABLE}"'
     statements = [f"SELECT pg_advisory_xact_lock(hashtext('{schema}.{TABLE}'))"]
-    statements += [s.format(table=table, index=f"{TABLE}_address") for s in _CREATE]
+    statements += [s.format(table=table, key="BIGINT") for s in _CREATE]
     function = f'"{schema}"."ledger_append_only"'
     statements.append(
         "DO $do$ BEGIN "
@@ -99,22 +103,31 @@ def postgres_statements(schema: str) -> list[str]:
     return statements
 
 
-def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+def utc_text(seconds: float) -> str:
+    """RFC 3339 UTC with microseconds, like the ledger's times (`2026-12-02T07:10:38.123456Z`)."""
+    whole = int(seconds)
+    micro = round((seconds - whole) * 1_000_000)
+    if micro == 1_000_000:
+        whole, micro = whole + 1, 0
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micro:06d}Z"
+
+
+Queued = tuple[float, str, str, str, str, str]  # (time.time(), principal, role, issuer, address, what)
 
 
 class AccessLog:
     """The access log of one event store: queue reads, write them in order, list and verify."""
 
-    def __init__(self, recorder: Any, clock: Callable[[], str] = now_utc) -> None:
+    def __init__(self, recorder: Any, clock: Callable[[], float] = time.time) -> None:
         from eventsourcing.postgres import PostgresApplicationRecorder
 
         self.recorder = recorder
         self.clock = clock
         self.postgres = isinstance(recorder, PostgresApplicationRecorder)
         self.table = f'"{recorder.datastore.schema}"."{TABLE}"' if self.postgres else TABLE
-        self._pending: deque[Entry] = deque()
+        self._pending: deque[Queued] = deque()
         self._wake = threading.Event()
+        self._urgent = threading.Event()
         self._idle = threading.Condition()
         self._writer: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -123,13 +136,14 @@ class AccessLog:
 
     # -- recording --------------------------------------------------------------------------
     def record(self, principal: str, role: str, issuer: str, address: str, what: str) -> None:
-        """Queue one read (never blocks on the store)."""
+        """Queue one read (never blocks on the store; a tuple and a flag on the request's path)."""
         if len(self._pending) >= MAX_PENDING:
             raise AccessLogUnavailable(f"{len(self._pending):,} reads wait to be written to the access log")
-        self._pending.append(Entry(self.clock(), principal, role, issuer, address[:64], what[:512]))
+        self._pending.append((self.clock(), principal, role, issuer, address[:64], what[:512]))
         if self._writer is None:
             self._start()
-        self._wake.set()
+        if not self._wake.is_set():
+            self._wake.set()
 
     def record_now(self, principal: str, role: str, issuer: str, address: str, what: str) -> None:
         """Record one read and wait until it is stored (the command line's reads)."""
@@ -148,6 +162,8 @@ class AccessLog:
         while True:
             self._wake.wait()
             self._wake.clear()
+            self._urgent.wait(COMMIT_INTERVAL)  # gather more, unless someone waits for a flush
+            self._urgent.clear()
             while self._pending:
                 batch = [self._pending[i] for i in range(min(BATCH, len(self._pending)))]
                 try:
@@ -168,6 +184,7 @@ class AccessLog:
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until everything queued so far is stored; whether it was in time."""
+        self._urgent.set()
         if self._writer is None or not self._writer.is_alive():
             if self._pending:  # no writer (or it ended): write here
                 batch = list(self._pending)
@@ -178,6 +195,7 @@ class AccessLog:
         deadline = time.monotonic() + timeout
         with self._idle:
             while self._pending:
+                self._urgent.set()
                 self._wake.set()
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -188,10 +206,11 @@ class AccessLog:
     def close(self) -> None:
         self.flush()
         self._closed = True
+        self._urgent.set()
         self._wake.set()
 
     # -- SQL ----------------------------------------------------------------------------------
-    def _write(self, batch: Sequence[Entry]) -> None:
+    def _write(self, batch: Sequence[Queued]) -> None:
         for attempt in range(20):
             try:
                 self._insert(batch)
@@ -201,7 +220,7 @@ class AccessLog:
                     raise
         raise RuntimeError("not reached")
 
-    def _insert(self, batch: Sequence[Entry]) -> None:
+    def _insert(self, batch: Sequence[Queued]) -> None:
         head = f"SELECT seq, hash FROM {self.table} ORDER BY seq DESC LIMIT 1"
         if self.postgres:
             from psycopg.sql import SQL
@@ -225,14 +244,14 @@ class AccessLog:
             )
 
     @staticmethod
-    def _rows(batch: Sequence[Entry], head: tuple[int, str] | None) -> list[tuple[Any, ...]]:
+    def _rows(batch: Sequence[Queued], head: tuple[int, str] | None) -> list[tuple[Any, ...]]:
         seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
         rows = []
-        for entry in batch:
+        for when, principal, role, issuer, address, what in batch:
             seq += 1
-            digest = row_hash(prev, seq, entry)
-            e = entry
-            rows.append((seq, e.recorded_at, e.principal, e.role, e.issuer, e.address, e.what, prev, digest))
+            recorded_at = utc_text(when)
+            digest = _hash(prev, seq, recorded_at, principal, role, issuer, address, what)
+            rows.append((seq, recorded_at, principal, role, issuer, address, what, prev, digest))
             prev = digest
         return rows
 

@@ -102,7 +102,10 @@ def test_the_chain_is_sha256_of_the_previous_hash_and_the_row() -> None:
     first = row_hash(GENESIS, 1, entry)
     assert len(first) == 64 and first != row_hash(GENESIS, 2, entry)
     assert row_hash(first, 2, entry) != row_hash(GENESIS, 2, entry)
-    assert AccessLog._rows([entry, entry], None)[1][7] == first
+    queued = (0.0, "p", "IMG", ISSUER, A, "cases")
+    rows = AccessLog._rows([queued, queued], None)
+    assert rows[0][1] == "1970-01-01T00:00:00.000000Z"
+    assert rows[1][7] == rows[0][8] == row_hash(GENESIS, 1, Entry(rows[0][1], "p", "IMG", ISSUER, A, "cases"))
 
 
 def test_cli_access_log_lists_who_read_an_address(tmp_path: Path) -> None:
