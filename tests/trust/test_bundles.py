@@ -176,3 +176,24 @@ def test_trust_file_requiring_an_unknown_witness(
     bad.write_text(keys.trust_file.read_text().replace("require img-witness ncg-witness", "require mystery"))
     r = run_cli("verify", "--bundle", str(out), "--trust", str(bad), env={})
     assert r.returncode == 2 and "requires witness 'mystery' but has no key for it" in r.stderr
+
+
+def test_malformed_v2_bundles_one_message(
+    made: tuple[Path, list[str], dict[str, str]], keys: Keys, tmp_path: Path
+) -> None:
+    out, _, _ = made
+    body = orjson.loads(out.read_bytes())
+    cases = [
+        ({k: v for k, v in body.items() if k != "tree"}, "not a version-2 bundle: 'tree' or 'attestation' is missing"),
+        (dict(body, tree=dict(body["tree"], proofs="x")), "tree.proofs is missing or not a list"),
+        (dict(body, tree=dict(body["tree"], positions=["1"])), "a tree position is not a whole number"),
+        (dict(body, tree=dict(body["tree"], checkpoint="garbage")), "the checkpoint does not verify"),
+        (dict(body, version=3), "not an evidence bundle of version 1 or 2"),
+    ]
+    for broken, message in cases:
+        path = tmp_path / "broken.json"
+        path.write_bytes(canonical(broken) + b"\n")
+        r = run_cli("verify", "--bundle", str(path), "--trust", str(keys.trust_file), env={})
+        assert r.returncode == 1, (message, r.stdout)
+        assert message in r.stderr + r.stdout and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1
