@@ -14,7 +14,7 @@ from tests.trust.rewrite_attack import rewrite_attack
 def test_rewrite_attack_postgres(
     postgres_database: str,
     tmp_path: Path,
-    keys: Keys,
+    keys: Keys,  # noqa: F811
     witnesses: list[WitnessProcess],  # noqa: F811
 ) -> None:
     ledger = open_ledger(Settings(home=tmp_path, store_url=postgres_database))
