@@ -32,8 +32,11 @@ import orjson
 TABLE = "ledger_access_log"
 GENESIS = "0" * 64
 MAX_PENDING = 100_000
-BATCH = 1_000
-COMMIT_INTERVAL = 0.05  # group commit: the writer gathers what comes in this long into one transaction
+BATCH = 10_000
+# Group commit: the writer gathers what comes in this long into one transaction. Each commit to the
+# store's file also tells the read model that something may have changed (SQLite's data_version),
+# sending the requests in flight to the thread pool once; one commit a second keeps that rare.
+COMMIT_INTERVAL = 1.0
 
 _COLUMNS = "seq, recorded_at, principal, role, issuer, address, what, prev_hash, hash"
 # No index beyond the key: inserts stay cheap (one per read), and listing an address reads the
