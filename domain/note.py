@@ -1,5 +1,5 @@
 """C2SP signed notes, checkpoints, cosignatures and the trust file (pure; the signature
-primitive is injected, see `Ed25519Verify`).
+primitive is injected: `domain.ports.Ed25519Verify`).
 
 - signed-note: a text ending in a newline, an empty line, then signature lines
   `— <name> base64(key id ‖ signature)`; key id = SHA-256(name ‖ 0x0A ‖ alg ‖ public key)[:4];
@@ -20,8 +20,10 @@ import binascii
 import hashlib
 import struct
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from domain.ports import Ed25519Verify
 
 ALG_ED25519 = 0x01
 ALG_COSIGNATURE_V1 = 0x04
@@ -29,8 +31,6 @@ SIG_PREFIX = "— "
 COSIGNATURE_HEADER = "cosignature/v1"
 MAX_SIGNATURES = 100
 
-# (public key, message, signature) -> valid?  Implemented in `ledger.keys` with `cryptography`.
-Ed25519Verify = Callable[[bytes, bytes, bytes], bool]
 
 
 class NoteError(ValueError):

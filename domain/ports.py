@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+# (public key, message, signature) -> valid? The Ed25519 primitive that the pure trust code
+# (`domain.note`, `replay.bundle`) is given; implemented in `ledger.keys` with `cryptography`.
+Ed25519Verify = Callable[[bytes, bytes, bytes], bool]
 
 
 @dataclass(frozen=True, slots=True)
