@@ -13,6 +13,24 @@ from projections.backfills import describe
 
 DASH = "–"
 
+# Without a terminal (a pipe, a file) rich would assume 80 columns and cut cells to `physi…`;
+# there the console is this wide, and every cell folds rather than being cut, so no value is lost.
+PIPE_WIDTH = 200
+
+
+def console(*, stderr: bool = False) -> Console:
+    """The console for people's output: the terminal's width, or PIPE_WIDTH when not a terminal."""
+    probe = Console(stderr=stderr)
+    if probe.is_terminal:
+        return probe
+    return Console(stderr=stderr, width=PIPE_WIDTH)
+
+
+def column(t: Table, header: str, **kwargs: Any) -> None:
+    """Add a column that never truncates: values wrap (fold) when the width runs out, never `…`."""
+    kwargs.setdefault("overflow", "fold")
+    t.add_column(header, **kwargs)
+
 
 def fmt(value: Any) -> str:
     """A figure for people: shares as percentages, days with one decimal, null as a dash."""
@@ -79,18 +97,18 @@ def case_renderable(view: dict[str, Any]) -> RenderableType:
     )
     if "provenance" in view:
         parts.append(provenance_line(view["provenance"]))
-    return Panel(Group(*parts), title=f"[bold]{title}[/bold]", title_align="left")
+    return Panel(Group(*parts), title=f"[bold]{title}[/bold]", title_align="left", expand=False)
 
 
 def _damage(d: dict[str, Any]) -> RenderableType:
     table = Table(title="Damage (IMG)", title_justify="left", expand=False, box=None, padding=(0, 1))
-    table.add_column("claim", no_wrap=True, min_width=15)
-    table.add_column("type", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("filed", no_wrap=True, min_width=10)
-    table.add_column("decided", no_wrap=True, min_width=10)
-    table.add_column("outcome", no_wrap=True)
-    table.add_column("amount", justify="right", no_wrap=True, min_width=11)
+    column(table, "claim", min_width=15)
+    column(table, "type")
+    column(table, "status")
+    column(table, "filed", min_width=10)
+    column(table, "decided", min_width=10)
+    column(table, "outcome")
+    column(table, "amount", justify="right", min_width=11)
     for c in d["claims"]:
         table.add_row(
             c["claim_id"],
@@ -162,9 +180,9 @@ def _attention(items: list[dict[str, Any]]) -> RenderableType:
 # -- metrics --------------------------------------------------------------------------------
 def metrics_renderable(m: dict[str, Any]) -> RenderableType:
     table = Table(title="Governance metrics", title_justify="left")
-    table.add_column("id")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
+    column(table, "id")
+    column(table, "figure")
+    column(table, "value", justify="right")
     g = m
     table.add_row("G1", "programme addresses", fmt(g["G1"]["programme_addresses"]))
     g2 = g["G2"]["programme_without_claim"]
@@ -225,7 +243,7 @@ def evaluation_renderable(e: dict[str, Any]) -> RenderableType:
     parts: list[RenderableType] = []
     e1 = Table(title="E1 claim lead time (days): decided in samenloop vs other", title_justify="left")
     for col in ("year", "samenloop claims", "median", "p90", "other claims", "median", "p90"):
-        e1.add_column(col, justify="right")
+        column(e1, col, justify="right")
     lead = e["E1"]["claim_lead_time"]
     for year in sorted(set(lead["samenloop"]) | set(lead["other"])):
         s = lead["samenloop"].get(year, {})
@@ -242,9 +260,9 @@ def evaluation_renderable(e: dict[str, Any]) -> RenderableType:
     parts.append(e1)
     pivot = day(e["provenance"].get("pivot"))
     rest = Table(title=f"E2–E6 (before / after {pivot})", title_justify="left")
-    rest.add_column("id")
-    rest.add_column("figure")
-    rest.add_column("value", justify="right")
+    column(rest, "id")
+    column(rest, "figure")
+    column(rest, "value", justify="right")
     v = e["E2"]["visits_per_address"]
     for group in ("agreed", "not_agreed"):
         g = v[group]
@@ -282,4 +300,4 @@ def evaluation_renderable(e: dict[str, Any]) -> RenderableType:
 
 
 def print_renderable(renderable: RenderableType) -> None:
-    Console().print(renderable)
+    console().print(renderable)

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ledger.commands.common import EXIT_FAILED, opened_ledger
 from ledger.identity.accesslog import ChainBroken
+from ledger.tables import column, console
 
 
 def access_log(
@@ -33,11 +33,11 @@ def access_log(
             typer.echo(orjson.dumps(entry).decode())
     else:
         table = Table(title=f"reads of address {address}", title_justify="left")
-        for column in ("when (UTC)", "principal", "role", "issuer", "what"):
-            table.add_column(column)
+        for name in ("when (UTC)", "principal", "role", "issuer", "what"):
+            column(table, name)
         for e in entries:
             table.add_row(e["recorded_at"], e["principal"], e["role"], e["issuer"], e["what"])
-        Console().print(table)
+        console().print(table)
     typer.echo(f"access log intact: {rows:,} reads recorded, {len(entries):,} of address {address}", err=True)
 
 

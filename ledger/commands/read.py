@@ -21,7 +21,7 @@ from consumers import failpoints
 from domain.timeutil import BadTime, query_time
 from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, default_workers, fail, log_operator_read, opened_ledger
 from ledger.readmodel import RawReader, open_read_model, ports
-from ledger.tables import case_renderable, evaluation_renderable, metrics_renderable
+from ledger.tables import case_renderable, console, evaluation_renderable, metrics_renderable
 from projections.query import DEFAULT_PIVOT, ReadModel
 from projections.rebuild import CHUNK as REBUILD_CHUNK
 from projections.rebuild import rebuild as run_rebuild
@@ -67,7 +67,7 @@ def progress_bar(enabled: bool = True, *, min_total: int = 0) -> Iterator[Callba
     if not enabled or not sys.stderr.isatty():
         yield lambda phase, done, total: None
         return
-    console = Console(stderr=True)
+    err = Console(stderr=True)
     columns = (
         TextColumn("{task.description:<9}"),
         BarColumn(),
@@ -76,7 +76,7 @@ def progress_bar(enabled: bool = True, *, min_total: int = 0) -> Iterator[Callba
         TimeRemainingColumn(),
     )
     tasks: dict[str, TaskID] = {}
-    with Progress(*columns, console=console, transient=False) as bar:
+    with Progress(*columns, console=err, transient=False) as bar:
 
         def update(phase: str, done: int, total: int) -> None:
             if total < min_total:
@@ -120,7 +120,7 @@ def case(
     if json:
         emit_json(view)
     else:
-        Console().print(case_renderable(view))
+        console().print(case_renderable(view))
 
 
 def metrics(at: At = None, known_at: KnownAt = None, json: Json = False) -> None:
@@ -131,7 +131,7 @@ def metrics(at: At = None, known_at: KnownAt = None, json: Json = False) -> None
     if json:
         emit_json(doc)
     else:
-        Console().print(metrics_renderable(doc))
+        console().print(metrics_renderable(doc))
 
 
 def evaluation(
@@ -150,7 +150,7 @@ def evaluation(
     if json:
         emit_json(doc)
     else:
-        Console().print(evaluation_renderable(doc))
+        console().print(evaluation_renderable(doc))
 
 
 def rebuild(

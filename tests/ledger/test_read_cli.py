@@ -143,3 +143,21 @@ def test_demo_on_a_fresh_home_then_again(cli: Any, home: Path) -> None:
     assert again.exit_code == 0 and "imported 0 (+" in again.stdout
     figures = [line for line in first.stdout.splitlines() if "(G" in line]
     assert figures == [line for line in again.stdout.splitlines() if "(G" in line]
+
+
+def test_tables_to_a_pipe_are_never_cut(cli: Any, imported: list[dict[str, Any]]) -> None:
+    """Without a terminal (CliRunner's stdout is a pipe) every value is printed whole, never `physi…`."""
+    views = [orjson.loads(cli("case", s, "--json").stdout) for s in dict.fromkeys(e["subject"] for e in imported)]
+    view = max(views, key=lambda v: len(v["damage"]["claims"]))
+    assert view["damage"]["claims"], "the generated history has claims"
+    shown = cli("case", view["address"]["subject"]).stdout
+    assert "…" not in shown
+    for claim in view["damage"]["claims"]:
+        assert claim["claim_id"] in shown
+        for value in (claim["claim_type"], claim["outcome"]):
+            if value:
+                assert value in shown, value
+        if claim["amount_cents"] is not None:
+            assert f"€ {claim['amount_cents'] / 100:,.2f}" in shown
+    for command in ("metrics", "evaluation"):
+        assert "…" not in cli(command).stdout
