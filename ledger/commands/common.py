@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from typing import NoReturn
 
 import typer
@@ -22,6 +23,22 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
     """Print one clear line on stderr and exit."""
     typer.echo(f"ledger: {message}", err=True)
     raise typer.Exit(code)
+
+
+def history_until(until: str) -> date:
+    """`--until` of `generate` and `demo`: a date, and not after today (usage error otherwise).
+
+    A history past today would be rejected line by line by `ledger import` (R7: later than the
+    ledger's clock), dropping whole addresses; it is refused before anything is written.
+    """
+    try:
+        last_day = date.fromisoformat(until)
+    except ValueError:
+        fail(f"--until {until!r} is not a date (YYYY-MM-DD)", EXIT_USAGE)
+    today = datetime.now(UTC).date()
+    if last_day > today:
+        fail(f"--until {until} is after today ({today}): the ledger accepts no events from the future", EXIT_USAGE)
+    return last_day
 
 
 @contextmanager

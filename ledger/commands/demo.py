@@ -9,7 +9,6 @@ is a duplicate) and shows the same figures.
 from __future__ import annotations
 
 import time
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ledger.bootstrap import Settings
-from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, opened_ledger
+from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, history_until, opened_ledger
 from ledger.commands.read import progress_bar
 from ledger.importlog import INITIAL, BackDating, operator_name
 from ledger.readmodel import open_read_model
@@ -41,10 +40,7 @@ def demo(
     """Generate a Groningen-like history, import it, build the projections and show what they say."""
     from ledger.generator import generate
 
-    try:
-        last_day = date.fromisoformat(until)
-    except ValueError:
-        fail(f"--until {until!r} is not a date (YYYY-MM-DD)", EXIT_USAGE)
+    last_day = history_until(until)
     console = Console()
     settings = Settings.from_env()
     settings.home.mkdir(parents=True, exist_ok=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ledger.commands.common import EXIT_USAGE, fail
+from ledger.commands.common import history_until
 
 
 def generate(
@@ -21,10 +21,7 @@ def generate(
     """Write a history from 2018 up to --until as JSON Lines in recorded order."""
     from ledger.generator import generate as run
 
-    try:
-        last_day = date.fromisoformat(until)
-    except ValueError:
-        fail(f"--until {until!r} is not a date (YYYY-MM-DD)", EXIT_USAGE)
+    last_day = history_until(until)
     started = datetime.now()
     if out is None:
         count = run(addresses, seed, last_day, sys.stdout.buffer)
