@@ -6,7 +6,7 @@ Each recorder writes the id-index rows in the same transaction as the events (th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -32,6 +32,9 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     """SQLite: the library's application recorder plus the ledger's id index and import record."""
 
     import_run: importlog.ActiveRun | None = None  # set by `ImportLog.run`: its batches are recorded
+    # A stored event's leaf in the log's tree (its `hash`); the library's own recorder test cases,
+    # which store arbitrary bytes, put a hash of those bytes here.
+    leaf_of: Callable[[bytes], bytes] = staticmethod(tree.leaf_of)
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
@@ -50,7 +53,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             c.executemany(f"INSERT INTO {ID_TABLE} VALUES (?,?,?,?)", rows)
         positions = super()._insert_events(c, stored_events, **kwargs)
         if positions:
-            tree.sqlite_append(c, stored_events, positions)  # the log's Merkle tree, same transaction
+            tree.sqlite_append(c, stored_events, positions, self.leaf_of)  # the log's Merkle tree, same transaction
         if self.import_run is not None and positions:
             importlog.record_sqlite(c, self.events_table_name, self.import_run, stored_events, positions)
         return positions
@@ -103,6 +106,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
     """PostgreSQL: the library's application recorder plus the ledger's id index and import record."""
 
     import_run: importlog.ActiveRun | None = None  # set by `ImportLog.run`: its batches are recorded
+    # A stored event's leaf in the log's tree (its `hash`); the library's own recorder test cases,
+    # which store arbitrary bytes, put a hash of those bytes here.
+    leaf_of: Callable[[bytes], bytes] = staticmethod(tree.leaf_of)
 
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -133,7 +139,8 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
     def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[Any], **kwargs: Any) -> Any:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if positions:
-            tree.postgres_append(curs, self.datastore.schema, stored_events, positions)  # same transaction
+            # the log's Merkle tree, same transaction
+            tree.postgres_append(curs, self.datastore.schema, stored_events, positions, self.leaf_of)
         if self.import_run is not None and positions:
             importlog.record_postgres(curs, self.datastore.schema, self.import_run, stored_events, positions)
         return positions

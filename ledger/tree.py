@@ -136,14 +136,16 @@ def tile_rows(nodes: Sequence[tuple[int, int, bytes]], tiles: Mapping[Tile, byte
 # -- inside the append's transaction ---------------------------------------------------------------
 
 
-def sqlite_append(c: Any, stored_events: Sequence[Any], positions: Sequence[int]) -> None:
+def sqlite_append(
+    c: Any, stored_events: Sequence[Any], positions: Sequence[int], leaf: Callable[[bytes], bytes] = leaf_of
+) -> None:
     c.execute(f"SELECT size, last_position FROM {HEAD} WHERE one = 1")
     row = c.fetchone()
     size, last = (row[0], row[1]) if row else (0, 0)
     need = merkle.edge_nodes(size)
     tiles = _sqlite_tiles(c, tiles_for(need))
     edge = {node: node_from_tiles(node, tiles) for node in need}
-    g = grow(size, last, edge, [leaf_of(s.state) for s in stored_events], positions)
+    g = grow(size, last, edge, [leaf(s.state) for s in stored_events], positions)
     c.executemany(f"INSERT OR REPLACE INTO {TREE} VALUES (?,?,?)", tile_rows(g.nodes, tiles))
     if g.gaps:
         c.executemany(f"INSERT INTO {GAPS} VALUES (?,?)", g.gaps)
@@ -161,7 +163,13 @@ def _sqlite_tiles(c: Any, need: Iterable[Tile]) -> dict[Tile, bytes]:
     return out
 
 
-def postgres_append(curs: Any, schema: str, stored_events: Sequence[Any], positions: Sequence[int]) -> None:
+def postgres_append(
+    curs: Any,
+    schema: str,
+    stored_events: Sequence[Any],
+    positions: Sequence[int],
+    leaf: Callable[[bytes], bytes] = leaf_of,
+) -> None:
     from psycopg.sql import SQL
 
     s = f'"{schema}"'
@@ -174,7 +182,7 @@ def postgres_append(curs: Any, schema: str, stored_events: Sequence[Any], positi
         need = merkle.edge_nodes(size)
         tiles = _postgres_tiles(cur, schema, tiles_for(need))
         edge = {node: node_from_tiles(node, tiles) for node in need}
-        g = grow(size, last, edge, [leaf_of(bytes(e.state)) for e in stored_events], positions)
+        g = grow(size, last, edge, [leaf(bytes(e.state)) for e in stored_events], positions)
         cur.executemany(
             SQL(  # type: ignore[arg-type]
                 f"INSERT INTO {s}.{TREE} VALUES (%s,%s,%s) "

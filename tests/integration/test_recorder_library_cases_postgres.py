@@ -1,0 +1,48 @@
+"""The ledger's PostgreSQL recorder passes the `eventsourcing` library's own recorder test cases.
+
+As `tests/ledger/test_recorder_library_cases.py` for SQLite: a fresh database per case on the
+real server started by `deploy/postgres.sh`.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlparse
+from uuid import uuid4
+
+import pytest
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.tests.persistence import ApplicationRecorderTestCase
+
+from ledger.eventstore import LedgerPostgresRecorder
+from tests.ledger.test_recorder_library_cases import any_state_leaf
+
+
+class CasePostgresRecorder(LedgerPostgresRecorder):
+    leaf_of = staticmethod(any_state_leaf)
+
+
+class TestLedgerPostgresRecorder(ApplicationRecorderTestCase[LedgerPostgresRecorder]):
+    url: str
+
+    @pytest.fixture(autouse=True)
+    def _database(self, postgres_database: str) -> None:
+        self.url = postgres_database
+
+    def new_originator_id(self) -> str:
+        return str(uuid4())  # the ledger's originator ids are text (BAG ids)
+
+    def create_recorder(self) -> LedgerPostgresRecorder:
+        parsed = urlparse(self.url)
+        datastore = PostgresDatastore(
+            unquote(parsed.path.lstrip("/")),
+            parsed.hostname or "127.0.0.1",
+            parsed.port or 5432,
+            unquote(parsed.username or "postgres"),
+            unquote(parsed.password or ""),
+            pool_size=4,
+            max_overflow=4,
+            originator_id_type="text",
+        )
+        recorder = CasePostgresRecorder(datastore)
+        recorder.create_table()
+        return recorder
