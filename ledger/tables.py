@@ -90,7 +90,7 @@ def case_renderable(view: dict[str, Any]) -> RenderableType:
     ledger = view["ledger"]
     parts.append(
         Text(
-            f"ledger: {ledger['events']} events, last #{ledger['streamposition']} "
+            f"ledger: {ledger['events']:,} events, last #{ledger['streamposition']:,} "
             f"({(ledger['hash'] or '')[:12]}) at {day(ledger['time'])}",
             style="dim",
         )
@@ -148,7 +148,7 @@ def _coordination(c: dict[str, Any], r: dict[str, Any]) -> RenderableType:
     coordinator = c["coordinator"]
     lines = [
         f"Coordination: samenloop {'since ' + day(c['samenloop_since']) if c['samenloop'] else 'no'}"
-        f" · visits {c['visits']} (joint {len(c['joint_visits'])}) · referrals {len(c['referrals'])}"
+        f" · visits {c['visits']:,} (joint {len(c['joint_visits']):,}) · referrals {len(c['referrals']):,}"
         f" · consent {'active' if c['consent_active'] else 'none'}",
         f"  integrated approach: requested {day(ia['requested_at'])}, offered {day(ia['offered_at'])},"
         f" agreed {day(ia['agreed_at'])}"

@@ -111,5 +111,5 @@ def _cut(subject: str, length: int, index_head: int) -> ChainBreak | None:
     if length >= index_head:
         return None
     return ChainBreak(
-        subject, length + 1, f"events missing: the stream ends at {length}, the id index records {index_head}"
+        subject, length + 1, f"events missing: the stream ends at {length:,}, the id index records {index_head:,}"
     )

@@ -194,7 +194,7 @@ def import_(
         counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
         stopped = _run_import(ledger, kind, who, source, stream, size, batch_size, all_results, quiet, counts)
     accepted, duplicates, rejected = counts["accepted"], counts["duplicate"], counts["rejected"]
-    typer.echo(f"imported: {accepted} accepted, {duplicates} duplicate, {rejected} rejected", err=True)
+    typer.echo(f"imported: {accepted:,} accepted, {duplicates:,} duplicate, {rejected:,} rejected", err=True)
     if stopped is not None:
         fail(
             f"import stopped: {stopped}. What was imported before stays; the rest was not imported. "
@@ -325,13 +325,14 @@ def verify(
 
             extends = verify_since(ledger, since, trust)
     for br in breaks:
-        typer.echo(f"broken: address {br.subject} at position {br.position}: {br.reason}")
+        typer.echo(f"broken: address {br.subject} at position {br.position:,}: {br.reason}")
     if breaks:
         typer.echo(
-            f"verify: {len(breaks)} of {checked_addresses} addresses broken ({checked_events} events read)", err=True
+            f"verify: {len(breaks):,} of {checked_addresses:,} addresses broken ({checked_events:,} events read)",
+            err=True,
         )
         raise typer.Exit(EXIT_FAILED)
-    typer.echo(f"verify: intact: {checked_events} events in {checked_addresses} addresses")
+    typer.echo(f"verify: intact: {checked_events:,} events in {checked_addresses:,} addresses")
     if not extends:
         fail(f"the store does not extend checkpoint {since}: history was rewritten")
 

@@ -161,3 +161,21 @@ def test_tables_to_a_pipe_are_never_cut(cli: Any, imported: list[dict[str, Any]]
             assert f"€ {claim['amount_cents'] / 100:,.2f}" in shown
     for command in ("metrics", "evaluation"):
         assert "…" not in cli(command).stdout
+
+
+def test_counts_for_people_have_thousands_separators(cli: Any, tmp_path: Path) -> None:
+    out = io.BytesIO()
+    generate(120, 5, date(2024, 12, 31), out, workers=1)
+    events = len(out.getvalue().splitlines())
+    assert events >= 1_000, "enough events to need a separator"
+    path = tmp_path / "history.jsonl"
+    path.write_bytes(out.getvalue())
+    run = cli("import", str(path), "--quiet")
+    assert run.stderr.splitlines()[-1] == f"imported: {events:,} accepted, 0 duplicate, 0 rejected"
+    assert cli("verify").stdout.startswith(f"verify: intact: {events:,} events in ")
+    subject = orjson.loads(out.getvalue().splitlines()[0])["subject"]
+    view = orjson.loads(cli("case", subject, "--json").stdout)
+    assert (
+        f"ledger: {view['ledger']['events']:,} events, last #{view['ledger']['streamposition']:,}"
+        in cli("case", subject).stdout
+    )
