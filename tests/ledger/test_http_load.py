@@ -13,12 +13,7 @@ answered after it ended).
 from __future__ import annotations
 
 import io
-import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -35,17 +30,12 @@ from typer.testing import CliRunner
 
 from ledger.cli import app
 from ledger.generator import generate
+from tests.serving import ledger_serve, serve_env
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT = 2
 BURST = 20
 BOUND_S = 0.100
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cli(home: Path, *args: str) -> Any:
@@ -67,41 +57,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(home: Path) -> Iterator[str]:
-    port = free_port()
-    environ = {k: v for k, v in os.environ.items() if k not in ("LEDGER_STORE", "LEDGER_PROJECTIONS", "LEDGER_KAFKA")}
-    environ["LEDGER_HOME"] = str(home)
-    environ["LEDGER_CUTOFF_LIMIT"] = str(LIMIT)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ledger", "serve", "--port", str(port), "--workers", "1"],
-        cwd=REPO,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"ledger serve exited: {proc.stdout.read().decode() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("ledger serve did not answer /healthz within 120 s") from None
-                try:
-                    proc.wait(timeout=0.1)  # between polls; returns at once if the server died
-                except subprocess.TimeoutExpired:
-                    pass
+    with ledger_serve(serve_env(home, LEDGER_CUTOFF_LIMIT=str(LIMIT)), timeout=120) as base:
         yield base
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @dataclass

@@ -7,12 +7,6 @@ stopped by its PID. Its answers must equal the CLI's for the same options.
 from __future__ import annotations
 
 import io
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -26,15 +20,10 @@ from typer.testing import CliRunner
 
 from ledger.cli import app
 from ledger.generator import generate
+from tests.serving import ledger_serve, serve_env
 
 FUTURE = "2099-01-01"
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -59,40 +48,8 @@ def cli(home: Path, *args: str, stdin: bytes | None = None) -> Any:
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["one-process", "two-processes"])
 def server(home: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    port = free_port()
-    environ = {k: v for k, v in os.environ.items() if k not in ("LEDGER_STORE", "LEDGER_PROJECTIONS", "LEDGER_KAFKA")}
-    environ["LEDGER_HOME"] = str(home)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ledger", "serve", "--port", str(port), "--workers", str(request.param)],
-        cwd=REPO,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"ledger serve exited: {proc.stdout.read().decode() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("ledger serve did not answer /healthz within 60 s") from None
-                try:
-                    proc.wait(timeout=0.1)  # between polls; returns at once if the server died
-                except subprocess.TimeoutExpired:
-                    pass
+    with ledger_serve(serve_env(home), workers=request.param) as base:
         yield base
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,7 @@ real `ledger serve` process (one and two workers) that verifies the tokens it is
 
 from __future__ import annotations
 
-import os
-import signal
 import stat
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +18,7 @@ from ledger.bootstrap import TOKEN_ISSUER
 from ledger.cli import app
 from ledger.identity.tokens import Verifier
 from tests.factories import claim_filed, subject
-from tests.ledger.test_http_server import REPO, free_port
+from tests.serving import ledger_serve, serve_env
 
 
 def env(home: Path, **extra: str) -> dict[str, Any]:
@@ -88,42 +84,10 @@ def test_serve_refuses_beyond_loopback_without_issuer_keys(tmp_path: Path) -> No
 def secured(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
     home = tmp_path_factory.mktemp("secured") / "home"
     assert cli(home, "keys", "init", "--issuer").exit_code == 0
-    port = free_port()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
-    environ["LEDGER_HOME"] = str(home)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ledger", "serve", "--port", str(port), "--workers", str(request.param)],
-        cwd=REPO,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"ledger serve exited: {proc.stdout.read().decode() if proc.stdout else ''}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("ledger serve did not answer /healthz within 60 s") from None
-                try:
-                    proc.wait(timeout=0.1)  # between polls; returns at once if the server died
-                except subprocess.TimeoutExpired:
-                    pass
+    output: list[str] = []
+    with ledger_serve(serve_env(home, keep_ledger_settings=False), workers=request.param, output=output) as base:
         yield base, home
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-        output = proc.stdout.read().decode() if proc.stdout else ""
-        assert "bearer tokens of groningen-ledger-local verified against" in output
+    assert "bearer tokens of groningen-ledger-local verified against" in output[0]
 
 
 def test_a_real_server_verifies_tokens(secured: tuple[str, Path]) -> None:
