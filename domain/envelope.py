@@ -28,6 +28,24 @@ PRINCIPALS = ("IMG", "NCG", "PORTAL")
 SUBJECT_PATTERN = re.compile(r"^\d{4}20\d{10}$")
 Timestamp = Annotated[str, StringConstraints(pattern=RFC3339)]
 
+# What a pattern means, for people: a mismatch names the expected form instead of the regex.
+PATTERN_MEANING = {
+    RFC3339: "must be an RFC 3339 timestamp with an offset, e.g. 2021-03-04T09:00:00Z",
+    SUBJECT_PATTERN.pattern: "must be a BAG nummeraanduiding id: 16 digits, the 5th and 6th 20 (e.g. 0014200000000001)",
+    r"^\S+$": "must not be empty or contain whitespace",
+    r"^[a-z0-9-]{1,64}$": "must be a pseudonym: 1 to 64 lower-case letters, digits or hyphens",
+    r"^[A-Za-z0-9._:-]{1,64}$": "must be a reference: 1 to 64 letters, digits or . _ : -",
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$": (
+        "must be a UUID, e.g. 6a0c1c2e-0000-4000-8000-000000000001"
+    ),
+    r"^[1-9][0-9]{3}[A-Z]{2}$": "must be a Dutch postcode: 4 digits, the first not 0, and 2 capitals (e.g. 9711AB)",
+    r"^[A-Za-z]$": "must be one letter",
+    r"^[A-Za-z0-9]{1,4}$": "must be 1 to 4 letters or digits",
+    r"^[0-9]{4}$": "must be 4 digits",
+    r"^\d{4}10\d{10}$": "must be a BAG pand id: 16 digits, the 5th and 6th 10",
+    r"^\d{4}01\d{10}$": "must be a BAG verblijfsobject id: 16 digits, the 5th and 6th 01",
+}
+
 
 class Envelope(BaseModel):
     """The publisher-set attributes; `data` is checked against its type's model afterwards."""
@@ -66,6 +84,9 @@ def first_error(exc: ValidationError, prefix: str = "$") -> Rejection:
         message = f"unknown field {path}"
     elif err["type"] == "missing":
         message = f"missing required field {path}"
+    elif err["type"] == "string_pattern_mismatch":
+        pattern = (err.get("ctx") or {}).get("pattern", "")
+        message = f"{path}: {PATTERN_MEANING.get(pattern) or err['msg']}"
     else:
         message = f"{path}: {err['msg']}"
     return Rejection(SCHEMA_INVALID, message, path)

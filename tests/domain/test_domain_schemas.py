@@ -114,3 +114,21 @@ def test_the_ledger_accepts_the_example_as_far_as_the_schema_goes(ledger: Ledger
     unknown["data"]["unexpected"] = 1
     refused = reject(ledger, unknown)
     assert (refused.code, refused.path) == ("schema_invalid", "$.data.unexpected")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("time", "2021-03-04 09:00", "$.time: must be an RFC 3339 timestamp with an offset, e.g. 2021-03-04T09:00:00Z"),
+        ("time", "2021-03-04T09:00:00", "$.time: must be an RFC 3339 timestamp with an offset"),
+        ("subject", "12345", "$.subject: must be a BAG nummeraanduiding id"),
+        ("id", "not-a-uuid", "$.id: must be a UUID"),
+    ],
+)
+def test_a_pattern_mismatch_explains_the_expected_form(ledger: Ledger, field: str, value: str, expected: str) -> None:
+    bad = example("ContactMade", A, org="PORTAL")
+    bad[field] = value
+    refused = reject(ledger, bad)
+    assert (refused.code, refused.path) == ("schema_invalid", f"$.{field}")
+    assert refused.message.startswith(expected), refused.message
+    assert "^" not in refused.message and "\\d" not in refused.message
