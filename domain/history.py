@@ -229,14 +229,24 @@ class Derived:
         self._programme_before = False  # in programme before that moment
 
     # -- what happened --------------------------------------------------------------------------
+    # Samenloop can change only when the claims become pending or not while in the programme,
+    # or the programme changes while claims are pending: only then is `_samenloop` asked (after
+    # every event the running episode, if any, matches the condition).
     def claim_filed(self, claim_id: str, time: str) -> None:
-        self.pending.add(claim_id)
-        self._samenloop(time)
+        pending = self.pending
+        if pending or not self.in_programme:
+            pending.add(claim_id)
+        else:
+            pending.add(claim_id)
+            self._samenloop(time)
 
     def claims_settled(self, claim_ids: Iterable[str], time: str) -> None:
         """Claims decided (`ClaimDecided`) or withdrawn (`ClaimWithdrawn`)."""
-        self.pending.difference_update(claim_ids)
-        self._samenloop(time)
+        pending = self.pending
+        if pending:
+            pending.difference_update(claim_ids)
+            if not pending and self.in_programme:
+                self._samenloop(time)
 
     def added(self, time: str) -> None:
         self._programme(True, time)
@@ -295,8 +305,10 @@ class Derived:
         if self._changed_at != time:
             self._changed_at = time
             self._programme_before = self.in_programme
+        changed = self.in_programme is not value
         self.in_programme = value
-        self._samenloop(time)
+        if changed and self.pending:
+            self._samenloop(time)
 
     def _samenloop(self, time: str) -> None:
         """Bring the episodes up to date after an event of `time`.

@@ -36,7 +36,7 @@ def render(state: AddressState) -> dict[str, Any]:
             ],
             "awarded_cents": sum(d["amount_cents"] for d in decisions),
             "paid_cents": state.paid_cents,
-            "pending_claims": state.pending,
+            "pending_claims": len(state.pending),
             "open_objections": [o for o in state.objections.values() if o["decided_at"] is None],
             "objections": sorted(state.objections.values(), key=lambda o: (o["filed_at"], o["objection_id"])),
             "aos_reports": sorted(state.aos.values(), key=lambda a: (a["reported_at"], a["aos_id"])),

@@ -5,8 +5,8 @@ summary behind the governance metrics (§2) and the evaluation figures (§3). It
 (dicts, lists, strings), so it can be rendered, summarised and serialised without I/O.
 
 Pending claims, programme membership, samenloop and the NCG phase are `domain.history.Derived`
-(projections §0, "Moments"), fed by the handlers below: the one implementation the replay's
-findings use too.
+(projections §0, "Moments"), which the state extends and the handlers below feed: the one
+implementation the rules' effective history and the replay's findings use too.
 """
 
 from __future__ import annotations
@@ -31,12 +31,16 @@ MILESTONE_KEYS = {
 OPEN = ("pending", "deferred")
 
 
-class AddressState:
-    """Everything the read side knows about one address after folding its history."""
+class AddressState(Derived):
+    """Everything the read side knows about one address after folding its history.
+
+    As a `Derived`: `pending` (the ids of the pending claims), `in_programme`, `phase`,
+    `samenloop`, `samenloop_since` and `episodes` ([start, end or None], of positive length).
+    """
 
     __slots__ = (
         "subject", "registered", "claims", "decisions", "objections", "aos", "deferrals",
-        "paid_cents", "derived", "programme", "milestones", "meets_norm", "closed_reason", "scope",
+        "paid_cents", "programme", "milestones", "meets_norm", "closed_reason", "scope",
         "stalled", "integrated", "first_request", "first_approach", "coordinator",
         "first_coordinator", "coordinator_times", "joint_visits", "visit_ids", "referrals", "shared", "consent",
         "contacts", "complaints", "outreach", "filed_times", "first_time", "last_time",
@@ -44,6 +48,7 @@ class AddressState:
     )  # fmt: skip
 
     def __init__(self, history: History) -> None:
+        Derived.__init__(self)  # pending claims, programme, samenloop episodes, NCG phase (§0)
         self.subject = history.subject
         self.history = history
         self.registered: dict[str, Any] | None = None
@@ -53,8 +58,6 @@ class AddressState:
         self.aos: dict[str, dict[str, Any]] = {}
         self.deferrals: list[dict[str, Any]] = []
         self.paid_cents = 0
-        # pending claims, programme, samenloop episodes, NCG phase (§0)
-        self.derived = Derived()
         self.programme: dict[str, Any] = {}
         self.milestones: dict[str, str] = {}
         self.meets_norm: bool | None = None
@@ -78,34 +81,6 @@ class AddressState:
         self.filed_times: list[str] = []
         self.first_time: str | None = None
         self.last_time: str | None = None
-
-    # -- derived notions (domain.history.Derived) -----------------------------------------------
-    @property
-    def pending(self) -> int:
-        """Pending claims (deferred count as pending)."""
-        return len(self.derived.pending)
-
-    @property
-    def in_programme(self) -> bool:
-        return self.derived.in_programme
-
-    @property
-    def phase(self) -> int | None:
-        """NCG phase 1–6; None outside the programme."""
-        return self.derived.phase
-
-    @property
-    def samenloop(self) -> bool:
-        return self.derived.samenloop
-
-    @property
-    def samenloop_since(self) -> str | None:
-        return self.derived.samenloop_since
-
-    @property
-    def episodes(self) -> list[list[str | None]]:
-        """The samenloop episodes, [start, end or None], each of positive length."""
-        return self.derived.episodes
 
     def _end_deferral(self, claim: dict[str, Any], when: str, by: str) -> None:
         index = claim.pop("_deferral", None)
@@ -135,7 +110,7 @@ class AddressState:
             "deferred_since": None,
         }
         self.filed_times.append(t)
-        self.derived.claim_filed(d["claim_id"], t)
+        self.claim_filed(d["claim_id"], t)
 
     def ClaimReceiptConfirmed(self, t: str, d: dict[str, Any]) -> None:
         claim = self.claims.get(d["claim_id"])
@@ -185,7 +160,7 @@ class AddressState:
         claims = [self.claims[c] for c in d["claim_ids"] if c in self.claims]
         filed = [c["filed_at"] for c in claims]
         # E1: in the programme up to this moment (so in samenloop until the decision)
-        in_programme = self.derived.in_programme_before(t)
+        in_programme = self.in_programme_before(t)
         self.decisions[d["decision_id"]] = {
             "decision_id": d["decision_id"],
             "decided_at": t,
@@ -209,7 +184,7 @@ class AddressState:
             claim["outcome"] = d["outcome"]
             claim["amount_cents"] = d["amount_cents"]
             claim["decided_in_programme"] = in_programme
-        self.derived.claims_settled(d["claim_ids"], t)
+        self.claims_settled(d["claim_ids"], t)
 
     def CompensationPaid(self, t: str, d: dict[str, Any]) -> None:
         self.paid_cents += d["amount_cents"]
@@ -243,7 +218,7 @@ class AddressState:
             self._end_deferral(claim, t, "withdrawn")
         claim["status"] = "withdrawn"
         claim["withdrawn_at"] = t
-        self.derived.claims_settled((d["claim_id"],), t)
+        self.claims_settled((d["claim_id"],), t)
 
     def AcuteUnsafeSituationReported(self, t: str, d: dict[str, Any]) -> None:
         self.aos[d["aos_id"]] = {
@@ -266,7 +241,7 @@ class AddressState:
 
     # -- ncg --------------------------------------------------------------------------------
     def AddressAddedToProgramme(self, t: str, d: dict[str, Any]) -> None:
-        self.derived.added(t)
+        self.added(t)
         self.programme = {
             "programme_ref": d.get("programme_ref"),
             "basis": d.get("basis"),
@@ -276,7 +251,7 @@ class AddressState:
         }
 
     def AddressRemovedFromProgramme(self, t: str, d: dict[str, Any]) -> None:
-        self.derived.removed(t)
+        self.removed(t)
         self.programme["removed_at"] = t
         self.programme["removed_reason"] = d.get("reason")
 
@@ -284,7 +259,7 @@ class AddressState:
         key = MILESTONE_KEYS[name]
         if key not in self.milestones:
             self.milestones[key] = t
-        self.derived.milestone(name)
+        self.milestone(name)
 
     def AddressIncludedInLocalPlan(self, t: str, d: dict[str, Any]) -> None:
         self._milestone("AddressIncludedInLocalPlan", t)
