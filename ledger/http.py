@@ -42,6 +42,14 @@ from ledger.readmodel import open_read_model
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
 
 SCHEMAS = SCHEMA_DIR
+
+
+class SchemaResponse(Response):
+    """A JSON Schema document (RFC draft-bhutton-json-schema's media type)."""
+
+    media_type = "application/schema+json"
+
+
 JSON = "application/json"
 OPTIONAL_ROUTERS = ("replay.http", "ledger.intake_http", "ledger.trust_http")  # trust_http: checkpoints, proofs
 CUTOFF_LIMIT_ENV = "LEDGER_CUTOFF_LIMIT"
@@ -268,6 +276,17 @@ def create_app(
         body = {"status": "ok", **(m or model()).health()}
         return Response(orjson.dumps(body), media_type=JSON)
 
+    @app.head(
+        "/healthz",
+        summary="Liveness only: the same checks as GET /healthz, no body (for probes)",
+        operation_id="healthz_head",
+        openapi_extra=declare("anonymous"),
+    )
+    def healthz_head() -> Response:
+        m: ReadModel | None = app.state.model
+        (m or model()).health()
+        return Response(media_type=JSON)
+
     # The read endpoints take their query parameters from the request themselves (documented
     # through `openapi_extra`): they check every name and date in one pass, without a model
     # validation per request, since they are the hot path.
@@ -331,7 +350,14 @@ def create_app(
     @app.get(
         "/contract/{name}",
         summary="One JSON Schema of the event contract",
-        responses={404: {}},
+        response_class=SchemaResponse,  # documents the 200 as application/schema+json
+        responses={
+            200: {
+                "description": "the JSON Schema (draft 2020-12)",
+                "content": {"application/schema+json": {"schema": {"type": "object"}}},
+            },
+            404: {},
+        },
         openapi_extra=declare("anonymous"),
     )
     async def contract_schema(name: str) -> Response:
@@ -339,7 +365,7 @@ def create_app(
         path = SCHEMAS / file
         if "/" in file or not path.is_file():
             return problem(404, f"no schema {name!r}")
-        return Response(path.read_bytes(), media_type="application/schema+json")
+        return SchemaResponse(path.read_bytes())
 
     for module in OPTIONAL_ROUTERS:
         try:
