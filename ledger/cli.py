@@ -102,6 +102,21 @@ COMMAND_MODULES = (
 )
 
 
+def _check_own_packages() -> None:
+    """Stop (exit 2) when another distribution shadows one of the ledger's packages (ledger.ownership)."""
+    from ledger.ownership import foreign_packages
+
+    problems = foreign_packages()
+    if problems:
+        for problem in problems:
+            typer.echo(f"ledger: {problem}", err=True)
+        typer.echo(
+            "ledger: install the ledger in its own environment (a virtual environment of its own; see the README)",
+            err=True,
+        )
+        raise SystemExit(2)
+
+
 def _register_all() -> None:
     for name in COMMAND_MODULES:
         try:
@@ -113,6 +128,7 @@ def _register_all() -> None:
         module.register(app)
 
 
+_check_own_packages()  # before any command module imports those packages
 _register_all()
 _readable(app)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
@@ -67,3 +70,36 @@ def test_help_texts_are_paragraphs_without_hard_line_breaks(runner: CliRunner) -
         shown = runner.invoke(app, [*words, "--help"])
         assert shown.exit_code == 0, (words, shown.output)
         assert "<bool>" not in shown.stdout, words
+
+
+def _ledger(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "LEDGER_HOME": str(tmp_path / "home")}
+    code = "import sys; sys.argv[0] = 'ledger'; from ledger.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+
+def _foreign_distribution(folder: Path, name: str) -> None:
+    info = folder / f"{name}-9.9.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 9.9\n")
+
+
+def test_a_shadowing_distribution_stops_the_ledger_naming_it(tmp_path: Path) -> None:
+    assert _ledger(tmp_path, "--version").returncode == 0
+    (tmp_path / "domain").mkdir()
+    (tmp_path / "domain" / "__init__.py").write_text("raise ImportError('an unrelated domain package')\n")
+    _foreign_distribution(tmp_path, "domain")
+    run = _ledger(tmp_path, "--help")
+    assert run.returncode == 2, run.stderr
+    first, advice = run.stderr.strip().splitlines()
+    assert first.startswith("ledger: the package 'domain' is imported from ") and "(distribution domain 9.9)" in first
+    assert "own environment" in advice and "Traceback" not in run.stderr
+
+
+def test_an_overwriting_distribution_stops_the_ledger_naming_it(tmp_path: Path) -> None:
+    _foreign_distribution(tmp_path, "replay")
+    run = _ledger(tmp_path, "--help")
+    assert run.returncode == 2
+    assert "the distribution replay 9.9 is installed too and overwrites the ledger's package 'replay'" in run.stderr
