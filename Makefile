@@ -1,4 +1,4 @@
-# The two commands of the README. Both install what they need into .venv first.
+# The commands of the README. Each installs what it needs into .venv first.
 .PHONY: demo test lint
 
 demo:
@@ -9,4 +9,5 @@ test:
 	@bash scripts/test.sh
 
 lint:
+	@bash scripts/install.sh --lint
 	@.venv/bin/ruff check . && .venv/bin/mypy domain projections consumers replay ledger

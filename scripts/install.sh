@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Install what the ledger needs into .venv (idempotent). With --test also what the test suite
 # needs: test Python packages, Debian packages (PostgreSQL server, kcat, Chromium), the Kafka
-# broker jars (Maven) and the AsyncAPI parser (npm).
+# broker jars (Maven) and the AsyncAPI parser (npm). With --lint also the linters (ruff, mypy)
+# at the versions pinned in pyproject.toml's test extra, and nothing else of it.
 set -euo pipefail
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_DIR"
 PYTHON="${PYTHON:-python3}"
 WITH_TESTS=0
+WITH_LINT=0
 [[ "${1:-}" == "--test" ]] && WITH_TESTS=1
+[[ "${1:-}" == "--lint" ]] && WITH_LINT=1
 
 say() { printf '[install] %s\n' "$*" >&2; }
 
@@ -19,12 +22,25 @@ stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$WITH_TESTS"
 if [[ ! -f "$stamp" ]]; then
     say "installing Python packages (pinned in pyproject.toml)"
     .venv/bin/python -m pip install -q --upgrade pip
+    # setuptools' editable install always emits an InformationOnly "Editable installation."
+    # warning (folders named like the packages may take precedence: ledger.ownership checks
+    # that at start-up); ignored by its message for this call only, every other warning shows.
     if [[ $WITH_TESTS -eq 1 ]]; then
-        .venv/bin/python -m pip install -q -e '.[test]'
+        PYTHONWARNINGS="ignore:Editable installation:UserWarning" .venv/bin/python -m pip install -q -e '.[test]'
     else
-        .venv/bin/python -m pip install -q -e .
+        PYTHONWARNINGS="ignore:Editable installation:UserWarning" .venv/bin/python -m pip install -q -e .
     fi
     touch "$stamp"
+fi
+
+if [[ $WITH_LINT -eq 1 ]]; then
+    lint_pins=$(.venv/bin/python scripts/lint_pins.py)
+    if ! .venv/bin/python scripts/lint_pins.py --installed; then
+        say "installing the linters (pinned in pyproject.toml): $lint_pins"
+        # shellcheck disable=SC2086  # one argument per pin
+        .venv/bin/python -m pip install -q $lint_pins
+    fi
+    exit 0
 fi
 
 [[ $WITH_TESTS -eq 1 ]] || exit 0
