@@ -38,6 +38,7 @@ from benchmarks.common import REPO, history_file  # noqa: E402
 from domain.catalogue import BY_NAME  # noqa: E402
 from domain.timeutil import format_utc, now_utc  # noqa: E402
 from ledger.bootstrap import Ledger, Settings, open_ledger  # noqa: E402
+from ledger.ports import replay_store
 from replay.provenance import code_version  # noqa: E402
 from replay.report import Inputs, build_report  # noqa: E402
 from replay.source import read_address  # noqa: E402
@@ -183,7 +184,7 @@ def add_long_address(ledger: Ledger) -> int:
     bad = [(r.line, r.message) for r in results if r.result not in ("accepted", "duplicate")]
     if bad:
         raise SystemExit(f"the 100-event address was not accepted: {bad[:3]}")
-    return len(read_address(ledger, SUBJECT).events)
+    return len(read_address(replay_store(ledger), SUBJECT).events)
 
 
 def busiest(home: Path) -> tuple[str, int]:
@@ -198,7 +199,7 @@ def busiest(home: Path) -> tuple[str, int]:
 
 
 def replay_once(ledger: Ledger, subject: str) -> dict[str, Any]:
-    read = read_address(ledger, subject)
+    read = read_address(replay_store(ledger), subject)
     inputs = Inputs(subject, None, None, now_utc(), code_version(), read.store_position, read.store_head_hash)
     report = build_report(read.events, inputs, projection_view)
     orjson.dumps(report)

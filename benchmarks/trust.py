@@ -151,6 +151,7 @@ def bench_witnessed(work: Path) -> None:
     from ledger.checkpoints import make_checkpoint
     from ledger.evidence import bundle_v2
     from ledger.keys import ed25519_verify, generate, write_private
+    from ledger.ports import replay_store
     from replay.bundle import check_bundle
     from replay.run import bundle as make_v1
     from tests import factories as f
@@ -226,7 +227,7 @@ def bench_witnessed(work: Path) -> None:
             times.append(time.perf_counter() - t)
             assert made.published, made.problems
         # 3. the 100-event bundle
-        v1, _ = make_v1(led, subject, None, None)
+        v1, _ = make_v1(replay_store(led), subject, None, None)
         raw = bundle_v2(led, v1)
         led.close()
         checks = []

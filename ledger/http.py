@@ -4,7 +4,8 @@
 `pivot`) and answer the same JSON. Errors are RFC 9457 problem details (`ledger.problems`):
 404 for an address the ledger does not know; 422 naming the parameter for a malformed or
 unrepresentable date or an unknown parameter; any representable cut-off, however early or
-late, is valid. Routers of other packages (the ombudsman replay) are mounted when present.
+late, is valid. The ombudsman replay's router (`replay.http`), the event intake
+(`ledger.intake_http`) and the checkpoints and proofs (`ledger.trust_http`) are included.
 
 Blocking work stays off the event loop. A request is answered on the loop only on the fast
 path: no cut-offs and nothing committed since the read model last looked (a ~14 µs check), so
@@ -17,7 +18,6 @@ core count); beyond that 503 with `Retry-After`, the time one computation takes.
 from __future__ import annotations
 
 import gc
-import importlib
 import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -33,13 +33,16 @@ from starlette.routing import request_response
 
 from domain.schemas import SCHEMA_DIR
 from domain.timeutil import BadTime, query_time
+from ledger import intake_http, trust_http
 from ledger.bootstrap import ConfigError, Ledger, Settings, open_ledger
 from ledger.identity.access import Access, Denied, Gate, declare, secure_openapi
 from ledger.identity.accesslog import AccessLogUnavailable
 from ledger.identity.tokens import KeySourceError, Principal, Verifier
+from ledger.ports import replay_store
 from ledger.problems import problem
 from ledger.readmodel import open_read_model
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
+from replay.http import make_router as replay_router
 
 SCHEMAS = SCHEMA_DIR
 
@@ -51,7 +54,6 @@ class SchemaResponse(Response):
 
 
 JSON = "application/json"
-OPTIONAL_ROUTERS = ("replay.http", "ledger.intake_http", "ledger.trust_http")  # trust_http: checkpoints, proofs
 CUTOFF_LIMIT_ENV = "LEDGER_CUTOFF_LIMIT"
 
 CUTOFFS = frozenset({"at", "known_at"})
@@ -367,12 +369,9 @@ def create_app(
             return problem(404, f"no schema {name!r}")
         return SchemaResponse(path.read_bytes())
 
-    for module in OPTIONAL_ROUTERS:
-        try:
-            router = importlib.import_module(module).router
-        except ModuleNotFoundError:
-            continue
-        app.include_router(router)
+    app.include_router(replay_router(lambda _request: replay_store(opened()), problem))
+    app.include_router(intake_http.router)
+    app.include_router(trust_http.router)  # checkpoints and proofs
 
     plain_openapi = app.openapi
 

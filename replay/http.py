@@ -10,17 +10,16 @@ header and the body.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Protocol
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 
-from ledger.bootstrap import Ledger, open_ledger
-from ledger.problems import problem
 from replay.errors import ReplayError
 from replay.run import FORMATS, check_format, cutoff, render, replay
+from replay.source import ReplayStore
 
-router = APIRouter(tags=["replay"])
 PARAMETERS = frozenset({"at", "known_at", "format"})
 MEDIA = {
     "json": "application/json",
@@ -30,45 +29,48 @@ MEDIA = {
 }
 
 
-def ledger_of(request: Request) -> Ledger:
-    """The app's ledger (`app.state.ledger`), opened from the environment on first use."""
-    state = request.app.state
-    ledger = getattr(state, "ledger", None)
-    if ledger is None:
-        ledger = state.ledger = open_ledger()
-    return ledger  # type: ignore[no-any-return]
+class Problem(Protocol):
+    """How the app answers an error (RFC 9457 problem details, `ledger.problems.problem`)."""
+
+    def __call__(self, status: int, detail: str, *, parameter: str | None = None) -> Response: ...
 
 
-@router.get(
-    "/cases/{subject}/history",
-    summary="One address's verified history, step by step, with findings",
-    responses={404: {"description": "no events for the address"}, 422: {"description": "bad input"}},
-)
-def case_history(
-    subject: str,
-    request: Request,
-    at: Annotated[str | None, Query(description="Valid-time cut-off (date = end of that day, UTC).")] = None,
-    known_at: Annotated[str | None, Query(description="Transaction-time cut-off.")] = None,
-    fmt: Annotated[str, Query(alias="format", description=f"One of {', '.join(FORMATS)}.")] = "json",
-) -> Response:
-    """The replay report of `ledger replay` for the same options."""
-    unknown = sorted(set(request.query_params) - PARAMETERS)
-    if unknown:
-        return problem(422, f"unknown parameter {unknown[0]!r}", parameter=unknown[0])
-    try:
-        checked = check_format(fmt)
-    except ReplayError as exc:
-        return problem(422, exc.message, parameter="format")
-    try:
-        at_cut = cutoff(at, "at")
-        known_cut = cutoff(known_at, "known_at")
-        report = replay(ledger_of(request), subject, at_cut, known_cut)
-    except ReplayError as exc:
-        if exc.kind == "not_found":
-            return problem(404, exc.message)
-        return problem(422, exc.message, parameter=exc.parameter)
-    chain = report["chain"]
-    headers = {"X-Ledger-Chain": "intact" if chain["intact"] else f"broken at {chain['break']['position']}"}
-    if checked == "json":
-        return Response(orjson.dumps(report), media_type=MEDIA["json"], headers=headers)
-    return Response(render(report, checked), media_type=MEDIA[checked], headers=headers)
+def make_router(store_of: Callable[[Request], ReplayStore], problem: Problem) -> APIRouter:
+    """The replay's routes; `store_of` gives the request's event store, `problem` the error shape."""
+    router = APIRouter(tags=["replay"])
+
+    @router.get(
+        "/cases/{subject}/history",
+        summary="One address's verified history, step by step, with findings",
+        responses={404: {"description": "no events for the address"}, 422: {"description": "bad input"}},
+    )
+    def case_history(
+        subject: str,
+        request: Request,
+        at: Annotated[str | None, Query(description="Valid-time cut-off (date = end of that day, UTC).")] = None,
+        known_at: Annotated[str | None, Query(description="Transaction-time cut-off.")] = None,
+        fmt: Annotated[str, Query(alias="format", description=f"One of {', '.join(FORMATS)}.")] = "json",
+    ) -> Response:
+        """The replay report of `ledger replay` for the same options."""
+        unknown = sorted(set(request.query_params) - PARAMETERS)
+        if unknown:
+            return problem(422, f"unknown parameter {unknown[0]!r}", parameter=unknown[0])
+        try:
+            checked = check_format(fmt)
+        except ReplayError as exc:
+            return problem(422, exc.message, parameter="format")
+        try:
+            at_cut = cutoff(at, "at")
+            known_cut = cutoff(known_at, "known_at")
+            report = replay(store_of(request), subject, at_cut, known_cut)
+        except ReplayError as exc:
+            if exc.kind == "not_found":
+                return problem(404, exc.message)
+            return problem(422, exc.message, parameter=exc.parameter)
+        chain = report["chain"]
+        headers = {"X-Ledger-Chain": "intact" if chain["intact"] else f"broken at {chain['break']['position']}"}
+        if checked == "json":
+            return Response(orjson.dumps(report), media_type=MEDIA["json"], headers=headers)
+        return Response(render(report, checked), media_type=MEDIA[checked], headers=headers)
+
+    return router

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from domain.timeutil import BadTime, now_utc, query_time
-from ledger.bootstrap import Ledger
 from projections.backfills import included
 from replay.bundle import check_bundle, make_bundle
 from replay.errors import ReplayError
 from replay.provenance import code_version
 from replay.report import Inputs, build_report, check_subject
-from replay.source import StoreRead, read_address
+from replay.source import ReplayStore, StoreRead, read_address
 from replay.views import projection_view
 
 Format = Literal["text", "json", "html", "md"]
@@ -35,11 +34,11 @@ def check_format(fmt: str) -> Format:
 
 
 def replay(
-    ledger: Ledger, subject: str, at: str | None, known_at: str | None, now: str | None = None
+    store: ReplayStore, subject: str, at: str | None, known_at: str | None, now: str | None = None
 ) -> dict[str, Any]:
     """The report for one address of the ledger's event store."""
     check_subject(subject)
-    read = read_address(ledger, subject)
+    read = read_address(store, subject)
     inputs = Inputs(
         subject,
         at,
@@ -48,16 +47,16 @@ def replay(
         code_version(),
         read.store_position,
         read.store_head_hash,
-        backfills=_backfills(ledger, subject, read, at, known_at),
+        backfills=_backfills(store, subject, read, at, known_at),
     )
     return build_report(read.events, inputs, projection_view)
 
 
 def _backfills(
-    ledger: Ledger, subject: str, read: StoreRead, at: str | None, known_at: str | None
+    store: ReplayStore, subject: str, read: StoreRead, at: str | None, known_at: str | None
 ) -> tuple[dict[str, Any], ...]:
     """The backfills with events of this address among those read and within the cut-offs."""
-    source = ledger.imports
+    source = store.imports
     runs = source.backfills()
     if not runs or not read.events:
         return ()
@@ -65,10 +64,10 @@ def _backfills(
     return tuple(included(source, runs, at=at, known_at=known_at, subject=subject, streamposition=bound))
 
 
-def bundle(ledger: Ledger, subject: str, at: str | None, known_at: str | None) -> tuple[bytes, dict[str, Any]]:
+def bundle(store: ReplayStore, subject: str, at: str | None, known_at: str | None) -> tuple[bytes, dict[str, Any]]:
     """An evidence bundle of one address (all its events) and the report it was made with."""
     check_subject(subject)
-    read = read_address(ledger, subject)
+    read = read_address(store, subject)
     if not read.events:
         raise ReplayError("not_found", f"no events for address {subject}")
     inputs = Inputs(
@@ -79,7 +78,7 @@ def bundle(ledger: Ledger, subject: str, at: str | None, known_at: str | None) -
         code_version(),
         read.store_position,
         read.store_head_hash,
-        backfills=_backfills(ledger, subject, read, at, known_at),
+        backfills=_backfills(store, subject, read, at, known_at),
     )
     report = build_report(read.events, inputs, projection_view)
     provenance = dict(report["provenance"])

@@ -3,10 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from ledger.bootstrap import Ledger
+from domain.ports import EventLog, StreamIndex
+from projections.backfills import BackfillRecords
 from replay.chain import decode_rows
 from replay.history import Event
+
+
+class ReplayStore(Protocol):
+    """What a replay reads: the event log, its stream index and the record of backfills.
+
+    The composition root (`ledger/`) hands one over, e.g. a `StorePorts`; the replay never
+    imports it.
+    """
+
+    @property
+    def log(self) -> EventLog: ...
+
+    @property
+    def index(self) -> StreamIndex: ...
+
+    @property
+    def imports(self) -> BackfillRecords: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StorePorts:
+    """A `ReplayStore` made of its three ports (what the composition root hands the replay)."""
+
+    log: EventLog
+    index: StreamIndex
+    imports: BackfillRecords
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,16 +46,16 @@ class StoreRead:
     store_head_hash: str | None
 
 
-def read_address(ledger: Ledger, subject: str) -> StoreRead:
+def read_address(store: ReplayStore, subject: str) -> StoreRead:
     """The address's stored events in stream order (undecodable rows kept as placeholders).
 
     The store's last global position and its hash are read first, so the provenance never
     claims a head later than the events the replay saw.
     """
-    position = ledger.log.max_position()
+    position = store.log.max_position()
     try:
-        head = ledger.log.head_hash(position) if position else None
+        head = store.log.head_hash(position) if position else None
     except (ValueError, KeyError, TypeError):  # the global head row itself is damaged
         head = None
-    bodies = ledger.app.index.load_streams([subject]).get(subject, [])
+    bodies = store.index.load_streams([subject]).get(subject, [])
     return StoreRead(decode_rows(bodies), position, head)

@@ -10,6 +10,7 @@ import typer
 
 from ledger.bootstrap import Ledger
 from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, log_operator_read, opened_ledger
+from ledger.ports import replay_store
 from replay.errors import ReplayError
 from replay.run import bundle as make_bundle
 from replay.run import check_format, cutoff, render, replay_bundle
@@ -69,7 +70,7 @@ def replay(
         elif bundle is not None:
             with opened_ledger() as ledger:
                 log_operator_read(ledger, address, "bundle (ledger replay --bundle)")
-                data, report = make_bundle(ledger, address, at_cut, known_cut)
+                data, report = make_bundle(replay_store(ledger), address, at_cut, known_cut)
                 data, version = _sealed(ledger, data, report["chain"]["intact"])
             _write(bundle, data)
             chain = report["chain"]
@@ -86,7 +87,7 @@ def replay(
         else:
             with opened_ledger() as ledger:
                 log_operator_read(ledger, address, "replay (ledger replay)")
-                report = run_replay(ledger, address, at_cut, known_cut)
+                report = run_replay(replay_store(ledger), address, at_cut, known_cut)
                 _checkpoint_line(ledger, address, report)
     except ReplayError as exc:
         _fail(exc)

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.bootstrap import Ledger, Settings, open_ledger
+from ledger.ports import replay_store
 from projections.caseview import case_view
 from replay.diff import diff
 from replay.history import build_history
@@ -53,7 +54,7 @@ def _stored(store: Ledger, data: st.DataObject) -> tuple[str, list[dict[str, Any
     events = data.draw(histories(subject))
     results = store.service.append(events, None, importing=True)
     assert [(r.result, r.message) for r in results] == [("accepted", None)] * len(events)
-    return subject, read_address(store, subject).events
+    return subject, read_address(replay_store(store), subject).events
 
 
 def _known_at(data: st.DataObject, events: list[dict[str, Any]]) -> str | None:

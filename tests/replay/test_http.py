@@ -14,7 +14,9 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from ledger.bootstrap import Ledger
-from replay.http import router
+from ledger.ports import replay_store
+from ledger.problems import problem
+from replay.http import make_router
 from tests.replay.conftest import Cli
 from tests.replay.story import Story
 
@@ -24,8 +26,7 @@ Put = Callable[[Story], str]
 @pytest.fixture
 def client(ledger: Ledger) -> Iterator[TestClient]:
     app = FastAPI()
-    app.state.ledger = ledger
-    app.include_router(router)
+    app.include_router(make_router(lambda _request: replay_store(ledger), problem))
     with TestClient(app) as test_client:
         yield test_client
 

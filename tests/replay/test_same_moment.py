@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from ledger.bootstrap import Ledger
+from ledger.ports import replay_store
 from replay.history import build_history
 from replay.intervals import Period, consent_periods, samenloop_episodes
 from replay.source import read_address
@@ -173,7 +174,7 @@ def test_one_samenloop_at_every_moment(cli: Cli, ledger: Ledger, stored: Put, na
     # the replay: its view, and the episodes its findings are measured on
     report = _json(cli, "replay", subject, "--format", "json")
     assert _episodes(report["view"]["coordination"]["samenloop_episodes"]) == expected, name
-    read = read_address(ledger, subject)
+    read = read_address(replay_store(ledger), subject)
     history = build_history(subject, read.events, None, None)
     assert [(p.start, p.end) for p in samenloop_episodes(history.effective)] == expected, name
     if not expected:
