@@ -8,14 +8,18 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import get_topic
 
 from domain.application import LedgerApplication
 from domain.service import LedgerService
-from ledger.eventstore import LedgerPostgresRecorder, LedgerSQLiteRecorder, RecorderEventLog
+from ledger.adapters.log import RecorderEventLog
 from ledger.identity.accesslog import AccessLog
 from ledger.importlog import ImportLog
 from ledger.tree import LogTree
+
+# The recorders as the library's topic strings ("module:Class"): `get_topic` would import the
+# class, and so psycopg with it on the SQLite path; the library imports the one it is given.
+SQLITE_RECORDER_TOPIC = "ledger.adapters.sqlite:LedgerSQLiteRecorder"
+POSTGRES_RECORDER_TOPIC = "ledger.adapters.postgres:LedgerPostgresRecorder"
 
 
 class ConfigError(Exception):
@@ -158,7 +162,7 @@ def store_env(url: str) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "30",
-            "APPLICATION_RECORDER_TOPIC": get_topic(LedgerSQLiteRecorder),
+            "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER_TOPIC,
         }
     if parsed.scheme in ("postgresql", "postgres"):
         if not parsed.path.strip("/"):
@@ -172,7 +176,7 @@ def store_env(url: str) -> dict[str, str]:
             "POSTGRES_PASSWORD": unquote(parsed.password or ""),
             "POSTGRES_CONNECT_TIMEOUT": "10",
             "POSTGRES_LOCK_TIMEOUT": "30",
-            "APPLICATION_RECORDER_TOPIC": get_topic(LedgerPostgresRecorder),
+            "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER_TOPIC,
         }
     raise ConfigError(f"LEDGER_STORE {url!r}: use sqlite:///path or postgresql://user@host:port/db")
 

@@ -11,7 +11,7 @@ Three tables beside the events, written only by inserts (triggers refuse UPDATE 
   side can tell exactly which answers include it (`projections.backfills`).
 
 The batch and event rows are written by the recorders in the same transaction as the events
-(`ledger.eventstore`), so a stored import batch is never unrecorded, whatever kills the process.
+(`ledger.adapters`), so a stored import batch is never unrecorded, whatever kills the process.
 
 An *initial* import is the history's origin: allowed into an empty store, or into a store that
 holds nothing but what earlier initial imports stored (so an interrupted import can be resumed).
@@ -229,10 +229,10 @@ class ImportLog:
     """The import runs of one event store; `projections.backfills.BackfillRecords` for the read side."""
 
     def __init__(self, recorder: Any) -> None:
-        from eventsourcing.postgres import PostgresApplicationRecorder
+        from ledger.adapters import is_postgres
 
         self.recorder = recorder
-        self.postgres = isinstance(recorder, PostgresApplicationRecorder)
+        self.postgres = is_postgres(recorder)
         if self.postgres:
             schema = recorder.datastore.schema
             self._names = _names(lambda name: f'"{schema}"."{name}"')

@@ -13,18 +13,20 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import parse_qs, unquote, urlencode, urlparse, urlunparse
 
-from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from ledger.adapters import is_postgres
 from ledger.bootstrap import ConfigError, Ledger
 from projections.query import Ports, ReadModel
-from projections.store.postgres import PostgresLocation
 from projections.store.sqlite import SQLiteLocation
 
-Location = SQLiteLocation | PostgresLocation
+if TYPE_CHECKING:  # psycopg only when a PostgreSQL store is configured (start-up, the SQLite path)
+    from projections.store.postgres import PostgresLocation
+
+Location: TypeAlias = "SQLiteLocation | PostgresLocation"
 
 
 def projections_location(ledger: Ledger) -> Location:
@@ -34,6 +36,8 @@ def projections_location(ledger: Ledger) -> Location:
         return _location(spec)
     url = ledger.settings.store_url
     if ledger.settings.is_postgres:
+        from projections.store.postgres import PostgresLocation
+
         return PostgresLocation(_conninfo(url), "projections")
     return SQLiteLocation(_sqlite_path(url).parent / "projections")
 
@@ -51,6 +55,8 @@ def _location(spec: str) -> Location:
             raise ConfigError(f"LEDGER_PROJECTIONS {spec!r} names no folder (use sqlite:///abs/folder)")
         return SQLiteLocation(Path(folder))
     if parsed.scheme in ("postgresql", "postgres"):
+        from projections.store.postgres import PostgresLocation
+
         schema = parse_qs(parsed.query).get("schema", ["projections"])[0]
         return PostgresLocation(_conninfo(spec), schema)
     raise ConfigError(f"LEDGER_PROJECTIONS {spec!r}: use sqlite:///folder or postgresql://user@host:port/db")
@@ -88,13 +94,15 @@ class RawReader:
                 f"SELECT rowid, originator_id, state FROM {table} WHERE rowid > ? AND rowid <= ? "
                 "AND CAST(substr(originator_id, -2) AS INTEGER) % ? = ? ORDER BY rowid LIMIT ?"
             )
-        elif isinstance(recorder, PostgresApplicationRecorder):
+        elif is_postgres(recorder):
             import psycopg
             from psycopg import sql
 
+            pg_recorder: Any = recorder  # an eventsourcing.postgres recorder
+
             self._pg = psycopg.connect(_conninfo(ledger.settings.store_url), autocommit=True)
             table_id = sql.SQL("{}.{}").format(
-                sql.Identifier(recorder.datastore.schema), sql.Identifier(recorder.events_table_name)
+                sql.Identifier(pg_recorder.datastore.schema), sql.Identifier(pg_recorder.events_table_name)
             )
             self._pg_query = sql.SQL(
                 "SELECT notification_id, state FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"

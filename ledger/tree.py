@@ -14,7 +14,7 @@ Tables (SQLite and PostgreSQL alike, in the store's database):
   before the position (no row in a gap-free store: leaf index = position - 1);
 - `ledger_checkpoints (size, note, made_at)`: the published checkpoints, cosigned.
 
-The recorders (`ledger.eventstore`) call `sqlite_append` / `postgres_append` inside the insert's
+The recorders (`ledger.adapters`) call `sqlite_append` / `postgres_append` inside the insert's
 transaction, with the events table locked, so leaf `i` is exactly the `i`-th accepted event.
 """
 
@@ -231,10 +231,10 @@ class LogTree:
     """`domain.ports.LogTree` over a ledger recorder's tables (SQLite or PostgreSQL)."""
 
     def __init__(self, recorder: Any) -> None:
-        from eventsourcing.postgres import PostgresApplicationRecorder
+        from ledger.adapters import is_postgres
 
         self.recorder = recorder
-        self.postgres = isinstance(recorder, PostgresApplicationRecorder)
+        self.postgres = is_postgres(recorder)
         self.schema = recorder.datastore.schema if self.postgres else ""
 
     # plumbing

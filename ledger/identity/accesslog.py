@@ -1,7 +1,7 @@
 """Who read which address's data (trust.md §1): an append-only, hash-chained log in the event store.
 
 One table beside the events, `ledger_access_log`, created by the store adapters
-(`ledger.eventstore`) with the same append-only triggers as the import record
+(`ledger.adapters`) with the same append-only triggers as the import record
 (`ledger.importlog`: UPDATE, DELETE and TRUNCATE are refused). A row: `seq` (1, 2, ...),
 `recorded_at` (UTC), `principal` (the token's `sub`, or the operator), `role`, `issuer`,
 `address`, `what` (`case`, `replay`, `bundle`, with the query), `prev_hash` and `hash` =
@@ -122,11 +122,11 @@ class AccessLog:
     """The access log of one event store: queue reads, write them in order, list and verify."""
 
     def __init__(self, recorder: Any, clock: Callable[[], float] = time.time) -> None:
-        from eventsourcing.postgres import PostgresApplicationRecorder
+        from ledger.adapters import is_postgres
 
         self.recorder = recorder
         self.clock = clock
-        self.postgres = isinstance(recorder, PostgresApplicationRecorder)
+        self.postgres = is_postgres(recorder)
         self.table = f'"{recorder.datastore.schema}"."{TABLE}"' if self.postgres else TABLE
         self._pending: deque[Queued] = deque()
         self._wake = threading.Event()

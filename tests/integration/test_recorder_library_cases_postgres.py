@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 
-from ledger.eventstore import LedgerPostgresRecorder
+from ledger.adapters.postgres import LedgerPostgresRecorder
 from tests.ledger.test_recorder_library_cases import any_state_leaf
 
 

@@ -16,7 +16,7 @@ import pytest
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 
-from ledger.eventstore import LedgerSQLiteRecorder
+from ledger.adapters.sqlite import LedgerSQLiteRecorder
 
 
 def any_state_leaf(state: bytes) -> bytes:
