@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from eventsourcing.persistence import IntegrityError
-
-from domain.application import LedgerApplication
-from domain.service import LedgerService
-from ledger.adapters.log import RecorderEventLog
-from ledger.identity.accesslog import AccessLog
-from ledger.importlog import ImportLog
-from ledger.tree import LogTree
+if TYPE_CHECKING:  # imported by `Ledger` when it opens a store: settings alone stay cheap (start-up)
+    from domain.application import LedgerApplication
+    from domain.service import LedgerService
+    from ledger.adapters.log import RecorderEventLog
+    from ledger.identity.accesslog import AccessLog
+    from ledger.importlog import ImportLog
+    from ledger.tree import LogTree
 
 # The recorders as the library's topic strings ("module:Class"): `get_topic` would import the
 # class, and so psycopg with it on the SQLite path; the library imports the one it is given.
@@ -184,7 +184,23 @@ def store_env(url: str) -> dict[str, str]:
 class Ledger:
     """The wired ledger: the append service, the read side of the event store and its import record."""
 
+    app: LedgerApplication
+    service: LedgerService
+    log: RecorderEventLog
+    imports: ImportLog
+    tree: LogTree
+    access: AccessLog
+
     def __init__(self, settings: Settings) -> None:
+        from eventsourcing.persistence import IntegrityError
+
+        from domain.application import LedgerApplication
+        from domain.service import LedgerService
+        from ledger.adapters.log import RecorderEventLog
+        from ledger.identity.accesslog import AccessLog
+        from ledger.importlog import ImportLog
+        from ledger.tree import LogTree
+
         self.settings = settings
         env = store_env(settings.store_url)
         for attempt in range(3):

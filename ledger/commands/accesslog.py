@@ -9,8 +9,6 @@ import typer
 from rich.table import Table
 
 from ledger.commands.common import EXIT_FAILED, opened_ledger
-from ledger.identity.accesslog import ChainBroken
-from ledger.tables import column, console
 
 
 def access_log(
@@ -21,6 +19,9 @@ def access_log(
 
     Verifies the whole log's hash chain first; exit 1, naming the first bad row, when it is broken.
     """
+    from ledger.identity.accesslog import ChainBroken
+    from ledger.tables import column, console
+
     with opened_ledger() as ledger:
         try:
             rows = ledger.access.verify()

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 from typing import NoReturn
 
 import typer
-from eventsourcing.persistence import PersistenceError
 
 from ledger.bootstrap import ConfigError, Ledger, Settings, open_ledger
 
@@ -44,6 +43,8 @@ def history_until(until: str) -> date:
 @contextmanager
 def opened_ledger(settings: Settings | None = None) -> Iterator[Ledger]:
     """Open the configured ledger; turn store failures into one line and exit 1."""
+    from eventsourcing.persistence import PersistenceError  # here: `ledger --help` opens no store
+
     try:
         ledger = open_ledger(settings)
     except ConfigError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -22,10 +22,9 @@ from rich.text import Text
 from ledger.bootstrap import Settings
 from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, history_until, opened_ledger
 from ledger.commands.read import progress_bar
-from ledger.importlog import INITIAL, BackDating, operator_name
-from ledger.readmodel import open_read_model
-from ledger.tables import case_renderable, fmt, pct
-from projections.query import ReadModel
+
+if TYPE_CHECKING:  # imported by the demo when it runs (start-up: `ledger --help`)
+    from projections.query import ReadModel
 
 BATCH = 2_000
 
@@ -39,6 +38,7 @@ def demo(
 ) -> None:
     """Generate a Groningen-like history, import it, build the projections and show what they say."""
     from ledger.generator import generate
+    from ledger.readmodel import open_read_model
 
     last_day = history_until(until)
     console = Console()
@@ -118,6 +118,8 @@ def _imported_before(ledger: Any, history: Path) -> bool:
 def _import(ledger: Any, history: Path, total: int) -> tuple[int, int, int]:
     """Import the generated history in batches (as `ledger import`, a recorded initial import), with a
     progress bar; only into an empty store or one that holds what earlier imports stored (trust.md §1)."""
+    from ledger.importlog import INITIAL, BackDating, operator_name
+
     if _imported_before(ledger, history):
         return 0, total, 0
     if not ledger.imports.holds_only_initial():
@@ -175,6 +177,8 @@ def _screen(
     home: Path,
     port: int,
 ) -> Group:
+    from ledger.tables import case_renderable, fmt, pct
+
     m = model.metrics()
     g2 = m["G2"]["programme_without_claim"]
     phases = m["G4"]["phase_distribution"]

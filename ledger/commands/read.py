@@ -10,21 +10,22 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from consumers import failpoints
 from domain.timeutil import BadTime, query_time
 from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, default_workers, fail, log_operator_read, opened_ledger
-from ledger.readmodel import RawReader, open_read_model, ports
-from ledger.tables import case_renderable, console, evaluation_renderable, metrics_renderable
-from projections.query import DEFAULT_PIVOT, ReadModel
-from projections.rebuild import CHUNK as REBUILD_CHUNK
-from projections.rebuild import rebuild as run_rebuild
+
+if TYPE_CHECKING:  # the read side is imported by the command that runs (start-up: `ledger --help`)
+    from projections.query import ReadModel
+
+# Option defaults, as literals so that `ledger --help` imports no projections (tests/ledger/test_startup.py
+# checks them): projections.query.DEFAULT_PIVOT and projections.rebuild.CHUNK.
+DEFAULT_PIVOT = "2023-07-01T00:00:00.000000Z"
+REBUILD_CHUNK = 2_000
 
 At = Annotated[str | None, typer.Option("--at", help="Valid time: only what had happened by then (date or RFC 3339).")]
 KnownAt = Annotated[
@@ -48,17 +49,20 @@ def emit_json(doc: Any) -> None:
     sys.stdout.buffer.flush()
 
 
-class RateColumn(TextColumn):
-    """Events per second of a task."""
+def rate_column() -> Any:
+    """A progress column: events per second of a task."""
+    from rich.progress import TextColumn
+    from rich.text import Text
 
-    def __init__(self) -> None:
-        super().__init__("")
+    class RateColumn(TextColumn):
+        def __init__(self) -> None:
+            super().__init__("")
 
-    def render(self, task: Any) -> Any:
-        speed = task.finished_speed or task.speed
-        from rich.text import Text
+        def render(self, task: Any) -> Any:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.0f} events/s" if speed else "", style="cyan")
 
-        return Text(f"{speed:,.0f} events/s" if speed else "", style="cyan")
+    return RateColumn()
 
 
 @contextmanager
@@ -67,12 +71,15 @@ def progress_bar(enabled: bool = True, *, min_total: int = 0) -> Iterator[Callba
     if not enabled or not sys.stderr.isatty():
         yield lambda phase, done, total: None
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
     err = Console(stderr=True)
     columns = (
         TextColumn("{task.description:<9}"),
         BarColumn(),
         MofNCompleteColumn(),
-        RateColumn(),
+        rate_column(),
         TimeRemainingColumn(),
     )
     tasks: dict[str, TaskID] = {}
@@ -93,6 +100,8 @@ def progress_bar(enabled: bool = True, *, min_total: int = 0) -> Iterator[Callba
 def read_model(reading: tuple[str, str] | None = None) -> Iterator[ReadModel]:
     """The read model on the configured ledger, caught up with the event store; `reading`
     (address, what): a read of one address's data, recorded in the access log first."""
+    from ledger.readmodel import open_read_model
+
     with opened_ledger() as ledger:
         if reading is not None:
             log_operator_read(ledger, *reading)
@@ -112,6 +121,8 @@ def case(
     json: Json = False,
 ) -> None:
     """The joint case view of one address: damage, strengthening, coordination, what needs attention."""
+    from ledger.tables import case_renderable, console
+
     at_, known = cutoff(at, "--at"), cutoff(known_at, "--known-at")
     with read_model(reading=(address, "case (ledger case)")) as model:
         view = model.case(address, at_, known)
@@ -125,6 +136,8 @@ def case(
 
 def metrics(at: At = None, known_at: KnownAt = None, json: Json = False) -> None:
     """Governance metrics G1–G15 of the whole ledger."""
+    from ledger.tables import console, metrics_renderable
+
     at_, known = cutoff(at, "--at"), cutoff(known_at, "--known-at")
     with read_model() as model:
         doc = model.metrics(at_, known)
@@ -143,6 +156,8 @@ def evaluation(
     json: Json = False,
 ) -> None:
     """Evaluation figures E1–E6 of the IMG–NCG cooperation."""
+    from ledger.tables import console, evaluation_renderable
+
     pivot_ = cutoff(pivot, "--pivot", pivot=True) or DEFAULT_PIVOT
     at_, known = cutoff(at, "--at"), cutoff(known_at, "--known-at")
     with read_model() as model:
@@ -183,6 +198,9 @@ def rebuild(
         return
     if source != "store":
         fail("--from must be store or kafka", EXIT_USAGE)
+    from ledger.readmodel import RawReader, ports
+    from projections.rebuild import rebuild as run_rebuild
+
     started = time.perf_counter()
     with opened_ledger() as ledger:
         p = ports(ledger)

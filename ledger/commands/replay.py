@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ledger.bootstrap import Ledger
 from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, log_operator_read, opened_ledger
-from ledger.ports import replay_store
 from replay.errors import ReplayError
-from replay.run import bundle as make_bundle
-from replay.run import check_format, cutoff, render, replay_bundle
-from replay.run import replay as run_replay
+
+if TYPE_CHECKING:  # the replay is imported by the command when it runs (start-up: `ledger --help`)
+    from ledger.bootstrap import Ledger
 
 
 def _fail(exc: ReplayError) -> None:
@@ -57,6 +55,11 @@ def replay(
 
     Exit 0; 1 when the address is unknown or its chain broken (history up to the break shown); 2 on bad input.
     """
+    from ledger.ports import replay_store
+    from replay.run import bundle as make_bundle
+    from replay.run import check_format, cutoff, render, replay_bundle
+    from replay.run import replay as run_replay
+
     try:
         fmt_checked = check_format(fmt)
         at_cut = cutoff(at, "--at")

@@ -7,13 +7,18 @@ from typing import Annotated
 
 import typer
 
-from domain.schemas import SCHEMA_DIR, write_schemas
+import domain
+
+# = domain.schemas.SCHEMA_DIR, without importing the models for `ledger --help` (start-up)
+SCHEMA_DIR = Path(domain.__file__).parent / "schemas"
 
 
 def schema(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the schemas into.")] = SCHEMA_DIR,
 ) -> None:
     """Generate JSON Schema for every event type (and the stored-event form) from the models."""
+    from domain.schemas import write_schemas
+
     written = write_schemas(out)
     try:
         from consumers.asyncapi import write_asyncapi  # issue 4: the Kafka channels

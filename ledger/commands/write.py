@@ -6,25 +6,19 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import orjson
 import typer
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-from domain.chain import ChainBreak
-from domain.envelope import Oversized
 from domain.results import MAX_BATCH_EVENTS, MAX_EVENT_BYTES
-from ledger.bootstrap import Ledger
 from ledger.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, opened_ledger
-from ledger.importlog import BACKFILL, INITIAL, BackDating, operator_name
-from ledger.verify import verify_address, verify_all
+
+if TYPE_CHECKING:  # the rest is imported by the command that runs (start-up: `ledger --help`)
+    from domain.chain import ChainBreak
+    from domain.envelope import Oversized
+    from ledger.bootstrap import Ledger
+    from ledger.importlog import BackDating
 
 Principal = typer.Option("--as", help="The authenticated organisation: IMG, NCG or PORTAL.")
 
@@ -49,6 +43,8 @@ def read_lines(stream: BinaryIO, limit: int = LINE_LIMIT) -> Iterator[tuple[byte
     A line is never held past the limit: the rest of a long line is read and dropped in
     chunks, so memory stays bounded whatever the input.
     """
+    from domain.envelope import Oversized
+
     while True:
         raw = stream.readline(limit + 1)
         if not raw:
@@ -171,6 +167,8 @@ def import_(
     every event that was not accepted (all with --all-results) and a summary on stderr. Exit 1
     if anything was rejected, 2 when refused (nothing of the refused part is stored).
     """
+    from ledger.importlog import BACKFILL, INITIAL, operator_name
+
     try:
         who = operator_name(operator)
     except ValueError as exc:
@@ -217,6 +215,10 @@ def _run_import(
     counts: dict[str, int],
 ) -> BackDating | None:
     """One recorded import run with a progress bar; the refusal that stopped it, if one did."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from ledger.importlog import BACKFILL, BackDating
+
     progress = Progress(
         TextColumn("importing"),
         BarColumn(),
@@ -309,6 +311,8 @@ def verify(
 
         verify_bundle(bundle, trust)
         return
+    from ledger.verify import verify_address, verify_all
+
     extends = True
     with opened_ledger() as ledger:
         heads = ledger.app.recorder.index_heads()  # type: ignore[attr-defined]

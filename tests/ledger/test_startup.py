@@ -45,7 +45,14 @@ NEVER_EMBEDDED = (
     "uvicorn",
     "jwt",
 )
-NEVER_FOR_HELP = (*NEVER_EMBEDDED, "eventsourcing.persistence", "cryptography", "ledger.bootstrap")
+NEVER_FOR_HELP = (
+    *NEVER_EMBEDDED,
+    "eventsourcing",
+    "cryptography",
+    "domain.envelope",
+    "projections.query",
+    "replay.run",
+)
 
 
 def imported(args: list[str], watched: tuple[str, ...], home: Path) -> list[str]:
@@ -90,3 +97,19 @@ def test_recorder_topics_name_the_recorder_classes() -> None:
 
     assert get_topic(LedgerSQLiteRecorder) == SQLITE_RECORDER_TOPIC
     assert get_topic(LedgerPostgresRecorder) == POSTGRES_RECORDER_TOPIC
+
+
+def test_schema_default_folder_is_the_contracts() -> None:
+    from domain.schemas import SCHEMA_DIR
+    from ledger.commands import schema
+
+    assert schema.SCHEMA_DIR == SCHEMA_DIR
+
+
+def test_read_option_defaults_are_the_projections() -> None:
+    """`ledger.commands.read` spells two defaults as literals (no projections import for --help)."""
+    from ledger.commands import read
+    from projections import query, rebuild
+
+    assert read.DEFAULT_PIVOT == query.DEFAULT_PIVOT
+    assert read.REBUILD_CHUNK == rebuild.CHUNK
