@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from domain.note import ALG_COSIGNATURE_V1, ALG_ED25519, NoteError, Trust, VerifierKey
 from ledger.bootstrap import Settings
 from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, opened_ledger
 from ledger.commands.keys import keys_app
 
+if TYPE_CHECKING:  # domain.note is imported by the commands that use it (start-up: `ledger --help`)
+    from domain.note import Trust, VerifierKey
+
 
 def make_keys(settings: Settings, directory: Path | None, ledger_key: bool, witnesses: list[str], force: bool) -> None:
     """`ledger keys init --ledger / --witness NAME`: Ed25519 keys, private 0600, vkeys printed."""
+    from domain.note import ALG_COSIGNATURE_V1, ALG_ED25519
     from ledger.keys import KeyError_, generate, write_private
 
     folder = directory or settings.signing_key.parent
@@ -46,6 +49,7 @@ def keys_trust(
     ] = None,
 ) -> None:
     """Write a trust file: the ledger's key (alg 0x01), the witnesses' keys (0x04), who must cosign."""
+    from domain.note import ALG_COSIGNATURE_V1, ALG_ED25519, NoteError, Trust
     from ledger.keys import load_vkey
 
     try:
@@ -114,6 +118,7 @@ def witness(
     """Run a C2SP tlog-witness (POST /add-checkpoint) for the ledger's log."""
     import uvicorn
 
+    from domain.note import ALG_COSIGNATURE_V1, ALG_ED25519, NoteError
     from ledger.keys import KeyError_, load_signing_key, load_vkey
     from ledger.witness import Witness, create_witness_app
 
@@ -146,6 +151,8 @@ def register(app: typer.Typer) -> None:
 
 def read_trust(path: Path | None) -> Trust | None:
     """A trust file for `ledger verify`, or None; exit 2 naming what is wrong."""
+    from domain.note import NoteError, Trust
+
     if path is None:
         return None
     try:
@@ -175,7 +182,7 @@ def verify_bundle(bundle: Path, trust_path: Path | None) -> None:
 def load_since(ledger: Any, since: str, trust: Trust | None) -> tuple[Any, str]:
     """The checkpoint `--since` names (a file holding a signed checkpoint, or the size of one the
     store published) and how its signatures were checked."""
-    from domain.note import Checkpoint, check_checkpoint, parse_note
+    from domain.note import Checkpoint, NoteError, check_checkpoint, parse_note
     from ledger.keys import ed25519_verify
 
     path = Path(since)
