@@ -27,7 +27,7 @@ import orjson
 from consumers import failpoints
 from consumers.binding import decode_submission
 from consumers.logs import get_logger
-from consumers.polling import Idle, caught_up
+from consumers.polling import Idle, StaleAssignment, caught_up
 from consumers.retry import run_retrying
 from consumers.topics import INBOUND, REJECTIONS
 from domain.results import ACCEPTED, DUPLICATE, PERSONAL_DATA, REJECTED, AppendResult, Rejection
@@ -203,9 +203,14 @@ class Intake:
         topics: dict[str, str] | None = None,
         rejections_topic: str = REJECTIONS,
         stop: threading.Event | None = None,
+        rebalancing_factory: Callable[[], Any] | None = None,
     ) -> None:
         self.append = append
         self.consumer_factory = consumer_factory
+        # Without the static instance id, for rejoining after a stale assignment (see
+        # `consumers.projection.ProjectionConsumer`).
+        self.rebalancing_factory = rebalancing_factory
+        self._stale = False
         self.producer_factory = producer_factory
         self.topics = dict(topics or INBOUND)
         self.rejections_topic = rejections_topic
@@ -237,7 +242,8 @@ class Intake:
     def _session(self, once: bool, max_idle: float | None) -> bool:
         """Poll and process until stopped or done; True when done (`once`)."""
         if self._consumer is None:
-            self._consumer = self.consumer_factory()
+            factory = self.rebalancing_factory if self._stale and self.rebalancing_factory else self.consumer_factory
+            self._consumer = factory()
             self._consumer.subscribe(sorted(self.topics), listener=_assignment_logger(self.logger))
             self.logger.info("intake connected to kafka")
         if self._producer is None:
@@ -255,7 +261,11 @@ class Intake:
                 waited = idle.unassigned_warning(consumer)
                 if waited is not None:
                     self.logger.warning("intake has no partitions assigned", waited_s=round(waited))
-                idle.check_assignment(consumer, sorted(self.topics))
+                try:
+                    idle.check_assignment(consumer, sorted(self.topics))
+                except StaleAssignment:
+                    self._stale = True
+                    raise
                 continue
             idle.busy()
             try:

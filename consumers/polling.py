@@ -80,7 +80,7 @@ class Idle:
         self.last_unassigned_warning = now
         return now - self.unassigned_since
 
-    def check_assignment(self, consumer: Any, topics: list[str], after: float = REJOIN_AFTER_S) -> None:
+    def check_assignment(self, consumer: Any, topics: list[str], after: float | None = None) -> None:
         """Raise `StaleAssignment` when the consumer has had no partition for `after` seconds
         while the topics it subscribes have partitions (so that some member should own them).
 
@@ -95,7 +95,7 @@ class Idle:
             self.unassigned_since = self.last_unassigned_warning = now
             return
         waited = now - self.unassigned_since
-        if waited < after:
+        if waited < (REJOIN_AFTER_S if after is None else after):
             return
         if any(consumer.partitions_for_topic(topic) for topic in topics):
             raise StaleAssignment(

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from consumers import failpoints
 from consumers.binding import from_binary
 from consumers.logs import get_logger
-from consumers.polling import Idle, caught_up
+from consumers.polling import Idle, StaleAssignment, caught_up
 from consumers.retry import run_retrying
 from consumers.sink import StoreSwapped
 from consumers.topics import EVENTS
@@ -98,9 +98,15 @@ class ProjectionConsumer:
         topic: str = EVENTS,
         stop: threading.Event | None = None,
         max_records: int = 5_000,
+        rebalancing_factory: Callable[[], Any] | None = None,
     ) -> None:
         self.sink = sink
         self.consumer_factory = consumer_factory
+        # A consumer without the static instance id, for rejoining after a stale assignment
+        # (`consumers.polling.StaleAssignment`): a static member's rejoin gets its old
+        # assignment back without a rebalance; a dynamic member's join makes the leader assign anew.
+        self.rebalancing_factory = rebalancing_factory
+        self._stale = False
         self.topic = topic
         self.stop = stop or threading.Event()
         self.max_records = max_records
@@ -128,7 +134,8 @@ class ProjectionConsumer:
 
     def _session(self, once: bool, max_idle: float | None) -> bool:
         if self._consumer is None:
-            consumer = self.consumer_factory()
+            factory = self.rebalancing_factory if self._stale and self.rebalancing_factory else self.consumer_factory
+            consumer = factory()
             consumer.subscribe(
                 [self.topic], listener=_listener(consumer, self.sink, self.topic, self.stats, self.logger)
             )
@@ -147,7 +154,11 @@ class ProjectionConsumer:
                 waited = idle.unassigned_warning(consumer)
                 if waited is not None:
                     self.logger.warning("consume has no partitions assigned", waited_s=round(waited))
-                idle.check_assignment(consumer, [self.topic])
+                try:
+                    idle.check_assignment(consumer, [self.topic])
+                except StaleAssignment:
+                    self._stale = True
+                    raise
                 check = getattr(self.sink, "check_swapped", None)
                 if check is not None:
                     try:

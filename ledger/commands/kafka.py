@@ -187,6 +187,7 @@ def intake(
             topics=names.inbound,
             rejections_topic=names.rejections,
             stop=stop,
+            rebalancing_factory=lambda: make_consumer(bootstrap, default_client_id("intake"), group),
         )
         runner.run(once=once, max_idle=max_idle)
 
@@ -235,6 +236,7 @@ def consume(
                 lambda: make_consumer(bootstrap, default_client_id("consume"), group, group_instance_id=instance_id),
                 topic=names.events,
                 stop=stop,
+                rebalancing_factory=lambda: make_consumer(bootstrap, default_client_id("consume"), group),
             )
             runner.run(once=once, max_idle=max_idle)
         finally:

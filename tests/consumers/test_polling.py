@@ -73,3 +73,52 @@ def test_no_rejoin_before_the_time_or_for_a_topic_without_partitions_or_once_ass
     for _ in range(2):
         assigned.check_assignment(_Member({("t", 0)}, {0, 1}), ["t"], after=0.0)
     assert assigned.unassigned_since is None
+
+
+class _StuckConsumer:
+    """A group member the coordinator keeps giving nothing, of a topic that has partitions."""
+
+    def __init__(self, kind: str, made: list[str], stop: Any) -> None:
+        self.kind = kind
+        made.append(kind)
+        if kind == "dynamic":
+            stop.set()  # the rejoin happened: end the loop
+
+    def subscribe(self, topics: list[str], listener: Any = None) -> None:
+        pass
+
+    def poll(self, timeout_ms: int = 0, max_records: int = 0) -> dict[Any, Any]:
+        return {}
+
+    def assignment(self) -> set[Any]:
+        return set()
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return {0, 1, 2}
+
+    def topics(self) -> set[str]:
+        return {"ledger.events"}
+
+    def close(self, autocommit: bool = False) -> None:
+        pass
+
+
+def test_a_stuck_static_member_rejoins_without_its_instance_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A static member that rejoins gets its old (empty) assignment back without a rebalance;
+    only a join without the instance id makes the group's leader assign anew."""
+    import threading
+
+    from consumers.projection import ProjectionConsumer
+
+    monkeypatch.setattr(polling, "REJOIN_AFTER_S", 0.0)
+    made: list[str] = []
+    stop = threading.Event()
+    runner = ProjectionConsumer(
+        sink=None,  # type: ignore[arg-type]  # never reached: no records arrive
+        consumer_factory=lambda: _StuckConsumer("static", made, stop),
+        rebalancing_factory=lambda: _StuckConsumer("dynamic", made, stop),
+        stop=stop,
+    )
+    stats = runner.run()
+    assert made == ["static", "dynamic"]
+    assert stats.errors == 1
