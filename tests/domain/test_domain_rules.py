@@ -364,7 +364,7 @@ def test_r8_a_corrected_event_can_be_corrected_again_and_retracted(ledger: Ledge
         ({"claim_id": "C-1", "decision_term_days": "56"}, "$.data.data.decision_term_days", "valid integer"),
         ({"claim_id": "C-1"}, "$.data.data.decision_term_days", "missing required field"),
         ({"claim_id": "C-1", "decision_term_days": 56, "extra": 1}, "$.data.data.extra", "unknown field"),
-        ({"claim_id": "C 1", "decision_term_days": 56}, "$.data.data.claim_id", "pattern"),
+        ({"claim_id": "C 1", "decision_term_days": 56}, "$.data.data.claim_id", "must be a reference"),
     ],
 )
 def test_r8_the_replacement_data_must_be_valid_for_the_target_type(

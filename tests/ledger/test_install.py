@@ -11,7 +11,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_make_lint_installs_the_pinned_linters_first() -> None:
-    plan = subprocess.run(["make", "-n", "lint"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    plan = subprocess.run(
+        ["make", "--no-print-directory", "-n", "lint"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
     steps = [line.strip() for line in plan.splitlines() if line.strip()]
     assert steps[0] == "bash scripts/install.sh --lint", steps
     assert any(".venv/bin/ruff check ." in step for step in steps[1:])
