@@ -95,6 +95,10 @@ def requests(draw: st.DrawFn) -> tuple[str | None, dict[str, str], bytes, list[b
         return draw(tokens), {"content-type": "application/cloudevents+json"}, body, [bool(ok)]
     if mode == "batch":
         items = draw(st.lists(element, max_size=6))
+        if any(ok is None for _, ok in items):
+            # Raw bytes may make no element or several, so results no longer line up with the
+            # items: leave out the valid events, and then nothing at all may be accepted.
+            items = [item for item in items if item[1] is not True]
         body = b"[" + b",".join(text for text, _ in items) + b"]"
         known = None if any(ok is None for _, ok in items) else [bool(ok) for _, ok in items]
         return draw(tokens), {"content-type": "application/cloudevents-batch+json"}, body, known
