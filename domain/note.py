@@ -47,10 +47,18 @@ def key_id(name: str, alg: int, public: bytes) -> bytes:
 
 
 def b64decode(text: str, what: str) -> bytes:
+    """Standard base64, strictly: the one canonical spelling of the bytes, nothing else.
+
+    Python (like Go's non-strict decoder) ignores the unused low bits of the last character, so
+    `...Q0=` and `...Q1=` decode alike; a checked document must not have two spellings.
+    """
     try:
-        return base64.b64decode(text.encode("ascii"), validate=True)
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raise NoteError(f"{what} is not base64") from None
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise NoteError(f"{what} is not canonical base64")
+    return raw
 
 
 def b64(data: bytes) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from domain.note import (
@@ -95,3 +97,12 @@ def test_cosignature_v1_and_trust() -> None:
     assert check_checkpoint(full, trust, ed25519_verify).ok
     with pytest.raises(NoteError, match="not signed by the ledger key"):
         check_checkpoint(Note(text, (cosig,)).encode(), trust, ed25519_verify)
+
+
+def test_base64_with_set_padding_bits_is_refused() -> None:
+    from domain.note import NoteError, b64decode
+
+    canonical = base64.b64encode(bytes(32)).decode()  # "AAAA…A=": the last "A" carries 2 unused bits
+    assert b64decode(canonical, "x") == bytes(32)
+    with pytest.raises(NoteError, match="not canonical base64"):
+        b64decode(canonical[:-2] + "B=", "x")  # same bytes to a lenient decoder

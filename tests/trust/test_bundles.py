@@ -115,8 +115,8 @@ def test_every_single_byte_edit_fails(made: tuple[Path, list[str], dict[str, str
         for replacement in {raw[i] ^ 0x01, ord("0") if raw[i] != ord("0") else ord("1")}:
             edited = raw[:i] + bytes([replacement]) + raw[i + 1 :]
             if not _check(edited, trust):
-                passed.append(i)
-    assert passed == [], f"edits at {passed[:10]} went unnoticed"
+                passed.append((i, raw[max(0, i - 40) : i + 20], bytes([replacement])))
+    assert passed == [], f"edits went unnoticed (position, context, new byte): {passed[:5]}"
 
 
 def test_checkpoint_lacking_a_required_cosignature(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]) -> None:
