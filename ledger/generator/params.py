@@ -1,6 +1,6 @@
 """Every calibration assumption of the generator, in one place.
 
-Figures marked "public" come from `shared/contract/domain-notes.md`; everything else is a
+Figures marked "public" come from `docs/contract/domain-notes.md`; everything else is a
 documented assumption (see `docs/generator.md`). Volumes are for the full area of
 `FULL_SCALE` addresses and scale linearly with the number of addresses generated.
 """
