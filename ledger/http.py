@@ -45,6 +45,23 @@ from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
 from replay.http import make_router as replay_router
 
 SCHEMAS = SCHEMA_DIR
+OPS_PORT_ENV = "LEDGER_OPS_PORT"
+
+# What `/metrics` is, said where an operator looks first: the Prometheus convention reserves that
+# path for scrapes, and here it is the contract's governance figures (projections §2).
+METRICS_IS_NOT_PROMETHEUS = (
+    "**Not Prometheus.** This `/metrics` is the contract's governance figures (JSON, projections §2), a read "
+    "for IMG, NCG, the ombudsman and evaluators. Operators' metrics for scraping (Prometheus text format: "
+    f"requests, latencies, lag) are served by every ledger process on its own port, `{OPS_PORT_ENV}`, at "
+    "`/metrics` there; they are not part of this API and not in this document."
+)
+DESCRIPTION = (
+    "The ledger's HTTP API: the joint case view of an address (`/cases/{id}`), its verified history "
+    "(`/cases/{id}/history`), the governance metrics G1–G15 (`/metrics`) and evaluation figures E1–E6 "
+    "(`/evaluation`), appending events (`POST /events`), the event contract's schemas (`/contract`), "
+    "checkpoints and proofs. Errors are RFC 9457 problem details (`application/problem+json`).\n\n"
+    + METRICS_IS_NOT_PROMETHEUS
+)
 
 
 class SchemaResponse(Response):
@@ -186,6 +203,7 @@ def create_app(
         lifespan=lifespan,
         title="Groningen coordination ledger",
         summary="IMG and NCG actions per address: the joint case view, governance metrics and evaluation figures.",
+        description=DESCRIPTION,
         version="1",
     )
     app.state.ledger = ledger
@@ -311,7 +329,8 @@ def create_app(
 
     @read_route(
         "/metrics",
-        summary="Governance metrics G1–G15",
+        summary="Governance metrics G1–G15 (the contract's figures, not Prometheus)",
+        description=METRICS_IS_NOT_PROMETHEUS,
         responses={422: {"description": "bad input"}},
         openapi_extra=declare("figures", parameters=[AT_PARAMETER, KNOWN_AT_PARAMETER]),
     )
