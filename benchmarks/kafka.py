@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.setup import CACHE, ledger_home  # noqa: E402
 from consumers import fastrecords  # noqa: E402
 from consumers.binding import stored_to_binary  # noqa: E402
-from consumers.clients import make_admin, make_consumer, make_producer  # noqa: E402
+from consumers.clients import KafkaEndpoint, make_admin, make_consumer, make_producer  # noqa: E402
 from consumers.rebuild import rebuild_from_kafka  # noqa: E402
 from consumers.relay import Relay  # noqa: E402
 from consumers.tracking import RelayTracking  # noqa: E402
@@ -60,12 +60,14 @@ BROKER_DIR = CACHE / "kafka"
 BROKER_PORT = 31592  # below the ephemeral port range
 
 
-def private_broker() -> tuple[str, dict[str, str]]:
+def private_broker() -> tuple[KafkaEndpoint, dict[str, str]]:
+    """A single node of deploy/kafka.sh of the benchmark's own, as its super user (SASL/SCRAM)."""
     env = dict(os.environ, LEDGER_DEPLOY_DIR=str(BROKER_DIR), LEDGER_KAFKA_PORT=str(BROKER_PORT))
     out = subprocess.run(
         ["bash", str(REPO / "deploy" / "kafka.sh"), "start"], env=env, capture_output=True, text=True, check=True
     )
-    return out.stdout.strip().splitlines()[-1], env
+    password = (BROKER_DIR / "kafka" / "credentials" / "admin").read_text().strip()
+    return KafkaEndpoint(out.stdout.strip().splitlines()[-1], "SASL_PLAINTEXT", "admin", password), env
 
 
 def stop_broker(env: dict[str, str]) -> None:
@@ -79,7 +81,7 @@ def new_topic(admin: Any, partitions: int) -> str:
     return name
 
 
-def bare_producer(bootstrap: str, topic: str, records: list[tuple[bytes, bytes, Any]]) -> float:
+def bare_producer(bootstrap: Any, topic: str, records: list[tuple[bytes, bytes, Any]]) -> float:
     assert not fastrecords.installed()
     producer = make_producer(bootstrap, "bench-bare-producer")
     producer.send(topic, value=b"warm-up", key=b"0").get(timeout=30)
@@ -94,7 +96,7 @@ def bare_producer(bootstrap: str, topic: str, records: list[tuple[bytes, bytes, 
     return seconds
 
 
-def relay(ledger: Any, reader: Any, bootstrap: str, topic: str, workers: int) -> tuple[float, int]:
+def relay(ledger: Any, reader: Any, bootstrap: Any, topic: str, workers: int) -> tuple[float, int]:
     tracking = RelayTracking(ledger.app.recorder, f"bench:{topic}")
 
     class Log:  # the relay's reads, through the read side's raw reader (as `ledger relay` does)
@@ -107,7 +109,7 @@ def relay(ledger: Any, reader: Any, bootstrap: str, topic: str, workers: int) ->
     return time.perf_counter() - started, stats.published
 
 
-def bare_consumer(bootstrap: str, topic: str, partitions: int) -> tuple[float, int]:
+def bare_consumer(bootstrap: Any, topic: str, partitions: int) -> tuple[float, int]:
     from kafka.structs import TopicPartition
 
     assert not fastrecords.installed()
@@ -126,7 +128,7 @@ def bare_consumer(bootstrap: str, topic: str, partitions: int) -> tuple[float, i
     return seconds, count
 
 
-def rebuild(bootstrap: str, topic: str, folder: Path, workers: int) -> tuple[float, int]:
+def rebuild(bootstrap: Any, topic: str, folder: Path, workers: int) -> tuple[float, int]:
     location = SQLiteLocation(folder)
     started = time.perf_counter()
     stats = rebuild_from_kafka(
@@ -143,7 +145,11 @@ def main() -> None:
     parser.add_argument("--addresses", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--partitions", type=int, default=12)
-    parser.add_argument("--bootstrap", default=os.environ.get("LEDGER_KAFKA"))
+    parser.add_argument(
+        "--bootstrap",
+        default=os.environ.get("LEDGER_KAFKA"),
+        help="a broker without authentication (else a private secured node is started)",
+    )
     args = parser.parse_args()
 
     for_throughput()  # the collector settings of `ledger relay` / `rebuild`, for the baselines too

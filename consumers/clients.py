@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import TopicAlreadyExistsError
 from kafka.partitioner.default import DefaultPartitioner, murmur2
 
-from consumers.topics import DEFAULT_RETENTION_DAYS, RECONCILED_CONFIGS, TopicNames, TopicSpec, topic_specs
+from consumers.topics import (
+    DEFAULT_RETENTION_DAYS,
+    RECONCILED_CONFIGS,
+    TopicNames,
+    TopicSpec,
+    checkpoint_spec,
+    topic_specs,
+)
 
 # Short enough that a dead broker is noticed and logged within seconds, long enough for a
 # KRaft leader election (about 20 s after a hard kill) to be ridden out by the client itself.
@@ -26,9 +34,78 @@ MAX_BLOCK_MS = 15_000
 METADATA_MAX_AGE_MS = 10_000
 
 
-def servers(bootstrap: str) -> list[str]:
+SCRAM_MECHANISM = "SCRAM-SHA-512"  # contract trust §1
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")
+
+
+@dataclass(frozen=True)
+class KafkaEndpoint:
+    """Where the brokers are and who we are to them: bootstrap servers and SASL/SCRAM credentials.
+
+    `PLAINTEXT` (no credentials) is for a broker without authentication; the contract's brokers
+    take `SASL_PLAINTEXT` on loopback and `SASL_SSL` elsewhere (`cafile`: the brokers' CA). The
+    password never appears in `repr`, `str` or an error.
+    """
+
+    servers: str
+    protocol: str = "PLAINTEXT"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    cafile: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.protocol not in SECURITY_PROTOCOLS:
+            raise ValueError(f"Kafka security protocol {self.protocol!r}: one of {', '.join(SECURITY_PROTOCOLS)}")
+        if self.protocol.startswith("SASL") and not (self.username and self.password):
+            raise ValueError(f"Kafka security protocol {self.protocol} needs a user name and a password")
+
+    def __str__(self) -> str:
+        who = f"{self.username}@" if self.username and self.protocol.startswith("SASL") else ""
+        return f"{who}{self.servers}"
+
+    def client_config(self) -> dict[str, Any]:
+        """kafka-python's settings for this endpoint (servers and security)."""
+        config: dict[str, Any] = {"bootstrap_servers": servers(self.servers), "security_protocol": self.protocol}
+        if self.protocol.startswith("SASL"):
+            config.update(
+                sasl_mechanism=SCRAM_MECHANISM, sasl_plain_username=self.username, sasl_plain_password=self.password
+            )
+        if self.protocol == "SASL_SSL" and self.cafile:
+            config["ssl_cafile"] = self.cafile
+        return config
+
+    def librdkafka_config(self) -> dict[str, str]:
+        """The same settings in librdkafka's names (confluent-kafka, kcat `-X`)."""
+        config = {"bootstrap.servers": self.servers, "security.protocol": self.protocol.lower()}
+        if self.protocol.startswith("SASL"):
+            config.update(
+                {
+                    "sasl.mechanisms": SCRAM_MECHANISM,
+                    "sasl.username": str(self.username),
+                    "sasl.password": str(self.password),
+                }
+            )
+        if self.protocol == "SASL_SSL" and self.cafile:
+            config["ssl.ca.location"] = self.cafile
+        return config
+
+    def as_user(self, username: str, password: str) -> KafkaEndpoint:
+        """The same brokers as another principal (SASL_PLAINTEXT unless this endpoint uses SSL)."""
+        protocol = "SASL_SSL" if self.protocol == "SASL_SSL" else "SASL_PLAINTEXT"
+        return KafkaEndpoint(self.servers, protocol, username, password, self.cafile)
+
+
+Bootstrap = KafkaEndpoint | str  # a plain string: servers of a broker without authentication
+
+
+def endpoint(bootstrap: Bootstrap) -> KafkaEndpoint:
+    return bootstrap if isinstance(bootstrap, KafkaEndpoint) else KafkaEndpoint(bootstrap)
+
+
+def servers(bootstrap: Bootstrap) -> list[str]:
     """`host:port,host:port` as the list kafka-python takes."""
-    return [s.strip() for s in bootstrap.split(",") if s.strip()]
+    text = bootstrap.servers if isinstance(bootstrap, KafkaEndpoint) else bootstrap
+    return [s.strip() for s in text.split(",") if s.strip()]
 
 
 def keyed_partition(key: bytes, partitions: Sequence[int]) -> int:
@@ -65,10 +142,10 @@ class CachedMurmur2Partitioner(DefaultPartitioner):
         return hashed % len(partitions)
 
 
-def make_producer(bootstrap: str, client_id: str, **overrides: Any) -> KafkaProducer:
+def make_producer(bootstrap: Bootstrap, client_id: str, **overrides: Any) -> KafkaProducer:
     """An idempotent producer with acks=all, batching tuned for the relay's bulk sends."""
     config: dict[str, Any] = {
-        "bootstrap_servers": servers(bootstrap),
+        **endpoint(bootstrap).client_config(),
         "client_id": client_id,
         "acks": "all",
         "enable_idempotence": True,
@@ -89,10 +166,10 @@ def make_producer(bootstrap: str, client_id: str, **overrides: Any) -> KafkaProd
     return KafkaProducer(**config)
 
 
-def make_consumer(bootstrap: str, client_id: str, group_id: str | None, **overrides: Any) -> KafkaConsumer:
+def make_consumer(bootstrap: Bootstrap, client_id: str, group_id: str | None, **overrides: Any) -> KafkaConsumer:
     """A consumer that never auto-commits and starts from the earliest record when it has no position."""
     config: dict[str, Any] = {
-        "bootstrap_servers": servers(bootstrap),
+        **endpoint(bootstrap).client_config(),
         "client_id": client_id,
         "group_id": group_id,
         "enable_auto_commit": False,
@@ -121,12 +198,14 @@ def make_consumer(bootstrap: str, client_id: str, group_id: str | None, **overri
     return KafkaConsumer(**config)
 
 
-def make_admin(bootstrap: str, client_id: str = "ledger-admin") -> KafkaAdminClient:
+def make_admin(bootstrap: Bootstrap, client_id: str = "ledger-admin", **overrides: Any) -> KafkaAdminClient:
+    """An admin client (topics, ACLs, SCRAM users: the operator's principal for the last two)."""
     return KafkaAdminClient(
-        bootstrap_servers=servers(bootstrap),
+        **endpoint(bootstrap).client_config(),
         client_id=client_id,
         request_timeout_ms=REQUEST_TIMEOUT_MS * 2,
         bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        **overrides,
     )
 
 
@@ -205,18 +284,19 @@ def reconcile_configs(admin: KafkaAdminClient, specs: Sequence[TopicSpec]) -> di
 
 
 def init_topics(
-    bootstrap: str,
+    bootstrap: Bootstrap,
     event_partitions: int,
     inbound_partitions: int,
     names: TopicNames | None = None,
     retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> dict[str, Any]:
-    """`ledger kafka init`: create the five topics for this cluster's size, bring the retention of
-    existing ones in line; describe the result."""
+    """`ledger kafka init`: create the five topics and `ledger.checkpoints` for this cluster's size,
+    bring the retention of existing ones in line; describe the result."""
     admin = make_admin(bootstrap)
     try:
         brokers = broker_count(admin)
         specs = topic_specs(brokers, event_partitions, inbound_partitions, names, retention_days)
+        specs.append(checkpoint_spec(brokers, names))
         created, existed = ensure_topics(admin, specs)
         altered = reconcile_configs(admin, [s for s in specs if s.name not in created])
         described = {t["name"]: len(t["partitions"]) for t in admin.describe_topics([s.name for s in specs])}

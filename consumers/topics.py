@@ -9,6 +9,7 @@ REJECTIONS = "ledger.rejections"
 INBOUND_IMG = "ledger.inbound.img"
 INBOUND_NCG = "ledger.inbound.ncg"
 INBOUND_PORTAL = "ledger.inbound.portal"
+CHECKPOINTS = "ledger.checkpoints"  # signed checkpoints (trust §2); one partition, kept forever
 
 # The inbound topic decides the organisation (the principal), never the record itself.
 INBOUND: dict[str, str] = {INBOUND_IMG: "IMG", INBOUND_NCG: "NCG", INBOUND_PORTAL: "PORTAL"}
@@ -50,6 +51,10 @@ class TopicNames:
     @property
     def rejections(self) -> str:
         return self.prefix + REJECTIONS
+
+    @property
+    def checkpoints(self) -> str:
+        return self.prefix + CHECKPOINTS
 
     @property
     def inbound(self) -> dict[str, str]:
@@ -127,3 +132,21 @@ def topic_specs(
             f"value. Kept {retention_days} days.",
         ),
     ]
+
+
+def checkpoint_spec(brokers: int, names: TopicNames | None = None) -> TopicSpec:
+    """`ledger.checkpoints`: one partition (one order of checkpoints), kept forever (trust §2)."""
+    replicated = brokers >= REPLICATED_BROKERS
+    return TopicSpec(
+        (names or TopicNames()).checkpoints,
+        1,
+        3 if replicated else 1,
+        {
+            "cleanup.policy": "delete",
+            "retention.ms": FOREVER,
+            "retention.bytes": "-1",
+            "min.insync.replicas": "2" if replicated else "1",
+            "unclean.leader.election.enable": "false",
+        },
+        "Every checkpoint the ledger published (a C2SP signed note with its cosignatures). Kept forever.",
+    )

@@ -7,7 +7,9 @@
 #                                   print the bootstrap servers (idempotent)
 #   deploy/kafka.sh stop            TERM the recorded PID, wait, KILL if needed; remove pid file
 #   deploy/kafka.sh status          exit 0 and print bootstrap servers when running, else exit 3
-#   deploy/kafka.sh env             print "export LEDGER_TEST_KAFKA=<bootstrap servers>"
+#   deploy/kafka.sh env             print the exports for the tests (LEDGER_TEST_KAFKA, the admin's
+#                                   password file)
+#   deploy/kafka.sh admin-password-file   print the path of the admin's password file
 #   deploy/kafka.sh clean           remove the single node's data (refused while running)
 #
 # Three-node cluster (each node broker + controller, static quorum), for fault tests:
@@ -32,6 +34,15 @@
 #   LEDGER_KAFKA_HEAP_OPTS     JVM heap (default "-Xms256m -Xmx512m")
 #   LEDGER_PYTHON              Python with kafka-python for the readiness probe
 #                              (default <repo>/.venv/bin/python, else python3)
+#
+# Security (contract trust §1): every node listens with SASL_PLAINTEXT on loopback, clients
+# authenticate with SCRAM-SHA-512, KRaft's StandardAuthorizer decides with
+# allow.everyone.if.no.acl.found=false. The super user `admin` (the brokers among themselves and
+# the operator: `ledger kafka init` creates the other principals and their ACLs) gets a random
+# password at the first start, kept in <state>/kafka/credentials/admin (mode 0600). The
+# controllers talk SASL/PLAIN among themselves with that same secret (SCRAM credentials live in
+# the metadata log that the controllers serve, so they cannot authenticate the controllers).
+# Data formatted by an older kafka.sh without SASL is refused: run clean / clean-cluster.
 set -euo pipefail
 
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,6 +53,9 @@ LOG4J_CONFIG="$REPO_DIR/deploy/kafka/log4j2.properties"
 KAFKA_ROOT="$DEPLOY_DIR/kafka"
 SINGLE_DIR="$KAFKA_ROOT/single"
 CLUSTER_DIR="$KAFKA_ROOT/cluster"
+CREDENTIALS_DIR="$KAFKA_ROOT/credentials"
+ADMIN_PASSWORD_FILE="$CREDENTIALS_DIR/admin"
+ADMIN_USER=admin
 HOST=127.0.0.1
 SINGLE_PORT="${LEDGER_KAFKA_PORT:-29092}"
 CLUSTER_PORT="${LEDGER_KAFKA_CLUSTER_PORT:-29192}"
@@ -168,18 +182,42 @@ port_in_use() {
     (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
 }
 
+# The admin's password: made once (random), kept with mode 0600.
+admin_password() {
+    if [[ ! -s "$ADMIN_PASSWORD_FILE" ]]; then
+        mkdir -p "$CREDENTIALS_DIR"
+        chmod 700 "$CREDENTIALS_DIR"
+        (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '+/=\n' >"$ADMIN_PASSWORD_FILE.tmp")
+        mv "$ADMIN_PASSWORD_FILE.tmp" "$ADMIN_PASSWORD_FILE"
+    fi
+    cat "$ADMIN_PASSWORD_FILE"
+}
+
 write_properties() { # write_properties DIR NODE_ID PORT VOTERS single|cluster
-    local dir="$1" id="$2" port="$3" voters="$4" kind="$5"
+    local dir="$1" id="$2" port="$3" voters="$4" kind="$5" password
+    password="$(admin_password)"
+    (umask 077 && : >"$dir/server.properties")
     {
         printf '# Written by deploy/kafka.sh (%s); rewritten on every start.\n' "$kind"
         printf 'process.roles=broker,controller\n'
         printf 'node.id=%s\n' "$id"
         printf 'controller.quorum.voters=%s\n' "$voters"
-        printf 'listeners=PLAINTEXT://%s:%s,CONTROLLER://%s:%s\n' "$HOST" "$port" "$HOST" $((port + 1))
-        printf 'advertised.listeners=PLAINTEXT://%s:%s\n' "$HOST" "$port"
+        printf 'listeners=SASL_PLAINTEXT://%s:%s,CONTROLLER://%s:%s\n' "$HOST" "$port" "$HOST" $((port + 1))
+        printf 'advertised.listeners=SASL_PLAINTEXT://%s:%s\n' "$HOST" "$port"
         printf 'controller.listener.names=CONTROLLER\n'
-        printf 'inter.broker.listener.name=PLAINTEXT\n'
-        printf 'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\n'
+        printf 'inter.broker.listener.name=SASL_PLAINTEXT\n'
+        printf 'listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT\n'
+        printf 'sasl.enabled.mechanisms=SCRAM-SHA-512\n'
+        printf 'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512\n'
+        printf 'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=%s\n' \
+            "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$ADMIN_USER\" password=\"$password\";"
+        printf 'sasl.mechanism.controller.protocol=PLAIN\n'
+        printf 'listener.name.controller.sasl.enabled.mechanisms=PLAIN\n'
+        printf 'listener.name.controller.plain.sasl.jaas.config=%s\n' \
+            "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"$ADMIN_USER\" password=\"$password\" user_$ADMIN_USER=\"$password\";"
+        printf 'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n'
+        printf 'allow.everyone.if.no.acl.found=false\n'
+        printf 'super.users=User:%s\n' "$ADMIN_USER"
         printf 'log.dirs=%s/data\n' "$dir"
         printf 'num.partitions=1\n'
         printf 'auto.create.topics.enable=false\n'
@@ -222,13 +260,23 @@ format_node() { # format_node DIR CLUSTER_ID
     local dir="$1" cid="$2"
     [[ -f "$dir/data/meta.properties" ]] && return 0
     mkdir -p "$dir/logs"
-    # Static controller.quorum.voters: no --standalone / --initial-controllers.
+    # Static controller.quorum.voters: no --standalone / --initial-controllers. The admin's SCRAM
+    # credential goes into the metadata log at format time (the brokers need it to talk at all).
     if ! java -Xmx256m -cp "$LIBS_DIR/*" \
         -Dlog4j2.configurationFile="file:$LOG4J_CONFIG" \
         kafka.tools.StorageTool format -t "$cid" -c "$dir/server.properties" \
+        --add-scram "SCRAM-SHA-512=[name=$ADMIN_USER,password=$(admin_password)]" \
         >"$dir/logs/format.log" 2>&1 9>&-; then
         cat "$dir/logs/format.log" >&2
         die "formatting $dir failed"
+    fi
+    : >"$dir/sasl.formatted"
+}
+
+# Data formatted without the admin's SCRAM credential (an older kafka.sh) cannot be started secured.
+check_secured_data() { # check_secured_data DIR clean|clean-cluster
+    if [[ -f "$1/data/meta.properties" && ! -f "$1/sasl.formatted" ]]; then
+        die "$1 was formatted without SASL (an older deploy/kafka.sh); remove it with: deploy/kafka.sh $2"
     fi
 }
 
@@ -268,7 +316,7 @@ start_node_process() { # start_node_process DIR PORT
 wait_ready() {
     local nodes="$1"
     shift
-    "$PYTHON" - "$nodes" "$START_TIMEOUT" "$@" 9>&- <<'PY'
+    "$PYTHON" - "$nodes" "$START_TIMEOUT" "$ADMIN_USER" "$ADMIN_PASSWORD_FILE" "$@" 9>&- <<'PY'
 import logging
 import sys
 import time
@@ -278,7 +326,9 @@ logging.getLogger("kafka").propagate = False
 from kafka import KafkaAdminClient  # noqa: E402
 
 nodes = dict(item.split("=", 1) for item in sys.argv[1].split(","))
-timeout, pids = float(sys.argv[2]), [int(p) for p in sys.argv[3:]]
+timeout, user, pids = float(sys.argv[2]), sys.argv[3], [int(p) for p in sys.argv[5:]]
+with open(sys.argv[4], encoding="ascii") as f:
+    password = f.read().strip()
 deadline = time.monotonic() + timeout
 
 
@@ -295,6 +345,10 @@ def node_ready(node_id, address):
     admin = KafkaAdminClient(
         bootstrap_servers=[address],
         client_id="ledger-deploy-readiness",
+        security_protocol="SASL_PLAINTEXT",
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_plain_username=user,
+        sasl_plain_password=password,
         bootstrap_timeout_ms=min(5000, remaining_ms),
         request_timeout_ms=min(5000, remaining_ms),
     )
@@ -364,6 +418,7 @@ cmd_start() {
     if pid="$(node_pid "$dir")"; then
         log "already running (pid $pid)"
     else
+        check_secured_data "$dir" clean
         mkdir -p "$dir/data" "$dir/logs"
         write_properties "$dir" 1 "$SINGLE_PORT" "1@$HOST:$((SINGLE_PORT + 1))" single
         if [[ ! -f "$dir/data/meta.properties" ]]; then
@@ -454,6 +509,7 @@ cmd_start_cluster() {
             log "node $n already running (pid $pid)"
         else
             [[ -f "$dir/data/meta.properties" ]] || die "node $n has no formatted data; run stop-cluster, then start-cluster"
+            check_secured_data "$dir" "stop-cluster"
             write_properties "$dir" "$n" "$(node_port "$n")" "$(cluster_voters)" cluster
             start_node_process "$dir" "$(node_port "$n")"
             pid="$(cat "$dir/kafka.pid")"
@@ -529,6 +585,7 @@ cmd_start_node() {
         log "node $n already running (pid $pid)"
     else
         [[ -f "$dir/data/meta.properties" ]] || die "node $n has no formatted data; use start-cluster"
+        check_secured_data "$dir" "stop-cluster"
         write_properties "$dir" "$n" "$(node_port "$n")" "$(cluster_voters)" cluster
         start_node_process "$dir" "$(node_port "$n")"
         pid="$(cat "$dir/kafka.pid")"
@@ -555,14 +612,15 @@ case "${1:-}" in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
-    env) printf 'export LEDGER_TEST_KAFKA=%s\n' "$HOST:$SINGLE_PORT" ;;
+    env) printf 'export LEDGER_TEST_KAFKA=%s LEDGER_TEST_KAFKA_PASSWORD_FILE=%s\n' "$HOST:$SINGLE_PORT" "$ADMIN_PASSWORD_FILE" ;;
+    admin-password-file) printf '%s\n' "$ADMIN_PASSWORD_FILE" ;;
     clean) cmd_clean ;;
     start-cluster) cmd_start_cluster ;;
     stop-cluster) cmd_stop_cluster ;;
     status-cluster) cmd_status_cluster ;;
     kill-node) cmd_kill_node "${2:-}" ;;
     start-node) cmd_start_node "${2:-}" ;;
-    env-cluster) printf 'export LEDGER_TEST_KAFKA_CLUSTER=%s\n' "$(cluster_bootstrap)" ;;
+    env-cluster) printf 'export LEDGER_TEST_KAFKA_CLUSTER=%s LEDGER_TEST_KAFKA_PASSWORD_FILE=%s\n' "$(cluster_bootstrap)" "$ADMIN_PASSWORD_FILE" ;;
     clean-cluster) cmd_clean_cluster ;;
     *) usage ;;
 esac

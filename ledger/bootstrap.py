@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 if TYPE_CHECKING:  # imported by `Ledger` when it opens a store: settings alone stay cheap (start-up)
+    from consumers.clients import KafkaEndpoint
     from domain.application import LedgerApplication
     from domain.service import LedgerService
     from ledger.adapters.log import RecorderEventLog
@@ -72,6 +73,40 @@ def max_body(raw: str | None) -> int:
     return int(text)
 
 
+KAFKA_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")  # = consumers.clients.SECURITY_PROTOCOLS
+
+
+def kafka_protocol(raw: str | None, user: str | None) -> str:
+    """`LEDGER_KAFKA_SECURITY_PROTOCOL`; by default SASL_PLAINTEXT when a user is configured."""
+    if raw is None or not raw.strip():
+        return "SASL_PLAINTEXT" if user else "PLAINTEXT"
+    text = raw.strip().upper()
+    if text not in KAFKA_PROTOCOLS:
+        raise ConfigError(f"LEDGER_KAFKA_SECURITY_PROTOCOL {raw!r}: one of {', '.join(KAFKA_PROTOCOLS)}")
+    return text
+
+
+def kafka_password(env: dict[str, str] | os._Environ[str], protocol: str, user: str | None) -> str | None:
+    """The Kafka password: the file `LEDGER_KAFKA_PASSWORD_FILE` (preferred: a mounted secret) or
+    `LEDGER_KAFKA_PASSWORD`. Errors name the variable, never the value."""
+    path = env.get("LEDGER_KAFKA_PASSWORD_FILE") or ""
+    if path:
+        try:
+            password = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"LEDGER_KAFKA_PASSWORD_FILE {path}: cannot be read ({exc.strerror})") from None
+        if not password:
+            raise ConfigError(f"LEDGER_KAFKA_PASSWORD_FILE {path} is empty")
+    else:
+        password = env.get("LEDGER_KAFKA_PASSWORD") or ""
+    if protocol.startswith("SASL") and not (user and password):
+        raise ConfigError(
+            f"LEDGER_KAFKA_SECURITY_PROTOCOL {protocol} needs LEDGER_KAFKA_USER and LEDGER_KAFKA_PASSWORD_FILE "
+            "(or LEDGER_KAFKA_PASSWORD)"
+        )
+    return password or None
+
+
 def _local_jwks(home: Path) -> str | None:
     path = home / LOCAL_JWKS
     return str(path.absolute()) if path.exists() else None
@@ -103,6 +138,13 @@ class Settings:
     store_url: str = ""
     kafka: str | None = None
     kafka_retention_days: int = KAFKA_RETENTION_DAYS
+    # Who the ledger is to Kafka (trust §1): SASL/SCRAM-SHA-512 over SASL_PLAINTEXT (loopback) or
+    # SASL_SSL (with the brokers' CA); PLAINTEXT only for a broker without authentication.
+    kafka_protocol: str = "PLAINTEXT"
+    kafka_user: str | None = None
+    kafka_password: str | None = field(default=None, repr=False)
+    kafka_ca_file: str | None = None
+    kafka_topic_prefix: str = ""
     # Trust (docs/trust.md): the checkpoint origin (= the ledger key's name), the ledger's signing
     # key, the witnesses' URLs, the trust file naming their keys, and how often to checkpoint.
     origin: str = ORIGIN
@@ -124,11 +166,17 @@ class Settings:
     def from_env(cls) -> Settings:
         home = Path(os.environ.get("LEDGER_HOME") or ".ledger")
         store = os.environ.get("LEDGER_STORE") or f"sqlite:///{(home / 'events.sqlite').absolute()}"
+        user = os.environ.get("LEDGER_KAFKA_USER") or None
         return cls(
             home=home,
             store_url=store,
             kafka=os.environ.get("LEDGER_KAFKA") or None,
             kafka_retention_days=retention_days(os.environ.get("LEDGER_KAFKA_RETENTION_DAYS")),
+            kafka_protocol=(protocol := kafka_protocol(os.environ.get("LEDGER_KAFKA_SECURITY_PROTOCOL"), user)),
+            kafka_user=user,
+            kafka_password=kafka_password(os.environ, protocol, user),
+            kafka_ca_file=os.environ.get("LEDGER_KAFKA_CA_FILE") or None,
+            kafka_topic_prefix=os.environ.get("LEDGER_KAFKA_TOPIC_PREFIX", ""),
             origin=(origin := os.environ.get("LEDGER_ORIGIN") or ORIGIN),
             signing_key=Path(os.environ.get("LEDGER_SIGNING_KEY") or home / "keys" / f"{origin}.key"),
             witnesses=tuple(u.strip() for u in (os.environ.get("LEDGER_WITNESSES") or "").split(",") if u.strip()),
@@ -140,6 +188,16 @@ class Settings:
             token_issuer=os.environ.get("LEDGER_TOKEN_ISSUER") or TOKEN_ISSUER,
             token_algorithms=token_algorithms(os.environ.get("LEDGER_TOKEN_ALGORITHMS")),
             http_max_body=max_body(os.environ.get("LEDGER_HTTP_MAX_BODY")),
+        )
+
+    def kafka_endpoint(self) -> KafkaEndpoint:
+        """The brokers and this process's credentials (needs `kafka`; imports the Kafka client)."""
+        from consumers.clients import KafkaEndpoint
+
+        if not self.kafka:
+            raise ConfigError("LEDGER_KAFKA is not set (bootstrap servers, e.g. 127.0.0.1:9092)")
+        return KafkaEndpoint(
+            self.kafka.strip(), self.kafka_protocol, self.kafka_user, self.kafka_password, self.kafka_ca_file
         )
 
     @property

@@ -190,27 +190,29 @@ def _sigs(note: str) -> list[Any]:
 
 
 def kafka_sender(settings: Settings) -> Callable[[bytes], None] | None:
-    """Send checkpoints to `ledger.checkpoints` (created when missing: one partition, kept forever)."""
+    """Send checkpoints to `ledger.checkpoints` (made by `ledger kafka init`; created here when
+    missing and the principal may: one partition, kept forever)."""
     if not settings.kafka:
         return None
-    bootstrap = settings.kafka
+    bootstrap = settings.kafka_endpoint()
 
     def send(note: bytes) -> None:
-        from kafka.admin import KafkaAdminClient, NewTopic
-        from kafka.errors import TopicAlreadyExistsError
+        from kafka.errors import ClusterAuthorizationFailedError, TopicAlreadyExistsError, TopicAuthorizationFailedError
 
-        from consumers.clients import make_producer, servers
+        from consumers.clients import broker_count, ensure_topics, make_admin, make_producer
+        from consumers.topics import TopicNames, checkpoint_spec
 
-        admin = KafkaAdminClient(bootstrap_servers=servers(bootstrap), client_id="ledger-checkpoints")
+        names = TopicNames(settings.kafka_topic_prefix)
+        admin = make_admin(bootstrap, "ledger-checkpoints")
         try:
-            admin.create_topics([NewTopic(TOPIC, 1, 1, topic_configs={"retention.ms": "-1"})])
-        except TopicAlreadyExistsError:
-            pass
+            ensure_topics(admin, [checkpoint_spec(broker_count(admin), names)], timeout_ms=30_000)
+        except (TopicAlreadyExistsError, TopicAuthorizationFailedError, ClusterAuthorizationFailedError):
+            pass  # the ledger's principal may not create topics: `ledger kafka init` made it
         finally:
             admin.close()
         producer = make_producer(bootstrap, "ledger-checkpoints")
         try:
-            producer.send(TOPIC, key=b"checkpoint", value=note).get(timeout=30)
+            producer.send(names.checkpoints, key=b"checkpoint", value=note).get(timeout=30)
         finally:
             producer.close()
 

@@ -8,7 +8,10 @@ Environment:
 - ``LEDGER_TEST_POSTGRES``: a PostgreSQL URL to use instead of starting ``deploy/postgres.sh``.
   The user must be allowed to create and drop databases.
 - ``LEDGER_TEST_KAFKA``: bootstrap servers of a running Kafka to use instead of starting
-  ``deploy/kafka.sh start``.
+  ``deploy/kafka.sh start``. Its brokers are secured as ``deploy/kafka.sh`` sets them up
+  (SASL_PLAINTEXT, SCRAM-SHA-512, ACLs); the tests are its super user ``admin``, whose password is
+  in ``LEDGER_TEST_KAFKA_PASSWORD_FILE`` (default: the file ``deploy/kafka.sh admin-password-file``
+  names).
 - ``LEDGER_TEST_KEEP_SERVERS=1``: don't stop, at the end of the test session, the servers that
   this session started (faster re-runs during development; stop them with the scripts).
 """
@@ -28,11 +31,15 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from consumers.clients import KafkaEndpoint
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEPLOY_DIR = REPO_ROOT / "deploy"
 
 POSTGRES_ENV = "LEDGER_TEST_POSTGRES"
 KAFKA_ENV = "LEDGER_TEST_KAFKA"
+KAFKA_PASSWORD_ENV = "LEDGER_TEST_KAFKA_PASSWORD_FILE"
+KAFKA_ADMIN = "admin"
 KEEP_ENV = "LEDGER_TEST_KEEP_SERVERS"
 
 # Generous bounds: the first Kafka start may fetch the broker jars with Maven.
@@ -190,7 +197,17 @@ def drop_database(url: str) -> None:
 # --- Kafka ----------------------------------------------------------------------------------
 
 
-def wait_for_kafka(bootstrap: str, brokers: int = 1, timeout: float = 60.0) -> dict:
+def kafka_admin(servers: str) -> KafkaEndpoint:
+    """The brokers at ``servers`` as their super user ``admin`` (SASL/SCRAM-SHA-512)."""
+    path = os.environ.get(KAFKA_PASSWORD_ENV) or run_deploy_script("kafka.sh", "admin-password-file")
+    try:
+        password = Path(path).read_text(encoding="ascii").strip()
+    except OSError as exc:
+        raise RuntimeError(f"the Kafka admin's password file {path} cannot be read ({exc.strerror})") from exc
+    return KafkaEndpoint(servers, "SASL_PLAINTEXT", KAFKA_ADMIN, password)
+
+
+def wait_for_kafka(bootstrap: KafkaEndpoint, brokers: int = 1, timeout: float = 60.0) -> dict:
     """Poll until at least ``brokers`` unfenced brokers answer; return describe_cluster()."""
     from kafka import KafkaAdminClient
 
@@ -203,7 +220,7 @@ def wait_for_kafka(bootstrap: str, brokers: int = 1, timeout: float = 60.0) -> d
         while time.monotonic() < deadline:
             try:
                 admin = KafkaAdminClient(
-                    bootstrap_servers=bootstrap.split(","),
+                    **bootstrap.client_config(),
                     client_id="ledger-tests-probe",
                     bootstrap_timeout_ms=5000,
                     request_timeout_ms=5000,
@@ -224,17 +241,18 @@ def wait_for_kafka(bootstrap: str, brokers: int = 1, timeout: float = 60.0) -> d
     raise RuntimeError(f"Kafka at {bootstrap} not ready within {timeout:.0f}s: {last}")
 
 
-def ensure_kafka() -> str:
-    """Return bootstrap servers: ``$LEDGER_TEST_KAFKA`` or the single node of deploy/kafka.sh."""
-    bootstrap = os.environ.get(KAFKA_ENV)
-    if bootstrap:
-        wait_for_kafka(bootstrap, brokers=1, timeout=30)
-        return bootstrap
+def ensure_kafka() -> KafkaEndpoint:
+    """The admin's endpoint of ``$LEDGER_TEST_KAFKA`` or of the single node of deploy/kafka.sh."""
+    given = os.environ.get(KAFKA_ENV)
+    if given:
+        endpoint = kafka_admin(given)
+        wait_for_kafka(endpoint, brokers=1, timeout=30)
+        return endpoint
     was_running = _is_running("kafka.sh")
     bootstrap = _last_line(run_deploy_script("kafka.sh", "start"))
     if not was_running:
         _started.add("kafka")
-    return bootstrap
+    return kafka_admin(bootstrap)
 
 
 def stop_kafka() -> None:
@@ -242,8 +260,8 @@ def stop_kafka() -> None:
     _started.discard("kafka")
 
 
-def start_kafka_cluster() -> str:
-    """Start (or complete) the three-node cluster; return its bootstrap servers.
+def start_kafka_cluster() -> KafkaEndpoint:
+    """Start (or complete) the three-node cluster; return the admin's endpoint of it.
 
     A cluster none of whose nodes runs starts fresh (empty data, new cluster id).
     """
@@ -251,7 +269,7 @@ def start_kafka_cluster() -> str:
     bootstrap = _last_line(run_deploy_script("kafka.sh", "start-cluster"))
     if not was_running:
         _started.add("kafka-cluster")
-    return bootstrap
+    return kafka_admin(bootstrap)
 
 
 def stop_kafka_cluster() -> None:

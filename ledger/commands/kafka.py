@@ -10,11 +10,15 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from ledger.commands.common import EXIT_USAGE, default_workers, fail, opened_ledger
+
+INTAKE_GROUP = "ledger-intake"
+PROJECTION_GROUP = "ledger-projections"
 
 kafka_app = typer.Typer(help="Kafka topics (needs LEDGER_KAFKA).", no_args_is_help=True)
 
@@ -27,20 +31,30 @@ InstanceId = typer.Option(
 MaxIdle = typer.Option("--max-idle", help="With --once: exit after this many seconds without new records.", min=0.1)
 
 
-def _bootstrap() -> str:
-    bootstrap = os.environ.get("LEDGER_KAFKA") or ""
-    if not bootstrap.strip():
+def _settings() -> Any:
+    from ledger.bootstrap import ConfigError, Settings
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if not (settings.kafka or "").strip():
         fail(
             "LEDGER_KAFKA is not set (bootstrap servers, e.g. 127.0.0.1:9092); without it the ledger is embedded",
             EXIT_USAGE,
         )
-    return bootstrap.strip()
+    return settings
+
+
+def _bootstrap() -> Any:
+    """The brokers and this process's credentials (`LEDGER_KAFKA`, `LEDGER_KAFKA_USER`, …)."""
+    return _settings().kafka_endpoint()
 
 
 def _names() -> Any:
     from consumers.topics import TopicNames
 
-    return TopicNames(os.environ.get("LEDGER_KAFKA_TOPIC_PREFIX", ""))
+    return TopicNames(_settings().kafka_topic_prefix)
 
 
 def _stop_on_signals() -> threading.Event:
@@ -74,19 +88,31 @@ def init(
             max=36_500,
         ),
     ] = None,
+    credentials: Annotated[
+        Path | None,
+        typer.Option(
+            "--credentials",
+            help="Folder with one file per principal (ledger, img, ncg, portal, projector) holding its password; "
+            "missing files are made with a random password (mode 0600). The principals get SCRAM-SHA-512 "
+            "credentials and the contract's ACLs. Default: LEDGER_KAFKA_CREDENTIALS; without either, only the "
+            "ACLs are set.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Create the five ledger topics if they do not exist and set their retention (idempotent)."""
-    bootstrap = _bootstrap()
+    """Create the ledger's topics, set their retention, and (on a broker with an authorizer) the principals
+    and ACLs of the trust contract (idempotent; the operator's command)."""
+    settings = _settings()
+    bootstrap = settings.kafka_endpoint()
     from consumers.clients import init_topics
-    from ledger.bootstrap import ConfigError, Settings
 
     if retention_days is None:
-        try:
-            retention_days = Settings.from_env().kafka_retention_days
-        except ConfigError as exc:
-            fail(str(exc), EXIT_USAGE)
+        retention_days = settings.kafka_retention_days
+    if credentials is None and os.environ.get("LEDGER_KAFKA_CREDENTIALS"):
+        credentials = Path(os.environ["LEDGER_KAFKA_CREDENTIALS"])
+    names = _names()
     try:
-        result = init_topics(bootstrap, partitions, inbound_partitions, _names(), retention_days)
+        result = init_topics(bootstrap, partitions, inbound_partitions, names, retention_days)
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         fail(f"cannot create the topics on {bootstrap}: {type(exc).__name__}: {exc}")
     for name, count in sorted(result["partitions"].items()):
@@ -100,6 +126,43 @@ def init(
         f"kafka init: {len(result['created'])} created, {len(result['existing'])} already there, "
         f"{len(result['altered'])} altered ({result['brokers']} broker{'s' if result['brokers'] != 1 else ''})"
     )
+    _init_security(bootstrap, names, credentials)
+
+
+def _init_security(bootstrap: Any, names: Any, credentials: Path | None) -> None:
+    """The principals' SCRAM credentials and the contract's ACLs (trust §1), where the broker checks them."""
+    from consumers.acls import apply_grants, authorizer_enabled, contract_grants, upsert_users
+    from consumers.acls import credentials as read_credentials
+    from consumers.clients import make_admin
+
+    admin = make_admin(bootstrap, "ledger-kafka-init")
+    try:
+        if credentials is not None:
+            try:
+                passwords, made = read_credentials(credentials)
+            except (OSError, ValueError) as exc:
+                fail(f"--credentials {credentials}: {exc}", EXIT_USAGE)
+            upsert_users(admin, passwords)
+            fresh = f"; new passwords made for {', '.join(made)} in {credentials}" if made else ""
+            typer.echo(f"kafka init: SCRAM-SHA-512 credentials set for {', '.join(sorted(passwords))}{fresh}")
+        if not authorizer_enabled(admin):
+            typer.echo(
+                "kafka init: the broker has no authorizer: no ACLs set (anyone who reaches it may write any topic; "
+                "see docs/kafka.md, Security)",
+                err=True,
+            )
+            return
+        grants = contract_grants(names, names.prefix + INTAKE_GROUP, names.prefix + PROJECTION_GROUP)
+        count = apply_grants(admin, grants)
+        typer.echo(f"kafka init: {count} ACLs of the trust contract in place for {', '.join(_principals(grants))}")
+    except Exception as exc:  # noqa: BLE001 - one clear line (an authorization error names what is missing)
+        fail(f"cannot set the principals and ACLs on {bootstrap}: {type(exc).__name__}: {exc}")
+    finally:
+        admin.close()
+
+
+def _principals(grants: Any) -> list[str]:
+    return sorted({g.principal for g in grants})
 
 
 def _retention_text(ms: str | None) -> str:
@@ -167,7 +230,12 @@ def relay(
 def intake(
     once: Annotated[bool, Once] = False,
     max_idle: Annotated[float | None, MaxIdle] = None,
-    group: Annotated[str, typer.Option("--group", help="Consumer group of the intake.")] = "ledger-intake",
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group", help="Consumer group of the intake (default: LEDGER_KAFKA_TOPIC_PREFIX + ledger-intake)."
+        ),
+    ] = None,
     instance_id: Annotated[str | None, InstanceId] = None,
 ) -> None:
     """Append what IMG, NCG and the portal publish on their inbound topics; rejections go to ledger.rejections."""
@@ -179,6 +247,7 @@ def intake(
     for_kafka()
     stop = _stop_on_signals()
     names = _names()
+    group = group or names.prefix + INTAKE_GROUP  # one group per ledger on a shared cluster
     with opened_ledger() as ledger:
         runner = Intake(
             lambda items, org: ledger.service.append(items, org),
@@ -189,7 +258,17 @@ def intake(
             stop=stop,
             rebalancing_factory=lambda: make_consumer(bootstrap, default_client_id("intake"), group),
         )
-        runner.run(once=once, max_idle=max_idle)
+        _run_unless_fenced(lambda: runner.run(once=once, max_idle=max_idle))
+
+
+def _run_unless_fenced(run: Any) -> None:
+    """Run a consuming loop; a member fenced by another with its --instance-id exits 1 with one line."""
+    from consumers.polling import Fenced
+
+    try:
+        run()
+    except Fenced as exc:
+        fail(str(exc))
 
 
 def kafka_location(ledger: Any) -> Any:
@@ -213,9 +292,13 @@ def kafka_location(ledger: Any) -> Any:
 def consume(
     once: Annotated[bool, Once] = False,
     max_idle: Annotated[float | None, MaxIdle] = None,
-    group: Annotated[str, typer.Option("--group", help="Consumer group (instances share partitions).")] = (
-        "ledger-projections"
-    ),
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            help="Consumer group; its instances share partitions (default: prefix + ledger-projections).",
+        ),
+    ] = None,
     instance_id: Annotated[str | None, InstanceId] = None,
 ) -> None:
     """Keep the Kafka-fed projection store up to date from ledger.events (run several to share partitions)."""
@@ -228,6 +311,7 @@ def consume(
     for_kafka()
     stop = _stop_on_signals()
     names = _names()
+    group = group or names.prefix + PROJECTION_GROUP  # one group per ledger on a shared cluster
     with opened_ledger() as ledger:
         sink = ProjectionStoreSink(kafka_location(ledger), ledger.app.index.load_streams)
         try:
@@ -238,7 +322,7 @@ def consume(
                 stop=stop,
                 rebalancing_factory=lambda: make_consumer(bootstrap, default_client_id("consume"), group),
             )
-            runner.run(once=once, max_idle=max_idle)
+            _run_unless_fenced(lambda: runner.run(once=once, max_idle=max_idle))
         finally:
             sink.close()
 

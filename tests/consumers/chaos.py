@@ -10,11 +10,11 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from consumers.clients import make_producer
+from consumers.clients import KafkaEndpoint, make_producer
 from consumers.topics import TopicNames
 from tests.consumers.kafka_support import LEDGER, inbound_record, topic_for
 from tests.servers import REPO_ROOT
@@ -130,6 +130,12 @@ class PrivateBroker:
         self.port = free_port_pair()
         self.bootstrap = f"127.0.0.1:{self.port}"
 
+    @property
+    def endpoint(self) -> KafkaEndpoint:
+        """The broker as its super user `admin` (the password kafka.sh made in this broker's folder)."""
+        password = (self.folder / "kafka" / "credentials" / "admin").read_text().strip()
+        return KafkaEndpoint(self.bootstrap, "SASL_PLAINTEXT", "admin", password)
+
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
@@ -188,10 +194,19 @@ class Publisher(threading.Thread):
     `acked` holds the ids Kafka acknowledged."""
 
     def __init__(
-        self, bootstrap: str, names: TopicNames, events: list[dict[str, Any]], chunk: int = 40, pause: float = 0.4
+        self,
+        bootstrap: KafkaEndpoint | str | Mapping[str, KafkaEndpoint],
+        names: TopicNames,
+        events: list[dict[str, Any]],
+        chunk: int = 40,
+        pause: float = 0.4,
     ) -> None:
+        """`bootstrap`: one endpoint for all, or each organisation's own (IMG, NCG, PORTAL: the
+        principal that may write its inbound topic)."""
         super().__init__(name="publisher", daemon=True)
-        self.bootstrap = bootstrap
+        self.endpoints: Mapping[str, KafkaEndpoint | str] = (
+            bootstrap if isinstance(bootstrap, Mapping) else dict.fromkeys(("IMG", "NCG", "PORTAL"), bootstrap)
+        )
         self.names = names
         self.events = events
         self.chunk = chunk
@@ -208,23 +223,26 @@ class Publisher(threading.Thread):
 
     def run(self) -> None:
         try:
-            producer = None
+            producers: dict[str, Any] = {}
             for start in range(0, len(self.events), self.chunk):
                 chunk = self.events[start : start + self.chunk]
                 while not self.stop_event.is_set():
                     try:
-                        if producer is None:
-                            producer = make_producer(self.bootstrap, "chaos-publisher", linger_ms=2)
+                        for org in {event["org"] for event in chunk} - set(producers):
+                            producers[org] = make_producer(self.endpoints[org], f"chaos-publisher-{org}", linger_ms=2)
                         futures = []
                         for i, event in enumerate(chunk):
                             key, value, headers = inbound_record(event, structured=(start + i) % 11 == 0)
                             futures.append(
                                 (
                                     event["id"],
-                                    producer.send(topic_for(event, self.names), value=value, key=key, headers=headers),
+                                    producers[event["org"]].send(
+                                        topic_for(event, self.names), value=value, key=key, headers=headers
+                                    ),
                                 )
                             )
-                        producer.flush(timeout=60)
+                        for producer in producers.values():
+                            producer.flush(timeout=60)
                         failed = False
                         for event_id, future in futures:
                             try:
@@ -237,13 +255,13 @@ class Publisher(threading.Thread):
                     except Exception:  # noqa: BLE001 - broker unreachable: new producer, same chunk
                         pass
                     self.retries += 1
-                    if producer is not None:
+                    for producer in producers.values():
                         producer.close(timeout=0)
-                        producer = None
+                    producers = {}
                     self.stop_event.wait(0.5)
                 self.sent_chunks += 1
                 self.stop_event.wait(self.pause)
-            if producer is not None:
+            for producer in producers.values():
                 producer.close(timeout=10)
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             self.error = exc

@@ -15,23 +15,42 @@ from typing import Any
 import orjson
 
 from consumers.binding import to_binary
+from consumers.clients import KafkaEndpoint
 from consumers.topics import TopicNames
 
 LEDGER = str(Path(sys.executable).parent / "ledger")
 ORG_TOPIC = {"IMG": "ledger.inbound.img", "NCG": "ledger.inbound.ncg", "PORTAL": "ledger.inbound.portal"}
 
 
-def ledger_env(home: Path, bootstrap: str | None, prefix: str = "", store: str | None = None) -> dict[str, str]:
-    """The environment of a `ledger` process for one test's ledger."""
+def ledger_env(
+    home: Path, bootstrap: KafkaEndpoint | str | None, prefix: str = "", store: str | None = None
+) -> dict[str, str]:
+    """The environment of a `ledger` process for one test's ledger (as the endpoint's principal)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
     env["LEDGER_HOME"] = str(home)
     if store:
         env["LEDGER_STORE"] = store
     if bootstrap:
-        env["LEDGER_KAFKA"] = bootstrap
+        env.update(kafka_env(bootstrap))
     env["LEDGER_KAFKA_TOPIC_PREFIX"] = prefix
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def kafka_env(bootstrap: KafkaEndpoint | str) -> dict[str, str]:
+    """`LEDGER_KAFKA*` for a ledger process that is the endpoint's principal."""
+    endpoint = bootstrap if isinstance(bootstrap, KafkaEndpoint) else KafkaEndpoint(bootstrap)
+    env = {"LEDGER_KAFKA": endpoint.servers, "LEDGER_KAFKA_SECURITY_PROTOCOL": endpoint.protocol}
+    if endpoint.username and endpoint.password:
+        env.update(LEDGER_KAFKA_USER=endpoint.username, LEDGER_KAFKA_PASSWORD=endpoint.password)
+    return env
+
+
+def principals(admin: KafkaEndpoint, credentials: Path) -> dict[str, KafkaEndpoint]:
+    """The contract's principals (files made by `ledger kafka init --credentials`) on admin's brokers."""
+    from consumers.acls import PRINCIPALS
+
+    return {name: admin.as_user(name, (credentials / name).read_text().strip()) for name in PRINCIPALS}
 
 
 def run_ledger(
@@ -81,15 +100,16 @@ def topic_for(event: dict[str, Any], names: TopicNames) -> str:
     return names.prefix + ORG_TOPIC[event["org"]]
 
 
-def read_topic_confluent(bootstrap: str, topic: str, timeout: float = 60.0) -> list[dict[str, Any]]:
+def read_topic_confluent(bootstrap: KafkaEndpoint | str, topic: str, timeout: float = 60.0) -> list[dict[str, Any]]:
     """Every record of `topic`, read with librdkafka (confluent-kafka) from the beginning to the end."""
     import time
 
     from confluent_kafka import Consumer, TopicPartition
 
+    endpoint = bootstrap if isinstance(bootstrap, KafkaEndpoint) else KafkaEndpoint(bootstrap)
     consumer = Consumer(
         {
-            "bootstrap.servers": bootstrap,
+            **endpoint.librdkafka_config(),
             "group.id": f"interop-{uuid.uuid4().hex[:8]}",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
@@ -125,12 +145,15 @@ def read_topic_confluent(bootstrap: str, topic: str, timeout: float = 60.0) -> l
         consumer.close()
 
 
-def read_topic_kcat(bootstrap: str, topic: str, timeout: float = 120.0) -> list[dict[str, Any]]:
-    """Every record of `topic`, read with kcat (-J: one JSON envelope per record)."""
+def read_topic_kcat(bootstrap: KafkaEndpoint | str, topic: str, timeout: float = 120.0) -> list[dict[str, Any]]:
+    """Every record of `topic`, read with kcat (-J: one JSON envelope per record; SASL settings as -X)."""
     kcat = shutil.which("kcat")
     assert kcat, "kcat is not installed (Debian package kcat; scripts/install.sh --test installs it)"
+    endpoint = bootstrap if isinstance(bootstrap, KafkaEndpoint) else KafkaEndpoint(bootstrap)
+    settings = [f"-X{key}={value}" for key, value in endpoint.librdkafka_config().items() if key != "bootstrap.servers"]
     proc = subprocess.run(
-        [kcat, "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-J", "-q"],
+        [kcat, "-C", "-b", endpoint.servers, *settings, "-t", topic, "-o", "beginning", "-e", "-J", "-q"],
+        env=_kcat_env(endpoint),
         capture_output=True,
         timeout=timeout,
         check=False,
@@ -152,6 +175,31 @@ def read_topic_kcat(bootstrap: str, topic: str, timeout: float = 120.0) -> list[
     return out
 
 
+def _kcat_env(endpoint: KafkaEndpoint) -> dict[str, str]:
+    """kcat's environment. Debian's kcat links the system librdkafka (2.0.2 in bookworm), whose
+    SCRAM client-final message repeats the client nonce; Kafka 4 checks the nonce strictly
+    (RFC 5802) and refuses it (librdkafka#4895, fixed in 2.6.1). With SCRAM, kcat therefore
+    loads the librdkafka that the pinned confluent-kafka wheel ships: the same kcat, a fixed
+    library."""
+    env = dict(os.environ)
+    if not endpoint.protocol.startswith("SASL"):
+        return env
+    import glob
+
+    import confluent_kafka
+
+    (bundled,) = glob.glob(
+        str(Path(confluent_kafka.__file__).parent.parent / "confluent_kafka.libs" / "librdkafka-*.so.1")
+    )
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"ledger-kcat-librdkafka-{confluent_kafka.libversion()[0]}"
+    folder.mkdir(exist_ok=True)
+    link = folder / "librdkafka.so.1"
+    if not link.exists():
+        link.symlink_to(bundled)
+    env["LD_LIBRARY_PATH"] = str(folder)
+    return env
+
+
 def decode_independently(record: dict[str, Any]) -> dict[str, Any]:
     """A binary-mode record as a stored event, decoded by the CloudEvents binding's rules alone
     (not by the ledger's own code): ce_* headers are attributes, content-type is datacontenttype,
@@ -167,14 +215,14 @@ def decode_independently(record: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def delete_topics(bootstrap: str, names: TopicNames) -> None:
+def delete_topics(bootstrap: KafkaEndpoint | str, names: TopicNames) -> None:
     """Remove a test's prefixed topics from a shared broker."""
     from consumers.clients import make_admin
 
     admin = make_admin(bootstrap, "ledger-tests-cleanup")
     try:
         existing = set(admin.list_topics())
-        doomed = [t for t in names.all if t in existing]
+        doomed = [t for t in (*names.all, names.checkpoints) if t in existing]
         if doomed:
             admin.delete_topics(doomed)
     finally:

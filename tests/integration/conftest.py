@@ -18,6 +18,7 @@ _REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(_REPO_ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) from anywhere
     sys.path.insert(0, str(_REPO_ROOT))
 
+from consumers.clients import KafkaEndpoint  # noqa: E402
 from tests import servers  # noqa: E402
 
 
@@ -39,8 +40,8 @@ def postgres_database(postgres_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
-    """Bootstrap servers (``host:port[,...]``) of a running Kafka (single node by default)."""
+def kafka_bootstrap() -> Iterator[KafkaEndpoint]:
+    """A running Kafka (single node by default), as its super user (SASL/SCRAM)."""
     bootstrap = servers.ensure_kafka()
     yield bootstrap
     if servers.started_here("kafka") and not servers.keep_servers():
@@ -48,8 +49,8 @@ def kafka_bootstrap() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def kafka_cluster() -> Iterator[str]:
-    """Bootstrap servers of the three-node KRaft cluster (``deploy/kafka.sh start-cluster``) for
+def kafka_cluster() -> Iterator[KafkaEndpoint]:
+    """The three-node KRaft cluster (as its super user) (``deploy/kafka.sh start-cluster``) for
     fault tests that kill a broker; stopped at the end when this session started it."""
     bootstrap = servers.start_kafka_cluster()
     yield bootstrap

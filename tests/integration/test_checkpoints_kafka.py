@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kafka import TopicPartition
 
-from consumers.clients import make_consumer
+from consumers.clients import KafkaEndpoint, make_consumer
 from ledger.checkpoints import TOPIC, kafka_sender, make_checkpoint
 from tests.domain.support import open_test_ledger
 from tests.trust.conftest import Keys, WitnessProcess, keys, witnesses  # noqa: F401 - fixtures
@@ -16,7 +16,7 @@ from tests.trust.support import history
 
 
 def test_checkpoint_sent_to_kafka(
-    kafka_bootstrap: str,
+    kafka_bootstrap: KafkaEndpoint,
     tmp_path: Path,
     keys: Keys,  # noqa: F811
     witnesses: list[WitnessProcess],  # noqa: F811
@@ -24,7 +24,13 @@ def test_checkpoint_sent_to_kafka(
     ledger = open_test_ledger(tmp_path)
     try:
         history(ledger, 2)
-        settings = replace(ledger.settings, kafka=kafka_bootstrap)
+        settings = replace(
+            ledger.settings,
+            kafka=kafka_bootstrap.servers,
+            kafka_protocol=kafka_bootstrap.protocol,
+            kafka_user=kafka_bootstrap.username,
+            kafka_password=kafka_bootstrap.password,
+        )
         made = make_checkpoint(
             ledger, keys.ledger, [w.url for w in witnesses], keys.trust, kafka=kafka_sender(settings)
         )

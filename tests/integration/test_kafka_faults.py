@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from consumers.clients import make_admin, make_consumer
+from consumers.clients import KafkaEndpoint, make_admin, make_consumer
 from consumers.rebuild import rebuild_from_kafka
 from consumers.topics import TopicNames
 from consumers.tracking import RelayTracking
@@ -31,6 +31,7 @@ from tests.consumers.kafka_support import (
     export,
     generated_history,
     ledger_env,
+    principals,
     read_topic_confluent,
     reference_rows,
     run_ledger,
@@ -67,12 +68,24 @@ def _open(env: dict[str, str]) -> Ledger:
     return open_ledger(Settings(home=home, store_url=f"sqlite:///{home.absolute() / 'events.sqlite'}"))
 
 
-def _processes(env: dict[str, str], log_dir: Path) -> dict[str, LedgerProcess]:
+def _secured(env: dict[str, str], admin: KafkaEndpoint, prefix: str, tmp: Path) -> tuple[dict, dict, dict]:
+    """`ledger kafka init` with the contract's principals; the environments of the roles as their own
+    principals (intake and relay: `ledger`, consume: `projector`) and each organisation's publisher."""
+    run_ledger(
+        env, "kafka", "init", "--partitions", "6", "--inbound-partitions", "3", "--credentials", str(tmp / "creds")
+    )
+    users = principals(admin, tmp / "creds")
+    home = Path(env["LEDGER_HOME"])
+    publishers = {"IMG": users["img"], "NCG": users["ncg"], "PORTAL": users["portal"]}
+    return ledger_env(home, users["ledger"], prefix), ledger_env(home, users["projector"], prefix), publishers
+
+
+def _processes(ledger: dict[str, str], projector: dict[str, str], log_dir: Path) -> dict[str, LedgerProcess]:
     return {
-        "intake": LedgerProcess("intake", ["intake", "--instance-id", "intake-1"], env, log_dir),
-        "relay": LedgerProcess("relay", ["relay", "--workers", "2"], env, log_dir),
-        "consume-1": LedgerProcess("consume-1", ["consume", "--instance-id", "consume-1"], env, log_dir),
-        "consume-2": LedgerProcess("consume-2", ["consume", "--instance-id", "consume-2"], env, log_dir),
+        "intake": LedgerProcess("intake", ["intake", "--instance-id", "intake-1"], ledger, log_dir),
+        "relay": LedgerProcess("relay", ["relay", "--workers", "2"], ledger, log_dir),
+        "consume-1": LedgerProcess("consume-1", ["consume", "--instance-id", "consume-1"], projector, log_dir),
+        "consume-2": LedgerProcess("consume-2", ["consume", "--instance-id", "consume-2"], projector, log_dir),
     }
 
 
@@ -117,7 +130,11 @@ def _converge(env: dict[str, str], bootstrap: str, names: TopicNames, acked: set
     ledger = _open(env)
     try:
         wait_for(lambda: len(ledger.app.index.lookup_ids(sorted(acked))) == len(acked), 240, "acked events stored")
-        wait_for(lambda: _group_caught_up(bootstrap, "ledger-intake", sorted(names.inbound)), 240, "intake caught up")
+        wait_for(
+            lambda: _group_caught_up(bootstrap, names.prefix + "ledger-intake", sorted(names.inbound)),
+            240,
+            "intake caught up",
+        )
         tracking = RelayTracking(ledger.app.recorder, f"relay:{names.events}")
         wait_for(lambda: tracking.position() == ledger.log.max_position(), 240, "relay caught up")
     finally:
@@ -202,13 +219,15 @@ def _json_warnings(processes: dict[str, LedgerProcess]) -> list[dict[str, Any]]:
 def test_kill_minus_nine_and_a_broker_restart_lose_nothing(private_broker: PrivateBroker, tmp_path: Path) -> None:
     rnd = random.Random(SEED)
     print(f"\nfault test seed {SEED} (LEDGER_TEST_SEED={SEED} replays it)")
-    bootstrap = private_broker.bootstrap
+    bootstrap = private_broker.endpoint  # the operator (super user); the roles run as their own principals
     names = TopicNames("")
     env = ledger_env(tmp_path / "home", bootstrap)
-    run_ledger(env, "kafka", "init", "--partitions", "6", "--inbound-partitions", "3")
+    ledger, projector, publishers = _secured(env, bootstrap, names.prefix, tmp_path)
     run_ledger(env, "export")  # create the store's tables before four processes open it at once
-    processes = _processes(dict(env, LEDGER_FAILPOINTS=FAILPOINTS), tmp_path)
-    publisher = Publisher(bootstrap, names, generated_history(300, seed=7), chunk=40, pause=0.3)
+    processes = _processes(
+        dict(ledger, LEDGER_FAILPOINTS=FAILPOINTS), dict(projector, LEDGER_FAILPOINTS=FAILPOINTS), tmp_path
+    )
+    publisher = Publisher(publishers, names, generated_history(300, seed=7), chunk=40, pause=0.3)
     try:
         for process in processes.values():
             process.start()
@@ -266,15 +285,16 @@ def _leader_of(bootstrap: str, topic: str, partition: int) -> int:
         admin.close()
 
 
-def test_killing_the_partition_leader_of_three_loses_nothing(kafka_cluster: str, tmp_path: Path) -> None:
+def test_killing_the_partition_leader_of_three_loses_nothing(kafka_cluster: KafkaEndpoint, tmp_path: Path) -> None:
     rnd = random.Random(SEED + 1)
     names = TopicNames(f"k{uuid.uuid4().hex[:6]}.")
     env = ledger_env(tmp_path / "home", kafka_cluster, names.prefix)
+    ledger, projector, publishers = _secured(env, kafka_cluster, names.prefix, tmp_path)
     init = run_ledger(env, "kafka", "init", "--partitions", "6", "--inbound-partitions", "3").stdout.decode()
     assert "replication 3" in init, init
     run_ledger(env, "export")
-    processes = _processes(env, tmp_path)
-    publisher = Publisher(kafka_cluster, names, generated_history(150, seed=8), chunk=30, pause=0.25)
+    processes = _processes(ledger, projector, tmp_path)
+    publisher = Publisher(publishers, names, generated_history(150, seed=8), chunk=30, pause=0.25)
     victim_node = None
     try:
         for process in processes.values():

@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from consumers.asyncapi import asyncapi_document
-from consumers.clients import make_producer
+from consumers.clients import KafkaEndpoint, make_producer
 from consumers.intake import H_CODE, H_RESULT
 from consumers.topics import TopicNames
 from domain.catalogue import CATALOGUE
@@ -40,15 +40,15 @@ BAD_RECORDS = 3
 
 
 @pytest.fixture(scope="module")
-def flow(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def flow(kafka_bootstrap: KafkaEndpoint, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One history through the whole Kafka path, on topics of its own (a unique prefix)."""
     home = tmp_path_factory.mktemp("interop")
     names = TopicNames(f"t{uuid.uuid4().hex[:8]}.")
     env = ledger_env(home, kafka_bootstrap, names.prefix)
     init = run_ledger(env, "kafka", "init", "--partitions", "6", "--inbound-partitions", "3").stdout.decode()
-    assert "5 created" in init, init
+    assert "6 created" in init, init
     again = run_ledger(env, "kafka", "init").stdout.decode()
-    assert "0 created, 5 already there" in again, again
+    assert "0 created, 6 already there" in again, again
 
     events = generated_history(60, seed=11)
     producer = make_producer(kafka_bootstrap, "interop-publisher")
@@ -172,7 +172,7 @@ def test_kafka_commands_refuse_without_ledger_kafka(tmp_path: Path) -> None:
         assert proc.returncode == 2 and b"LEDGER_KAFKA is not set" in proc.stderr
 
 
-def test_the_kafka_path_on_postgresql(kafka_bootstrap: str, postgres_database: str, tmp_path: Path) -> None:
+def test_the_kafka_path_on_postgresql(kafka_bootstrap: KafkaEndpoint, postgres_database: str, tmp_path: Path) -> None:
     """The same path with the event store and the projections on PostgreSQL: the relay's position in
     the library's tracking table, the Kafka-fed projections in their own schema."""
     from projections.store.postgres import PostgresLocation

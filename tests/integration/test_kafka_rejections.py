@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from consumers.asyncapi import asyncapi_document
-from consumers.clients import make_admin, make_producer
+from consumers.clients import KafkaEndpoint, make_admin, make_producer
 from consumers.intake import H_CODE, H_OFFSET, H_PARTITION, H_RESULT, H_SHA256, H_TOPIC, H_WITHHELD
 from consumers.topics import TopicNames
 from tests.consumers.kafka_support import delete_topics, inbound_record, ledger_env, read_topic_confluent, run_ledger
@@ -43,7 +43,7 @@ def _retention(bootstrap: str, topics: list[str], key: str = "retention.ms") -> 
 
 
 @pytest.fixture
-def names(kafka_bootstrap: str) -> Iterator[TopicNames]:
+def names(kafka_bootstrap: KafkaEndpoint) -> Iterator[TopicNames]:
     names = TopicNames(f"r{uuid.uuid4().hex[:8]}.")
     yield names
     delete_topics(kafka_bootstrap, names)
@@ -54,7 +54,7 @@ def _init(env: dict[str, str], *extra: str) -> str:
 
 
 def test_a_bsn_is_rejected_and_reaches_ledger_rejections_without_its_payload(
-    kafka_bootstrap: str, names: TopicNames, tmp_path: Path
+    kafka_bootstrap: KafkaEndpoint, names: TopicNames, tmp_path: Path
 ) -> None:
     env = ledger_env(tmp_path, kafka_bootstrap, names.prefix)
     _init(env)
@@ -115,7 +115,7 @@ def test_a_bsn_is_rejected_and_reaches_ledger_rejections_without_its_payload(
 
 
 def test_init_bounds_the_inbound_and_rejection_topics_to_30_days_by_default(
-    kafka_bootstrap: str, names: TopicNames, tmp_path: Path
+    kafka_bootstrap: KafkaEndpoint, names: TopicNames, tmp_path: Path
 ) -> None:
     env = ledger_env(tmp_path, kafka_bootstrap, names.prefix)
     _init(env)
@@ -126,7 +126,7 @@ def test_init_bounds_the_inbound_and_rejection_topics_to_30_days_by_default(
 
 
 def test_the_retention_follows_the_setting_and_the_option(
-    kafka_bootstrap: str, names: TopicNames, tmp_path: Path
+    kafka_bootstrap: KafkaEndpoint, names: TopicNames, tmp_path: Path
 ) -> None:
     env = dict(ledger_env(tmp_path, kafka_bootstrap, names.prefix), LEDGER_KAFKA_RETENTION_DAYS="7")
     _init(env)
@@ -142,7 +142,7 @@ def test_the_retention_follows_the_setting_and_the_option(
 
 
 def test_init_alters_existing_topics_that_keep_records_forever(
-    kafka_bootstrap: str, names: TopicNames, tmp_path: Path
+    kafka_bootstrap: KafkaEndpoint, names: TopicNames, tmp_path: Path
 ) -> None:
     admin = make_admin(kafka_bootstrap, "ledger-tests-precreate")
     try:
@@ -164,7 +164,7 @@ def test_init_alters_existing_topics_that_keep_records_forever(
 
     env = ledger_env(tmp_path, kafka_bootstrap, names.prefix)
     out = _init(env)
-    assert "0 created, 5 already there, 4 altered" in out, out
+    assert "1 created, 5 already there, 4 altered" in out, out  # ledger.checkpoints is new
     retention = _retention(kafka_bootstrap, list(names.all))
     assert retention[names.events] == "-1"
     for topic in [*names.inbound, names.rejections]:

@@ -9,6 +9,7 @@ import psycopg
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
+from consumers.clients import KafkaEndpoint
 from tests import servers
 
 
@@ -44,15 +45,15 @@ def test_fresh_database_is_empty_and_dropped(postgres_url: str) -> None:
     assert found is None
 
 
-def test_kafka_produce_and_consume(kafka_bootstrap: str) -> None:
+def test_kafka_produce_and_consume(kafka_bootstrap: KafkaEndpoint) -> None:
     topic = f"test-servers-{uuid.uuid4().hex[:12]}"
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id="test-servers")
+    admin = KafkaAdminClient(**kafka_bootstrap.client_config(), client_id="test-servers")
     try:
         admin.create_topics({topic: {"num_partitions": 3, "replication_factor": 1}}, wait_for_metadata=True)
         assert topic in admin.list_topics()
 
         sent = [(f"key-{i % 7}".encode(), f"value-{i}".encode()) for i in range(100)]
-        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        producer = KafkaProducer(**kafka_bootstrap.client_config(), acks="all")
         try:
             futures = [producer.send(topic, key=k, value=v) for k, v in sent]
             producer.flush(timeout=30)
@@ -62,7 +63,7 @@ def test_kafka_produce_and_consume(kafka_bootstrap: str) -> None:
         assert all(m.topic == topic for m in metadata)
 
         consumer = KafkaConsumer(
-            bootstrap_servers=kafka_bootstrap,
+            **kafka_bootstrap.client_config(),
             group_id=f"test-servers-{uuid.uuid4().hex[:8]}",
             auto_offset_reset="earliest",
             enable_auto_commit=False,
