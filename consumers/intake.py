@@ -11,6 +11,8 @@ acknowledged by Kafka; a crash in between re-delivers records that the ledger th
 A record rejected as `personal_data` is published without its payload (contract §2): no value,
 none of its headers, its key only when that is a BAG id, but the result, where the record was
 read and the SHA-256 of its value (`rejection_record`).
+
+A member fenced by another with its `--instance-id` stops (`consumers.polling.Fenced`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import orjson
 from consumers import failpoints
 from consumers.binding import decode_submission
 from consumers.logs import get_logger
-from consumers.polling import Idle, StaleAssignment, caught_up
+from consumers.polling import Idle, StaleAssignment, caught_up, raise_if_fenced
 from consumers.retry import run_retrying
 from consumers.topics import INBOUND, REJECTIONS
 from domain.results import ACCEPTED, DUPLICATE, PERSONAL_DATA, REJECTED, AppendResult, Rejection
@@ -226,7 +228,7 @@ class Intake:
         self.logger.info("intake starting", topics=sorted(self.topics))
         try:
             run_retrying(
-                lambda: self._session(once, max_idle),
+                lambda: self._guarded(once, max_idle),
                 name="intake",
                 waiting_for="kafka or the store",
                 logger=self.logger,
@@ -238,6 +240,15 @@ class Intake:
             self._close(clean=True)
         self.logger.info("intake stopped", **vars(self.stats))
         return self.stats
+
+    def _guarded(self, once: bool, max_idle: float | None) -> bool:
+        """`_session`, with the client's fencing error turned into `Fenced` (the loop stops)."""
+        consumer = self._consumer
+        try:
+            return self._session(once, max_idle)
+        except Exception as exc:
+            raise_if_fenced(exc, "intake", self._consumer or consumer)
+            raise
 
     def _session(self, once: bool, max_idle: float | None) -> bool:
         """Poll and process until stopped or done; True when done (`once`)."""
@@ -358,6 +369,7 @@ class Intake:
         try:
             consumer.commit(offsets)
         except Exception as exc:  # noqa: BLE001 - a rebalance took the partitions: they are re-read, harmlessly
+            raise_if_fenced(exc, "intake", consumer)  # ... but a fenced member is outside the group for good
             self.logger.warning("intake could not commit offsets; records will be re-read", error=str(exc))
 
     # -- clients ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,44 @@ class StaleAssignment(ConnectionError):
     looks unchanged. Every member then idles without partitions until one rejoins. Raised as a
     transient error, so the retry loop closes the consumer and joins the group anew.
     """
+
+
+class Fenced(RuntimeError):
+    """Another member of the group joined with this member's static `--instance-id` and took its
+    place (Kafka's FencedInstanceIdError). The fenced member is outside the group: its commits fail
+    and it never rejoins, so carrying on would append or project with nobody's offsets. Two running
+    instances with one id are a deployment error; the loops stop with this error (not transient),
+    and the process exits non-zero with its message.
+    """
+
+
+def is_fenced(exc: BaseException) -> bool:
+    """Whether `exc` is (or was caused by) the client's FencedInstanceIdError."""
+    kafka_errors = sys.modules.get("kafka.errors")
+    if kafka_errors is None:
+        return False
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kafka_errors.FencedInstanceIdError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def fenced_error(component: str, consumer: Any) -> Fenced:
+    """The `Fenced` error of a loop whose consumer was fenced, naming its group and instance id."""
+    config = getattr(consumer, "config", None) or {}
+    group, instance_id = config.get("group_id"), config.get("group_instance_id")
+    return Fenced(
+        f"{component} was fenced: another member of group {group} joined with --instance-id {instance_id} "
+        "and took this member's place; stopping (give every running instance its own --instance-id)"
+    )
+
+
+def raise_if_fenced(exc: BaseException, component: str, consumer: Any) -> None:
+    """Raise `Fenced` (from `exc`) when `exc` is the client's fencing error; else return."""
+    if is_fenced(exc):
+        raise fenced_error(component, consumer) from exc
 
 
 def caught_up(consumer: Any) -> bool:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from consumers import failpoints
 from consumers.binding import from_binary
 from consumers.logs import get_logger
-from consumers.polling import Idle, StaleAssignment, caught_up
+from consumers.polling import Idle, StaleAssignment, caught_up, raise_if_fenced
 from consumers.retry import run_retrying
 from consumers.sink import StoreSwapped
 from consumers.topics import EVENTS
@@ -119,7 +119,7 @@ class ProjectionConsumer:
         self.logger.info("consume starting", topic=self.topic)
         try:
             run_retrying(
-                lambda: self._session(once, max_idle),
+                lambda: self._guarded(once, max_idle),
                 name="consume",
                 waiting_for="kafka or the projection store",
                 logger=self.logger,
@@ -131,6 +131,15 @@ class ProjectionConsumer:
             self._close()
         self.logger.info("consume stopped", **vars(self.stats))
         return self.stats
+
+    def _guarded(self, once: bool, max_idle: float | None) -> bool:
+        """`_session`, with the client's fencing error turned into `Fenced` (the loop stops)."""
+        consumer = self._consumer
+        try:
+            return self._session(once, max_idle)
+        except Exception as exc:
+            raise_if_fenced(exc, "consume", self._consumer or consumer)
+            raise
 
     def _session(self, once: bool, max_idle: float | None) -> bool:
         if self._consumer is None:
@@ -193,6 +202,7 @@ class ProjectionConsumer:
         try:
             consumer.commit({TopicPartition(t, p): OffsetAndMetadata(o, "", -1) for (t, p), o in positions.items()})
         except Exception as exc:  # noqa: BLE001 - harmless: positions are in the store
+            raise_if_fenced(exc, "consume", consumer)  # ... but a fenced member is outside the group for good
             self.logger.debug("consume could not commit group offsets", error=str(exc))
 
     def _close(self) -> None:

@@ -40,12 +40,19 @@ def is_transient(exc: BaseException) -> bool:
 
     A programming error (TypeError, KeyError, a failed assertion …) is not: retrying it forever
     would hide a bug behind a log line. Authorisation failures are not either: they need an
-    operator. Modules are looked up only when loaded, since an error of a module nobody
-    imported cannot occur.
+    operator, and so does a member fenced by another with its instance id. Modules are looked up
+    only when loaded, since an error of a module nobody imported cannot occur.
     """
     kafka_errors = sys.modules.get("kafka.errors")
     if kafka_errors is not None and isinstance(exc, kafka_errors.KafkaError):
-        return not isinstance(exc, kafka_errors.AuthorizationError | kafka_errors.SaslAuthenticationFailedError)
+        # Fenced: another member took this static member's place; rejoining with the same id would
+        # fence that one in turn (consumers.polling.Fenced).
+        return not isinstance(
+            exc,
+            kafka_errors.AuthorizationError
+            | kafka_errors.SaslAuthenticationFailedError
+            | kafka_errors.FencedInstanceIdError,
+        )
     if isinstance(exc, OSError):  # ConnectionError, TimeoutError, BrokenPipeError, …
         return True
     for module, names in _TRANSIENT_STORE_ERRORS:
