@@ -179,7 +179,8 @@ def _messages() -> dict[str, Any]:
         "title": "An inbound record rejected as personal_data: without its payload",
         "summary": (
             "No value and none of the original headers (contract §2): the result, where the record was read "
-            "and the SHA-256 of its value. The key is the original key when that is a BAG id, else null."
+            "and the SHA-256 of its value, and a well-formed traceparent. The key is the original key when that "
+            "is a BAG id, else null."
         ),
         "contentType": "application/octet-stream",
         "headers": {
@@ -202,6 +203,11 @@ def _messages() -> dict[str, Any]:
                     ),
                 ),
                 H_WITHHELD: {"type": "string", "const": "true", "description": "the payload and headers were left out"},
+                "traceparent": {
+                    "type": "string",
+                    "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                    "description": "the record's W3C traceparent, when it had a well-formed one (events §1)",
+                },
             },
             "required": [H_RESULT, H_CODE, H_TOPIC, H_PARTITION, H_OFFSET, H_ORG, H_SHA256, H_WITHHELD],
             "additionalProperties": False,

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from domain import jsontext
-from domain.results import SCHEMA_INVALID, Rejection
+from domain.results import MAX_EVENT_BYTES, SCHEMA_INVALID, Rejection
 
 Headers = list[tuple[str, bytes]]
 CONTENT_TYPE = "content-type"
@@ -37,6 +37,8 @@ _HEADER_NAMES = {
         "actor",
         "correlationid",
         "causationid",
+        "traceparent",
+        "tracestate",
         "recordedtime",
         "streamposition",
         "prevhash",
@@ -44,6 +46,10 @@ _HEADER_NAMES = {
     )
 }
 _HEADER_NAMES["datacontenttype"] = CONTENT_TYPE
+# W3C Trace Context on Kafka: tracing tools (OpenTelemetry's Kafka instrumentations) read and write
+# plain `traceparent` / `tracestate` headers; the CloudEvents binding names them `ce_traceparent` /
+# `ce_tracestate`. The relay writes both; an inbound record may carry either.
+TRACE_HEADERS = ("traceparent", "tracestate")
 
 
 def to_binary(event: dict[str, Any]) -> tuple[bytes, bytes, Headers]:
@@ -54,7 +60,10 @@ def to_binary(event: dict[str, Any]) -> tuple[bytes, bytes, Headers]:
         if name == "data":
             continue
         header = names.get(name) or f"ce_{name}"
-        headers.append((header, (value if isinstance(value, str) else str(value)).encode()))
+        raw = (value if isinstance(value, str) else str(value)).encode()
+        headers.append((header, raw))
+        if name in TRACE_HEADERS:
+            headers.append((name, raw))
     return event["subject"].encode(), orjson.dumps(event["data"]), headers
 
 
@@ -64,6 +73,7 @@ def stored_to_binary(body: bytes) -> tuple[bytes, bytes, Headers]:
 
 
 _ATTRIBUTE_OF = {header: name for name, header in _HEADER_NAMES.items()}
+_ATTRIBUTE_OF.update({name: name for name in TRACE_HEADERS})  # the relay writes both forms, equal
 
 
 def from_binary(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
@@ -81,6 +91,9 @@ def from_binary(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> di
                 event[key[3:]] = raw.decode()
             elif key == CONTENT_TYPE:
                 event["datacontenttype"] = raw.decode()
+        for key, raw in headers:
+            if key in TRACE_HEADERS:
+                event.setdefault(key, raw.decode())
     position = event.get("streamposition")
     if position is not None:
         event["streamposition"] = int(position)
@@ -111,16 +124,20 @@ def decode_submission(value: bytes | None, headers: Sequence[tuple[str, bytes]])
             )
         if value is None:
             raise Rejection(SCHEMA_INVALID, "a structured-mode record needs the event as its value", "$")
-        return value
+        return _with_trace_headers(value, headers)
     event: dict[str, Any] = {}
+    trace: dict[str, Any] = {}
     for key, raw in headers:
         lowered = key.lower()
         if lowered == CONTENT_TYPE:
             name = "datacontenttype"
         elif lowered.startswith("ce_"):
             name = lowered[3:]
+        elif lowered in TRACE_HEADERS:
+            trace.setdefault(lowered, raw)  # W3C trace context: the attribute, unless ce_<name> gives it
+            continue
         else:
-            continue  # other headers (tracing etc.) are not CloudEvents attributes
+            continue  # other headers are not CloudEvents attributes
         if name == "data":
             raise Rejection(SCHEMA_INVALID, "ce_data is not an attribute; data goes in the record value", "$.data")
         if name in event:
@@ -129,6 +146,12 @@ def decode_submission(value: bytes | None, headers: Sequence[tuple[str, bytes]])
             event[name] = raw.decode("utf-8") if raw is not None else None
         except UnicodeDecodeError:
             raise Rejection(SCHEMA_INVALID, f"header {key} is not UTF-8", f"$.{name}") from None
+    for name, raw in trace.items():
+        if name not in event:
+            try:
+                event[name] = raw.decode("utf-8") if raw is not None else None
+            except UnicodeDecodeError:
+                raise Rejection(SCHEMA_INVALID, f"header {name} is not UTF-8", f"$.{name}") from None
     if value is None:
         raise Rejection(SCHEMA_INVALID, "the record has no value: data is required", "$.data")
     try:
@@ -137,4 +160,26 @@ def decode_submission(value: bytes | None, headers: Sequence[tuple[str, bytes]])
         raise Rejection(SCHEMA_INVALID, f"the record value (data) is not valid JSON: {exc}", "$.data") from None
     except jsontext.DuplicateKey as exc:
         raise Rejection(SCHEMA_INVALID, f"duplicate key: {exc}", exc.path) from None
+    return event
+
+
+def _with_trace_headers(value: bytes, headers: Sequence[tuple[str, bytes]]) -> bytes | dict[str, Any]:
+    """A structured-mode event with the record's `traceparent` / `tracestate` headers as attributes
+    where the event has none of its own; the value unchanged when there is nothing to add (or it
+    cannot be read: the service then rejects it as it stands)."""
+    trace = {key.lower(): raw for key, raw in headers if key.lower() in TRACE_HEADERS and raw is not None}
+    if not trace or len(value) > MAX_EVENT_BYTES:  # too_large is decided on the bytes as sent
+        return value
+    try:
+        event = jsontext.loads(value)
+    except (orjson.JSONDecodeError, jsontext.DuplicateKey):
+        return value
+    if not isinstance(event, dict) or all(name in event for name in trace):
+        return value
+    for name, raw in trace.items():
+        if name not in event:
+            try:
+                event[name] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise Rejection(SCHEMA_INVALID, f"header {name} is not UTF-8", f"$.{name}") from None
     return event

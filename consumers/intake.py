@@ -10,7 +10,9 @@ acknowledged by Kafka; a crash in between re-delivers records that the ledger th
 
 A record rejected as `personal_data` is published without its payload (contract §2): no value,
 none of its headers, its key only when that is a BAG id, but the result, where the record was
-read and the SHA-256 of its value (`rejection_record`).
+read and the SHA-256 of its value (`rejection_record`); a well-formed W3C `traceparent` is kept,
+so the trace goes on (events §1). Every other rejection carries the record's headers, its trace
+context also as plain `traceparent` / `tracestate` headers.
 
 A member fenced by another with its `--instance-id` stops (`consumers.polling.Fenced`).
 """
@@ -27,7 +29,7 @@ from typing import Any
 import orjson
 
 from consumers import failpoints
-from consumers.binding import decode_submission
+from consumers.binding import TRACE_HEADERS, decode_submission
 from consumers.logs import get_logger
 from consumers.polling import Idle, StaleAssignment, caught_up, raise_if_fenced
 from consumers.retry import run_retrying
@@ -56,6 +58,8 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 # A BSN, a phone number and an IBAN all have more digits than that.
 _DATA_LIKE = re.compile(r"\d(?:[ .\-/()]?\d){5}|@")
 _ECHO_MIN = 6  # record strings at least this long must not reappear in the message or path
+# A W3C traceparent (version 00's fields), the only header a withheld rejection keeps: random hex.
+_TRACEPARENT = re.compile(rb"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 
 
 @dataclass
@@ -128,6 +132,24 @@ def withheld_result(record: Any, org: str, result: AppendResult) -> dict[str, An
     }
 
 
+def trace_context(record: Any) -> dict[str, bytes]:
+    """The record's W3C trace context as `traceparent` / `tracestate` header values: the CloudEvents
+    binding's `ce_traceparent` / `ce_tracestate`, else the plain headers that tracing tools write
+    (the same precedence as `decode_submission`, so a withheld rejection keeps the stored value)."""
+    found: dict[str, bytes] = {}
+    plain: dict[str, bytes] = {}
+    for key, raw in record.headers or []:
+        lowered = key.lower()
+        if raw is None:
+            continue
+        if lowered in TRACE_HEADERS:
+            plain.setdefault(lowered, raw)
+        elif lowered.startswith("ce_") and lowered[3:] in TRACE_HEADERS:
+            found.setdefault(lowered[3:], raw)
+    plain.update(found)
+    return plain
+
+
 def _withheld_record(
     record: Any, org: str, result: AppendResult
 ) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
@@ -143,6 +165,11 @@ def _withheld_record(
         (H_SHA256, body["sha256"].encode()),
         (H_WITHHELD, b"true"),
     ]
+    # The trace goes on (events §1) when it is a well-formed traceparent, which holds nothing but
+    # random hex; tracestate is the vendors' free text and stays behind with the other headers.
+    traceparent = trace_context(record).get("traceparent")
+    if traceparent is not None and _TRACEPARENT.fullmatch(traceparent):
+        headers.append(("traceparent", traceparent))
     return key, b"", headers
 
 
@@ -163,6 +190,10 @@ def rejection_record(
     body.pop("line", None)
     body.update({"topic": record.topic, "partition": record.partition, "offset": record.offset, "org": org})
     headers = [(k, v if v is not None else b"") for k, v in (record.headers or [])]
+    present = {k.lower() for k, _ in headers}
+    # A binary-mode record's ce_traceparent / ce_tracestate also as the plain W3C headers that
+    # tracing tools read (events §1: the trace context is passed on).
+    headers += [(name, raw) for name, raw in trace_context(record).items() if name not in present]
     headers += [
         (H_RESULT, orjson.dumps(body)),
         (H_CODE, (result.code or "").encode()),

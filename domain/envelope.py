@@ -27,6 +27,13 @@ TYPE_PATTERN = re.compile(r"^nl\.groningen\.(img|ncg|resident|coordination|ledge
 PRINCIPALS = ("IMG", "NCG", "PORTAL")
 SUBJECT_PATTERN = re.compile(r"^\d{4}20\d{10}$")
 Timestamp = Annotated[str, StringConstraints(pattern=RFC3339)]
+# W3C Trace Context (the CloudEvents distributed-tracing extension, contract §1 since 1.1): stored and
+# passed on, never interpreted. `traceparent` is version-traceid-parentid-flags in lower-case hex (a
+# later version may add fields after another dash); `tracestate` is the vendors' list, printable ASCII.
+TRACEPARENT = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-[\x21-\x7e]{1,200})?$"
+TRACESTATE = r"^[\x20-\x7e]{0,512}$"
+Traceparent = Annotated[str, StringConstraints(pattern=TRACEPARENT)]
+Tracestate = Annotated[str, StringConstraints(pattern=TRACESTATE)]
 
 # What a pattern means, for people: a mismatch names the expected form instead of the regex.
 PATTERN_MEANING = {
@@ -44,6 +51,11 @@ PATTERN_MEANING = {
     r"^[0-9]{4}$": "must be 4 digits",
     r"^\d{4}10\d{10}$": "must be a BAG pand id: 16 digits, the 5th and 6th 10",
     r"^\d{4}01\d{10}$": "must be a BAG verblijfsobject id: 16 digits, the 5th and 6th 01",
+    TRACEPARENT: (
+        "must be a W3C traceparent: version-traceid-parentid-flags in lower-case hex, "
+        "e.g. 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    ),
+    TRACESTATE: "must be a W3C tracestate: at most 512 printable ASCII characters",
 }
 
 
@@ -63,6 +75,8 @@ class Envelope(BaseModel):
     correlationid: Uuid | None = None
     causationid: Uuid | None = None
     datacontenttype: Literal["application/json"] | None = None
+    traceparent: Traceparent | None = None
+    tracestate: Tracestate | None = None
     data: dict[str, Any]
     recordedtime: Timestamp | None = None
 

@@ -18,7 +18,8 @@ four letters and digits after a space, dash or dot (`NL91 ABNA 0417 1643 00`).
 
 The ledger's own formats. Strings that are exactly the format of the attribute that holds them
 (a UUID in `id`, `correlationid`, `causationid`, `corrects`, `retracts`; a BAG id in `subject`,
-`pand_id`, `verblijfsobject_id`; a timestamp in `time`) are skipped. Inside other strings, UUIDs,
+`pand_id`, `verblijfsobject_id`; a timestamp in `time`; a W3C traceparent, random hex, in
+`traceparent`) are skipped. Inside other strings, UUIDs,
 ISO and Dutch dates with an optional time, times (`12:30`) and amounts marked as such (`€ 1.234,56`,
 `123456 cent`, `12 euro`) are blanked before the number checks, so their digits never join a
 number. BAG ids (16 digits), postcodes (`9712AB`: four digits in a token with letters) and the
@@ -51,6 +52,8 @@ _bag_id = re.compile(r"[0-9]{4}(?:20|10|01)[0-9]{10}")
 _timestamp = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
+# A W3C traceparent (version 00's fields; random hex, whose digit runs are no number).
+_traceparent = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 # Attributes whose value, when it is exactly this format, cannot hold personal data.
 _FORMATTED: dict[str | int, re.Pattern[str]] = {
     "id": _uuid,
@@ -63,6 +66,7 @@ _FORMATTED: dict[str | int, re.Pattern[str]] = {
     "verblijfsobject_id": _bag_id,
     "time": _timestamp,
     "recordedtime": _timestamp,
+    "traceparent": _traceparent,
 }
 
 # Whether a string can hold personal data at all, in one search over all of an event's strings

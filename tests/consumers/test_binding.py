@@ -53,7 +53,7 @@ def test_binary_submission_is_rebuilt_from_headers_and_value() -> None:
     event = history(1)[0]
     _, value, headers = to_binary(event)
     assert not is_structured(headers)
-    assert decode_submission(value, headers + [("traceparent", b"00-abc")]) == event
+    assert decode_submission(value, headers + [("x-request-id", b"abc")]) == event
 
 
 def test_structured_submission_is_passed_on_as_bytes() -> None:
