@@ -35,8 +35,7 @@ def main() -> None:
     for name in ("LEDGER_STORE", "LEDGER_PROJECTIONS", "LEDGER_KAFKA"):
         os.environ.pop(name, None)
 
-    from ledger.bootstrap import open_ledger
-    from ledger.readmodel import open_read_model
+    from ledger.bootstrap import open_ledger, open_read_model
     from projections.timeutil import parse_cutoff
 
     ledger = open_ledger()

@@ -51,8 +51,8 @@ from consumers.rebuild import rebuild_from_kafka  # noqa: E402
 from consumers.relay import Relay  # noqa: E402
 from consumers.tracking import RelayTracking  # noqa: E402
 from consumers.tuning import for_throughput  # noqa: E402
+from ledger.adapters.raw import RawReader  # noqa: E402
 from ledger.bootstrap import Settings, open_ledger  # noqa: E402
-from ledger.readmodel import RawReader  # noqa: E402
 from projections.store.sqlite import SQLiteLocation  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]

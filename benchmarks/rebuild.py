@@ -38,8 +38,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.setup import REPO, ledger_home  # noqa: E402
+from ledger.adapters.raw import RawReader  # noqa: E402
 from ledger.bootstrap import Settings, open_ledger  # noqa: E402
-from ledger.readmodel import RawReader  # noqa: E402
 from projections.caseview import attention_candidates, render  # noqa: E402
 from projections.fold import fold  # noqa: E402
 from projections.history import prepare  # noqa: E402

@@ -30,7 +30,7 @@ ACK_TIMEOUT_S = 90.0  # above the producer's delivery timeout: its own error com
 
 class RawLog(Protocol):
     """The one read the relay needs: stored events after a global position, ascending, gap-free
-    (`domain.ports.EventLog.read_raw`, or the read side's faster `ledger.readmodel.RawReader`)."""
+    (`domain.ports.EventLog.read_raw`, or the read side's faster `ledger.adapters.raw.RawReader`)."""
 
     def read_raw(self, after: int, limit: int) -> Sequence[tuple[int, bytes]]: ...
 

@@ -1,208 +1,45 @@
-"""Configuration and wiring: the one place that chooses adapters (DESIGN §2)."""
+"""Wiring: the one place that chooses adapters (DESIGN §2) — the event store's recorder, the
+projection stores and the read side's ports — from the settings of `ledger.config`."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlparse
+from typing import TYPE_CHECKING, TypeAlias
+from urllib.parse import parse_qs, unquote, urlparse
+
+from ledger.adapters.urls import conninfo, sqlite_path
+from ledger.config import ConfigError, Settings
 
 if TYPE_CHECKING:  # imported by `Ledger` when it opens a store: settings alone stay cheap (start-up)
-    from consumers.clients import KafkaEndpoint
     from domain.application import LedgerApplication
     from domain.service import LedgerService
     from ledger.adapters.log import RecorderEventLog
     from ledger.identity.accesslog import AccessLog
     from ledger.importlog import ImportLog
     from ledger.tree import LogTree
+    from projections.query import Ports, ReadModel
+    from projections.store.postgres import PostgresLocation
+    from projections.store.sqlite import SQLiteLocation
+
+Location: TypeAlias = "SQLiteLocation | PostgresLocation"
+
+__all__ = [
+    "ConfigError",
+    "Ledger",
+    "Settings",
+    "kafka_location",
+    "open_ledger",
+    "open_read_model",
+    "projections_location",
+    "read_ports",
+    "redact",
+    "store_env",
+]
 
 # The recorders as the library's topic strings ("module:Class"): `get_topic` would import the
 # class, and so psycopg with it on the SQLite path; the library imports the one it is given.
 SQLITE_RECORDER_TOPIC = "ledger.adapters.sqlite:LedgerSQLiteRecorder"
 POSTGRES_RECORDER_TOPIC = "ledger.adapters.postgres:LedgerPostgresRecorder"
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used (bad URL, store cannot be opened)."""
-
-
-KAFKA_RETENTION_DAYS = 30  # equals consumers.topics.DEFAULT_RETENTION_DAYS (no Kafka import here)
-MAX_KAFKA_RETENTION_DAYS = 36_500
-
-
-def retention_days(raw: str | None, name: str = "LEDGER_KAFKA_RETENTION_DAYS") -> int:
-    """Days the inbound and rejection topics keep records: a whole number from 1 to 36,500."""
-    if raw is None or not raw.strip():
-        return KAFKA_RETENTION_DAYS
-    text = raw.strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_KAFKA_RETENTION_DAYS:
-        raise ConfigError(
-            f"{name} {raw!r}: a whole number of days from 1 to {MAX_KAFKA_RETENTION_DAYS} "
-            "(the inbound and rejection topics never keep records forever)"
-        )
-    return int(text)
-
-
-TOKEN_ISSUER = "groningen-ledger-local"  # the `iss` of `ledger token issue` and what is expected by default
-TOKEN_ALGORITHMS = ("EdDSA", "ES256")
-LOCAL_JWKS = "issuer.jwks.json"  # written by `ledger keys init --issuer` into $LEDGER_HOME
-
-
-def token_algorithms(raw: str | None) -> tuple[str, ...]:
-    """`LEDGER_TOKEN_ALGORITHMS`: a comma-separated subset of EdDSA and ES256 (default both)."""
-    if raw is None or not raw.strip():
-        return TOKEN_ALGORITHMS
-    names = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
-    bad = [name for name in names if name not in TOKEN_ALGORITHMS]
-    if bad or not names:
-        raise ConfigError(f"LEDGER_TOKEN_ALGORITHMS {raw!r}: a comma-separated list of EdDSA and ES256")
-    return names
-
-
-HTTP_MAX_BODY = 32 * 1024 * 1024
-
-
-def max_body(raw: str | None) -> int:
-    """`LEDGER_HTTP_MAX_BODY`: bytes of one POST /events body, at least 64 KiB (default 32 MiB)."""
-    if raw is None or not raw.strip():
-        return HTTP_MAX_BODY
-    text = raw.strip()
-    if not text.isdigit() or int(text) < 65_536:
-        raise ConfigError(f"LEDGER_HTTP_MAX_BODY {raw!r}: a whole number of bytes, at least 65536")
-    return int(text)
-
-
-KAFKA_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")  # = consumers.clients.SECURITY_PROTOCOLS
-
-
-def kafka_protocol(raw: str | None, user: str | None) -> str:
-    """`LEDGER_KAFKA_SECURITY_PROTOCOL`; by default SASL_PLAINTEXT when a user is configured."""
-    if raw is None or not raw.strip():
-        return "SASL_PLAINTEXT" if user else "PLAINTEXT"
-    text = raw.strip().upper()
-    if text not in KAFKA_PROTOCOLS:
-        raise ConfigError(f"LEDGER_KAFKA_SECURITY_PROTOCOL {raw!r}: one of {', '.join(KAFKA_PROTOCOLS)}")
-    return text
-
-
-def kafka_password(env: dict[str, str] | os._Environ[str], protocol: str, user: str | None) -> str | None:
-    """The Kafka password: the file `LEDGER_KAFKA_PASSWORD_FILE` (preferred: a mounted secret) or
-    `LEDGER_KAFKA_PASSWORD`. Errors name the variable, never the value."""
-    path = env.get("LEDGER_KAFKA_PASSWORD_FILE") or ""
-    if path:
-        try:
-            password = Path(path).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"LEDGER_KAFKA_PASSWORD_FILE {path}: cannot be read ({exc.strerror})") from None
-        if not password:
-            raise ConfigError(f"LEDGER_KAFKA_PASSWORD_FILE {path} is empty")
-    else:
-        password = env.get("LEDGER_KAFKA_PASSWORD") or ""
-    if protocol.startswith("SASL") and not (user and password):
-        raise ConfigError(
-            f"LEDGER_KAFKA_SECURITY_PROTOCOL {protocol} needs LEDGER_KAFKA_USER and LEDGER_KAFKA_PASSWORD_FILE "
-            "(or LEDGER_KAFKA_PASSWORD)"
-        )
-    return password or None
-
-
-def _local_jwks(home: Path) -> str | None:
-    path = home / LOCAL_JWKS
-    return str(path.absolute()) if path.exists() else None
-
-
-ORIGIN = "groningen-ledger"  # the checkpoint origin (contract trust §2)
-CHECKPOINT_EVERY = 10_000  # events
-CHECKPOINT_MINUTES = 10.0
-
-
-def positive(raw: str | None, name: str, default: float) -> float:
-    """A positive number from the environment (whole for counts), or the default."""
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = int(raw) if isinstance(default, int) else float(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise ConfigError(f"{name} {raw!r} is not a positive number")
-    return value
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where the ledger keeps its data, read from the environment."""
-
-    home: Path = field(default_factory=lambda: Path(".ledger"))
-    store_url: str = ""
-    kafka: str | None = None
-    kafka_retention_days: int = KAFKA_RETENTION_DAYS
-    # Who the ledger is to Kafka (trust §1): SASL/SCRAM-SHA-512 over SASL_PLAINTEXT (loopback) or
-    # SASL_SSL (with the brokers' CA); PLAINTEXT only for a broker without authentication.
-    kafka_protocol: str = "PLAINTEXT"
-    kafka_user: str | None = None
-    kafka_password: str | None = field(default=None, repr=False)
-    kafka_ca_file: str | None = None
-    kafka_topic_prefix: str = ""
-    # Trust (docs/trust.md): the checkpoint origin (= the ledger key's name), the ledger's signing
-    # key, the witnesses' URLs, the trust file naming their keys, and how often to checkpoint.
-    origin: str = ORIGIN
-    signing_key: Path = field(default_factory=lambda: Path(".ledger") / "keys" / f"{ORIGIN}.key")
-    witnesses: tuple[str, ...] = ()
-    trust_file: Path | None = None
-    checkpoint_every: int = CHECKPOINT_EVERY
-    checkpoint_minutes: float = CHECKPOINT_MINUTES
-    # Identity (docs/identity.md): the issuers' public keys that bearer tokens are verified
-    # against (a JWKS file or https URL; unset and no `$LEDGER_HOME/issuer.jwks.json`:
-    # development mode, loopback only), the `iss` they must carry, the accepted algorithms.
-    issuer_jwks: str | None = None
-    issuer_key: Path = field(default_factory=lambda: Path(".ledger") / "issuer.key")
-    token_issuer: str = TOKEN_ISSUER
-    token_algorithms: tuple[str, ...] = TOKEN_ALGORITHMS
-    http_max_body: int = HTTP_MAX_BODY  # bytes of one POST /events body (LEDGER_HTTP_MAX_BODY)
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        home = Path(os.environ.get("LEDGER_HOME") or ".ledger")
-        store = os.environ.get("LEDGER_STORE") or f"sqlite:///{(home / 'events.sqlite').absolute()}"
-        user = os.environ.get("LEDGER_KAFKA_USER") or None
-        return cls(
-            home=home,
-            store_url=store,
-            kafka=os.environ.get("LEDGER_KAFKA") or None,
-            kafka_retention_days=retention_days(os.environ.get("LEDGER_KAFKA_RETENTION_DAYS")),
-            kafka_protocol=(protocol := kafka_protocol(os.environ.get("LEDGER_KAFKA_SECURITY_PROTOCOL"), user)),
-            kafka_user=user,
-            kafka_password=kafka_password(os.environ, protocol, user),
-            kafka_ca_file=os.environ.get("LEDGER_KAFKA_CA_FILE") or None,
-            kafka_topic_prefix=os.environ.get("LEDGER_KAFKA_TOPIC_PREFIX", ""),
-            origin=(origin := os.environ.get("LEDGER_ORIGIN") or ORIGIN),
-            signing_key=Path(os.environ.get("LEDGER_SIGNING_KEY") or home / "keys" / f"{origin}.key"),
-            witnesses=tuple(u.strip() for u in (os.environ.get("LEDGER_WITNESSES") or "").split(",") if u.strip()),
-            trust_file=Path(os.environ["LEDGER_TRUST"]) if os.environ.get("LEDGER_TRUST") else None,
-            checkpoint_every=int(positive(os.environ.get("LEDGER_CHECKPOINT_EVERY"), "LEDGER_CHECKPOINT_EVERY", 10**4)),
-            checkpoint_minutes=positive(os.environ.get("LEDGER_CHECKPOINT_MINUTES"), "LEDGER_CHECKPOINT_MINUTES", 10.0),
-            issuer_jwks=os.environ.get("LEDGER_ISSUER_JWKS") or _local_jwks(home),
-            issuer_key=Path(os.environ.get("LEDGER_ISSUER_KEY") or home / "issuer.key"),
-            token_issuer=os.environ.get("LEDGER_TOKEN_ISSUER") or TOKEN_ISSUER,
-            token_algorithms=token_algorithms(os.environ.get("LEDGER_TOKEN_ALGORITHMS")),
-            http_max_body=max_body(os.environ.get("LEDGER_HTTP_MAX_BODY")),
-        )
-
-    def kafka_endpoint(self) -> KafkaEndpoint:
-        """The brokers and this process's credentials (needs `kafka`; imports the Kafka client)."""
-        from consumers.clients import KafkaEndpoint
-
-        if not self.kafka:
-            raise ConfigError("LEDGER_KAFKA is not set (bootstrap servers, e.g. 127.0.0.1:9092)")
-        return KafkaEndpoint(
-            self.kafka.strip(), self.kafka_protocol, self.kafka_user, self.kafka_password, self.kafka_ca_file
-        )
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.store_url.startswith(("postgresql://", "postgres://"))
 
 
 def store_env(url: str) -> dict[str, str]:
@@ -301,3 +138,81 @@ def redact(url: str) -> str:
 def open_ledger(settings: Settings | None = None) -> Ledger:
     """Wire the ledger from settings (default: the environment)."""
     return Ledger(settings or Settings.from_env())
+
+
+# --- the read side ------------------------------------------------------------------------------
+
+
+def projections_location(ledger: Ledger) -> Location:
+    """Where the projections live: `LEDGER_PROJECTIONS` when set (`sqlite:///folder` or
+    `postgresql://…[?schema=name]`); otherwise beside the event store — the folder
+    `<folder of events.sqlite>/projections/` for SQLite, the schema `projections` in the same
+    database for PostgreSQL."""
+    settings = ledger.settings
+    if settings.projections:
+        return location(settings.projections, "LEDGER_PROJECTIONS")
+    if settings.is_postgres:
+        from projections.store.postgres import PostgresLocation
+
+        return PostgresLocation(conninfo(settings.store_url), "projections")
+    from projections.store.sqlite import SQLiteLocation
+
+    return SQLiteLocation(sqlite_path(settings.store_url).parent / "projections")
+
+
+def kafka_location(ledger: Ledger) -> Location:
+    """Where the Kafka-fed projections live: `LEDGER_KAFKA_PROJECTIONS` (same form as
+    `LEDGER_PROJECTIONS`), else beside the embedded ones: the folder `projections-kafka` or the
+    PostgreSQL schema `projections_kafka`. Never the embedded projector's own store."""
+    from projections.store.sqlite import SQLiteLocation
+
+    if ledger.settings.kafka_projections:
+        return location(ledger.settings.kafka_projections, "LEDGER_KAFKA_PROJECTIONS")
+    embedded = projections_location(ledger)
+    if isinstance(embedded, SQLiteLocation):
+        return SQLiteLocation(embedded.folder.with_name(f"{embedded.folder.name}-kafka"))
+    from projections.store.postgres import PostgresLocation
+
+    return PostgresLocation(embedded.conninfo, f"{embedded.schema}_kafka")
+
+
+def location(spec: str, variable: str) -> Location:
+    """A projection store location from its URL (`variable` names the setting in errors)."""
+    parsed = urlparse(spec)
+    if parsed.scheme == "sqlite":
+        from projections.store.sqlite import SQLiteLocation
+
+        folder = unquote(parsed.path)
+        if not folder or folder == "/":
+            raise ConfigError(f"{variable} {spec!r} names no folder (use sqlite:///abs/folder)")
+        return SQLiteLocation(Path(folder))
+    if parsed.scheme in ("postgresql", "postgres"):
+        from projections.store.postgres import PostgresLocation
+
+        schema = parse_qs(parsed.query).get("schema", ["projections"])[0]
+        return PostgresLocation(conninfo(spec), schema)
+    raise ConfigError(f"{variable} {spec!r}: use sqlite:///folder or postgresql://user@host:port/db")
+
+
+def read_ports(ledger: Ledger) -> Ports:
+    """The read model's ports on a wired ledger: its store, the fast raw reader, the log's reads."""
+    from ledger.adapters.raw import RawReader
+    from projections.query import Ports
+
+    reader = RawReader(ledger)
+    return Ports(
+        location=projections_location(ledger),
+        read_raw=reader,
+        log_version=reader.data_version,
+        load_streams=ledger.app.index.load_streams,
+        read_stream=ledger.log.read_stream,
+        max_position=ledger.log.max_position,
+        head_hash=ledger.log.head_hash,
+        backfills=ledger.imports,
+    )
+
+
+def open_read_model(ledger: Ledger) -> ReadModel:
+    from projections.query import ReadModel
+
+    return ReadModel(read_ports(ledger))

@@ -18,7 +18,6 @@ core count); beyond that 503 with `Retry-After`, the time one computation takes.
 from __future__ import annotations
 
 import gc
-import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -34,13 +33,12 @@ from starlette.routing import request_response
 from domain.schemas import SCHEMA_DIR
 from domain.timeutil import BadTime, query_time
 from ledger import intake_http, trust_http
-from ledger.bootstrap import ConfigError, Ledger, Settings, open_ledger
+from ledger.bootstrap import ConfigError, Ledger, Settings, open_ledger, open_read_model
 from ledger.identity.access import Access, Denied, Gate, declare, secure_openapi
 from ledger.identity.accesslog import AccessLogUnavailable
 from ledger.identity.tokens import KeySourceError, Principal, Verifier
 from ledger.ports import replay_store
 from ledger.problems import problem
-from ledger.readmodel import open_read_model
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
 from replay.http import make_router as replay_router
 
@@ -71,7 +69,6 @@ class SchemaResponse(Response):
 
 
 JSON = "application/json"
-CUTOFF_LIMIT_ENV = "LEDGER_CUTOFF_LIMIT"
 
 CUTOFFS = frozenset({"at", "known_at"})
 AT_PARAMETER = {
@@ -95,21 +92,6 @@ PIVOT_PARAMETER = {
     "schema": {"type": "string", "default": DEFAULT_PIVOT[:10]},
     "description": "Comparison date for the before/after figures (a date means the start of that day, UTC).",
 }
-
-
-def cutoff_limit() -> int:
-    """Figures at cut-offs one server process computes at once: `LEDGER_CUTOFF_LIMIT`, by default
-    2 (at most the core count); ConfigError when it is not a whole number >= 1."""
-    text = os.environ.get(CUTOFF_LIMIT_ENV, "").strip()
-    if not text:
-        return max(1, min(2, os.cpu_count() or 1))
-    try:
-        limit = int(text)
-    except ValueError:
-        limit = 0
-    if limit < 1:
-        raise ConfigError(f"{CUTOFF_LIMIT_ENV} {text!r} is not a whole number of at least 1")
-    return limit
 
 
 class BadParameter(Exception):
@@ -168,10 +150,10 @@ def create_app(
     ledger: Ledger | None = None, limit: int | None = None, verifier: Verifier | None | bool = True
 ) -> FastAPI:
     """The app on a wired ledger (default: the configured one, opened at start-up); `limit`:
-    figures at cut-offs computed at once (default: `cutoff_limit()`); `verifier`: of bearer tokens
-    (default: from the settings' issuer keys; None: development mode, docs/identity.md)."""
-    limit = limit or cutoff_limit()
+    figures at cut-offs computed at once (default: `LEDGER_CUTOFF_LIMIT` of the settings); `verifier`:
+    of bearer tokens (default: from the settings' issuer keys; None: development mode, docs/identity.md)."""
     settings = ledger.settings if ledger is not None else Settings.from_env()
+    limit = limit or settings.cutoff_limit
     if verifier is True:
         verifier = verifier_for(settings)
     assert verifier is None or isinstance(verifier, Verifier)

@@ -38,7 +38,7 @@ def demo(
 ) -> None:
     """Generate a Groningen-like history, import it, build the projections and show what they say."""
     from ledger.generator import generate
-    from ledger.readmodel import open_read_model
+    from ledger.bootstrap import open_read_model
 
     last_day = history_until(until)
     console = Console()
@@ -81,7 +81,7 @@ def demo(
 
 def _print_tokens(console: Console, settings: Settings, port: int) -> None:
     """Make the local issuer's key (once) and print a token per role, ready to paste (docs/identity.md)."""
-    from ledger.bootstrap import LOCAL_JWKS
+    from ledger.config import LOCAL_JWKS
     from ledger.identity.issuer import init_issuer, issue_token, load_private_key
 
     jwks = settings.home / LOCAL_JWKS

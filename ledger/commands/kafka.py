@@ -7,7 +7,6 @@ other command loads the Kafka client.
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from pathlib import Path
@@ -108,8 +107,7 @@ def init(
 
     if retention_days is None:
         retention_days = settings.kafka_retention_days
-    if credentials is None and os.environ.get("LEDGER_KAFKA_CREDENTIALS"):
-        credentials = Path(os.environ["LEDGER_KAFKA_CREDENTIALS"])
+    credentials = credentials or settings.kafka_credentials
     names = _names()
     try:
         result = init_topics(bootstrap, partitions, inbound_partitions, names, retention_days)
@@ -195,7 +193,7 @@ def relay(
     from consumers.relay import Relay
     from consumers.tracking import RelayTracking
     from consumers.tuning import for_kafka
-    from ledger.readmodel import RawReader
+    from ledger.adapters.raw import RawReader
 
     for_kafka()
     stop = _stop_on_signals()
@@ -271,24 +269,6 @@ def _run_unless_fenced(run: Any) -> None:
         fail(str(exc))
 
 
-def kafka_location(ledger: Any) -> Any:
-    """Where the Kafka-fed projections live: `LEDGER_KAFKA_PROJECTIONS` (same form as
-    `LEDGER_PROJECTIONS`), else beside the embedded ones: the folder `projections-kafka` or the
-    PostgreSQL schema `projections_kafka`. Never the embedded projector's own store."""
-    from ledger import readmodel
-    from projections.store.postgres import PostgresLocation
-    from projections.store.sqlite import SQLiteLocation
-
-    spec = os.environ.get("LEDGER_KAFKA_PROJECTIONS") or ""
-    if spec:
-        return readmodel._location(spec)
-    embedded = readmodel.projections_location(ledger)
-    if isinstance(embedded, PostgresLocation):
-        return PostgresLocation(embedded.conninfo, f"{embedded.schema}_kafka")
-    assert isinstance(embedded, SQLiteLocation)
-    return SQLiteLocation(embedded.folder.with_name(f"{embedded.folder.name}-kafka"))
-
-
 def consume(
     once: Annotated[bool, Once] = False,
     max_idle: Annotated[float | None, MaxIdle] = None,
@@ -344,6 +324,7 @@ def rebuild_from_kafka(no_progress: bool = False) -> None:
         location = kafka_location(ledger)
         try:
             stats = run(
+    from ledger.bootstrap import kafka_location
                 location,
                 lambda: make_consumer(bootstrap, default_client_id("rebuild"), None, max_poll_records=20_000),
                 topic=names.events,
@@ -369,3 +350,4 @@ def register(app: typer.Typer) -> None:
     app.command("relay")(relay)
     app.command("intake")(intake)
     app.command("consume")(consume)
+    from ledger.bootstrap import kafka_location

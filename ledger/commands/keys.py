@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from ledger.bootstrap import LOCAL_JWKS, ConfigError, Settings
 from ledger.commands.common import EXIT_USAGE, fail
+from ledger.config import LOCAL_JWKS, ConfigError, Settings
 
 keys_app = typer.Typer(help="Key management (the operator's).", no_args_is_help=True)
 

@@ -100,7 +100,7 @@ def progress_bar(enabled: bool = True, *, min_total: int = 0) -> Iterator[Callba
 def read_model(reading: tuple[str, str] | None = None) -> Iterator[ReadModel]:
     """The read model on the configured ledger, caught up with the event store; `reading`
     (address, what): a read of one address's data, recorded in the access log first."""
-    from ledger.readmodel import open_read_model
+    from ledger.bootstrap import open_read_model
 
     with opened_ledger() as ledger:
         if reading is not None:
@@ -198,12 +198,13 @@ def rebuild(
         return
     if source != "store":
         fail("--from must be store or kafka", EXIT_USAGE)
-    from ledger.readmodel import RawReader, ports
+    from ledger.adapters.raw import RawReader
+    from ledger.bootstrap import read_ports
     from projections.rebuild import rebuild as run_rebuild
 
     started = time.perf_counter()
     with opened_ledger() as ledger:
-        p = ports(ledger)
+        p = read_ports(ledger)
         with progress_bar(not no_progress) as progress:
             result = run_rebuild(
                 p.location,

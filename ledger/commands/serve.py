@@ -53,12 +53,13 @@ def serve(
     import uvicorn
 
     from ledger.commands.read import read_model
-    from ledger.http import create_app, cutoff_limit
+    from ledger.http import create_app
 
     count = workers or default_workers()
     try:
-        limit = cutoff_limit()  # each worker reads it again from the same environment
-        identity = check_identity(Settings.from_env(), host)
+        settings = Settings.from_env()  # each worker reads it again from the same environment
+        limit = settings.cutoff_limit
+        identity = check_identity(settings, host)
     except ConfigError as exc:
         fail(str(exc))
     with read_model():

@@ -252,8 +252,8 @@ def store_rows(location: Any) -> dict[str, tuple[Any, ...]]:
 
 def reference_rows(env: dict[str, str], folder: Path) -> dict[str, tuple[Any, ...]]:
     """The rows of a clean rebuild from the event store (the embedded projector's code), in `folder`."""
+    from ledger.adapters.raw import RawReader
     from ledger.bootstrap import Settings, open_ledger
-    from ledger.readmodel import RawReader
     from projections.rebuild import rebuild
     from projections.store.sqlite import SQLiteLocation
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from consumers.sink import ProjectionStoreSink, StoreSwapped, partition_positions, position_name
+from ledger.adapters.raw import RawReader
 from ledger.bootstrap import Ledger
-from ledger.readmodel import RawReader
 from projections.rebuild import rebuild
 from projections.store.sqlite import SQLiteLocation
 from tests.consumers.history import history

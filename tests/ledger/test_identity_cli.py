@@ -14,8 +14,8 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from ledger.bootstrap import TOKEN_ISSUER
 from ledger.cli import app
+from ledger.config import TOKEN_ISSUER
 from ledger.identity.tokens import Verifier
 from tests.factories import claim_filed, subject
 from tests.serving import ledger_serve, serve_env

@@ -19,10 +19,9 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from ledger.bootstrap import Settings, open_ledger
+from ledger.bootstrap import Settings, open_ledger, read_ports
 from ledger.cli import app
 from ledger.generator import generate
-from ledger.readmodel import ports
 from tests.projections.store_suite import rows_of
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,7 +44,7 @@ def _rebuild(home: Path, failpoints: str | None = None) -> subprocess.CompletedP
 def _rows(home: Path) -> dict[str, tuple[Any, ...]]:
     ledger = open_ledger(Settings(home=home, store_url=f"sqlite:///{home / 'events.sqlite'}", kafka=None))
     try:
-        return rows_of(ports(ledger).location)
+        return rows_of(read_ports(ledger).location)
     finally:
         ledger.close()
 

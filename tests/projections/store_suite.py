@@ -19,9 +19,9 @@ from typing import Any
 import orjson
 import pytest
 
-from ledger.bootstrap import Ledger, Settings, open_ledger
+from ledger.adapters.raw import RawReader
+from ledger.bootstrap import Ledger, Settings, open_ledger, open_read_model, read_ports
 from ledger.generator import generate
-from ledger.readmodel import RawReader, open_read_model, ports
 from projections.figures import metrics
 from projections.projector import Projector
 from projections.query import Ports, aggregate_from_log
@@ -75,7 +75,7 @@ class ProjectionStoreContract:
 
     @pytest.fixture
     def p(self, ledger: Ledger) -> Iterator[Ports]:
-        ports_ = ports(ledger)
+        ports_ = read_ports(ledger)
         yield ports_
         ports_.read_raw.close()  # type: ignore[attr-defined]
         close = getattr(ports_.location, "close", None)

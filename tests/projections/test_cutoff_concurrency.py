@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 
-from ledger.bootstrap import Ledger, Settings, open_ledger
+from ledger.bootstrap import Ledger, Settings, open_ledger, open_read_model
 from ledger.generator import generate
-from ledger.readmodel import open_read_model
 from projections.query import Busy, ReadModel
 from tests.projections.store_suite import import_lines
 

@@ -21,8 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.bootstrap import Ledger
-from ledger.readmodel import ports
+from ledger.bootstrap import Ledger, read_ports
 from projections import case_view
 from projections.figures import evaluation, metrics
 from projections.projector import Projector
@@ -59,7 +58,7 @@ def ledgers(draw: st.DrawFn) -> list[dict[str, Any]]:
 def fresh() -> Iterator[tuple[Ledger, Ports]]:
     with tempfile.TemporaryDirectory() as home:
         ledger = open_test_ledger(Path(home))
-        p = ports(ledger)
+        p = read_ports(ledger)
         try:
             yield ledger, p
         finally:

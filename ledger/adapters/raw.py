@@ -1,72 +1,24 @@
-"""Wiring of the read side: the projection store's location and the event-log ports.
+"""Stored events read straight from the event store's table: the read side's fast raw reader.
 
-Where projections live: `LEDGER_PROJECTIONS` when set (`sqlite:///folder` or
-`postgresql://…[?schema=name]`); otherwise beside the event store — the folder
-`<folder of events.sqlite>/projections/` for SQLite, the schema `projections` in the same
-database for PostgreSQL.
+The library's `select_notifications` builds an object per event; a rebuild or the relay reads
+millions, so this reads (position, body) rows directly: the same rows, the same order as
+`domain.ports.EventLog.read_raw`.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
-from urllib.parse import parse_qs, unquote, urlencode, urlparse, urlunparse
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from ledger.adapters import is_postgres
-from ledger.bootstrap import ConfigError, Ledger
-from projections.query import Ports, ReadModel
-from projections.store.sqlite import SQLiteLocation
+from ledger.adapters.urls import conninfo, sqlite_path
 
-if TYPE_CHECKING:  # psycopg only when a PostgreSQL store is configured (start-up, the SQLite path)
-    from projections.store.postgres import PostgresLocation
-
-Location: TypeAlias = "SQLiteLocation | PostgresLocation"
-
-
-def projections_location(ledger: Ledger) -> Location:
-    """The configured projection store location."""
-    spec = os.environ.get("LEDGER_PROJECTIONS") or ""
-    if spec:
-        return _location(spec)
-    url = ledger.settings.store_url
-    if ledger.settings.is_postgres:
-        from projections.store.postgres import PostgresLocation
-
-        return PostgresLocation(_conninfo(url), "projections")
-    return SQLiteLocation(_sqlite_path(url).parent / "projections")
-
-
-def _sqlite_path(url: str) -> Path:
-    """The file of a `sqlite:///abs/path` URL (also with the extra slash of `sqlite:////abs`)."""
-    return Path("/" + unquote(urlparse(url).path).lstrip("/"))
-
-
-def _location(spec: str) -> Location:
-    parsed = urlparse(spec)
-    if parsed.scheme == "sqlite":
-        folder = unquote(parsed.path)
-        if not folder or folder == "/":
-            raise ConfigError(f"LEDGER_PROJECTIONS {spec!r} names no folder (use sqlite:///abs/folder)")
-        return SQLiteLocation(Path(folder))
-    if parsed.scheme in ("postgresql", "postgres"):
-        from projections.store.postgres import PostgresLocation
-
-        schema = parse_qs(parsed.query).get("schema", ["projections"])[0]
-        return PostgresLocation(_conninfo(spec), schema)
-    raise ConfigError(f"LEDGER_PROJECTIONS {spec!r}: use sqlite:///folder or postgresql://user@host:port/db")
-
-
-def _conninfo(url: str) -> str:
-    """A libpq URL without our own query parameters."""
-    parsed = urlparse(url)
-    query = {k: v for k, v in parse_qs(parsed.query).items() if k != "schema"}
-    return urlunparse(parsed._replace(query=urlencode(query, doseq=True)))
+if TYPE_CHECKING:
+    from ledger.bootstrap import Ledger
 
 
 class RawReader:
@@ -85,7 +37,7 @@ class RawReader:
         self._pg: Any = None
         self._fallback = ledger.log.read_raw
         if isinstance(recorder, SQLiteApplicationRecorder):
-            uri = _sqlite_path(ledger.settings.store_url).as_uri() + "?mode=ro"
+            uri = sqlite_path(ledger.settings.store_url).as_uri() + "?mode=ro"
             self._sqlite = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=60)
             self._version = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=60)
             table = recorder.events_table_name
@@ -100,7 +52,7 @@ class RawReader:
 
             pg_recorder: Any = recorder  # an eventsourcing.postgres recorder
 
-            self._pg = psycopg.connect(_conninfo(ledger.settings.store_url), autocommit=True)
+            self._pg = psycopg.connect(conninfo(ledger.settings.store_url), autocommit=True)
             table_id = sql.SQL("{}.{}").format(
                 sql.Identifier(pg_recorder.datastore.schema), sql.Identifier(pg_recorder.events_table_name)
             )
@@ -155,22 +107,3 @@ class RawReader:
                 self._sqlite.close()
             if self._pg is not None:
                 self._pg.close()
-
-
-def ports(ledger: Ledger) -> Ports:
-    """The read model's ports on a wired ledger."""
-    reader = RawReader(ledger)
-    return Ports(
-        location=projections_location(ledger),
-        read_raw=reader,
-        log_version=reader.data_version,
-        load_streams=ledger.app.index.load_streams,
-        read_stream=ledger.log.read_stream,
-        max_position=ledger.log.max_position,
-        head_hash=ledger.log.head_hash,
-        backfills=ledger.imports,
-    )
-
-
-def open_read_model(ledger: Ledger) -> ReadModel:
-    return ReadModel(ports(ledger))
