@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 import orjson
@@ -21,7 +21,6 @@ from eventsourcing.utils import get_topic
 from domain.ports import StreamIndex
 
 TOPIC = "ledger:CloudEvent.v1"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +34,6 @@ class LedgerRecord:
     @property
     def timestamp(self) -> datetime:
         return datetime.fromisoformat(orjson.loads(self.body)["recordedtime"])
-
-    def event(self) -> dict[str, Any]:
-        """The stored event as a dict."""
-        return cast(dict[str, Any], orjson.loads(self.body))
 
 
 class LedgerMapper(Mapper[str]):

@@ -97,7 +97,8 @@ class Amendments:
         """The effective data of an event whose stored data is `data`; None when retracted."""
         if event_id in self.retracted:
             return None
-        return self.replaced.get(event_id, data)
+        effective: dict[str, Any] = self.replaced.get(event_id, data)
+        return effective
 
     def apply(self, event: Event) -> Event | None:
         """The effective version of a (non-amending) event: None when retracted, else the event

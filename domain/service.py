@@ -26,6 +26,7 @@ from domain.application import LedgerApplication, LedgerRecord
 from domain.catalogue import BY_NAME
 from domain.chain import canonical, content_digest, event_hash
 from domain.envelope import SUBJECT_PATTERN, Oversized, Submission, decode_line, first_error, validate
+from domain.history import AMENDMENTS
 from domain.ports import IdEntry
 from domain.privacy import check_personal_data
 from domain.results import (
@@ -42,7 +43,7 @@ from domain.results import (
     AppendResult,
     Rejection,
 )
-from domain.rules import AMENDMENTS, DERIVED, AddressState, fold
+from domain.rules import DERIVED, AddressState, fold
 from domain.timeutil import format_utc, now_utc, parse_utc
 
 Clock = Callable[[], str]
@@ -203,9 +204,7 @@ class LedgerService:
         for p in pending:
             results[p.index] = outcome.get(p.index) or self._accepted(p, first_line)
 
-    def _judged_on_old_state(
-        self, judged: _Judged, outcome: dict[int, AppendResult], pending: list[_Pending]
-    ) -> bool:
+    def _judged_on_old_state(self, judged: _Judged, outcome: dict[int, AppendResult], pending: list[_Pending]) -> bool:
         """True when a rejection that depends on an address's history was judged on an old state.
 
         An acceptance needs no such check: the store refuses a position that is taken. A

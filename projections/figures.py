@@ -112,7 +112,7 @@ class Aggregate:
         values = self._sorted.get(name)
         if values is None:
             bag = self.bags.get(name)
-            values = self._sorted[name] = sorted(bag.elements()) if bag else []  # type: ignore[type-var]
+            values = self._sorted[name] = sorted(bag.elements()) if bag else []
             self._edits[name] = 0
         return values
 
