@@ -200,13 +200,27 @@ def make_consumer(bootstrap: Bootstrap, client_id: str, group_id: str | None, **
 
 def make_admin(bootstrap: Bootstrap, client_id: str = "ledger-admin", **overrides: Any) -> KafkaAdminClient:
     """An admin client (topics, ACLs, SCRAM users: the operator's principal for the last two)."""
-    return KafkaAdminClient(
+    config: dict[str, Any] = {
         **endpoint(bootstrap).client_config(),
-        client_id=client_id,
-        request_timeout_ms=REQUEST_TIMEOUT_MS * 2,
-        bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
-        **overrides,
-    )
+        "client_id": client_id,
+        "request_timeout_ms": REQUEST_TIMEOUT_MS * 2,
+        "bootstrap_timeout_ms": BOOTSTRAP_TIMEOUT_MS,
+    }
+    config.update(overrides)
+    return KafkaAdminClient(**config)
+
+
+def check_reachable(bootstrap: Bootstrap, topic: str, timeout_ms: int = BOOTSTRAP_TIMEOUT_MS) -> None:
+    """Raise unless a broker answers and knows `topic` (kafka-python's own error: KafkaTimeoutError
+    "Unable to bootstrap" when none answers, UnknownTopicOrPartitionError when the topic is missing)."""
+    from kafka.errors import UnknownTopicOrPartitionError
+
+    admin = make_admin(bootstrap, "ledger-probe", bootstrap_timeout_ms=timeout_ms, request_timeout_ms=timeout_ms)
+    try:
+        if topic not in set(admin.list_topics()):
+            raise UnknownTopicOrPartitionError(f"topic {topic} does not exist (run `ledger kafka init`)")
+    finally:
+        admin.close()
 
 
 def broker_count(admin: KafkaAdminClient) -> int:

@@ -63,7 +63,12 @@ class Relay:
         poll_interval: float = 0.2,
         stop: threading.Event | None = None,
         workers: int = 1,
+        probe: Callable[[], None] | None = None,
+        give_up_after: float | None = None,
     ) -> None:
+        """`probe`: raises when the brokers cannot be reached (checked before each producer session,
+        so "connected" is said only when it is true); `give_up_after`: seconds of failing sessions
+        after which `run` raises `consumers.retry.GaveUp` instead of retrying on."""
         self.log = log
         self.tracking = tracking
         self.producer_factory = producer_factory
@@ -75,6 +80,8 @@ class Relay:
         self.logger = get_logger("relay")
         self.workers = workers
         self.stats = RelayStats()
+        self.probe = probe
+        self.give_up_after = give_up_after
         self._sender: Any = None
 
     # -- running ---------------------------------------------------------------------------------
@@ -91,6 +98,7 @@ class Relay:
                 on_error=lambda: self._close_sender(discard=True),
                 stats=self.stats,
                 context=lambda: {"position": self.stats.position},
+                give_up_after=self.give_up_after,
             )
         finally:
             self._close_sender(discard=False)
@@ -102,6 +110,8 @@ class Relay:
     def _run_session(self, once: bool) -> bool:
         """One producer session from the recorded position; True when drained (`once`)."""
         if self._sender is None:
+            if self.probe is not None:
+                self.probe()
             if self.workers > 1:
                 self._sender = ProcessSender(self.producer_factory, self.topic, self.workers)
             else:

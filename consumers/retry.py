@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -69,6 +70,24 @@ _TRANSIENT_STORE_ERRORS = (
 )
 
 
+class GaveUp(Exception):
+    """`run_retrying` waited its `give_up_after` seconds without one session getting anywhere."""
+
+    def __init__(self, name: str, waiting_for: str, seconds: float, last: BaseException) -> None:
+        super().__init__(f"{name} gave up after {seconds:.0f} s waiting for {waiting_for}: {_describe(last)}")
+        self.last = last
+
+
+def unreachable(exc: BaseException) -> bool:
+    """True when the error says that no broker answered (bootstrap failed, connection refused or broken)."""
+    errors = sys.modules.get("kafka.errors")
+    if errors is not None and isinstance(exc, errors.KafkaConnectionError | errors.MetadataEmptyBrokerList):
+        return True
+    if errors is not None and isinstance(exc, errors.KafkaTimeoutError):
+        return "bootstrap" in str(exc).lower() or "metadata" in str(exc).lower()
+    return isinstance(exc, ConnectionError)
+
+
 class ErrorCount(Protocol):
     """The loop's statistics: how many errors it retried."""
 
@@ -85,14 +104,19 @@ def run_retrying(
     on_error: Callable[[], None],
     stats: ErrorCount,
     context: Callable[[], dict[str, Any]] | None = None,
+    give_up_after: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> None:
     """Run `session` until it returns True (done) or `stop` is set.
 
     A transient error (`is_transient`) is logged, `on_error` closes what the session held, and
     the session starts again after a capped, jittered backoff; any other error is logged and
-    raised, so that a bug stops the process loudly instead of looping.
+    raised, so that a bug stops the process loudly instead of looping. With `give_up_after`,
+    transient errors that go on for that many seconds without a successful session raise
+    `GaveUp` (batch runs, `--once`: a bounded wait instead of waiting forever).
     """
     backoff = Backoff(stop=stop)
+    failing_since: float | None = None
     while not stop.is_set():
         try:
             done = session()
@@ -101,9 +125,15 @@ def run_retrying(
                 logger.error(f"{name} stopped by an error that retrying cannot cure", error=_describe(exc))
                 raise
             stats.errors += 1
+            now = clock()
+            failing_since = now if failing_since is None else failing_since
+            if give_up_after is not None and now - failing_since >= give_up_after:
+                on_error()
+                raise GaveUp(name, waiting_for, now - failing_since, exc) from exc
             delay = backoff.next_delay()
+            what = "cannot reach the Kafka brokers" if unreachable(exc) else f"waiting for {waiting_for}"
             logger.warning(
-                f"{name} waiting for {waiting_for}, will retry",
+                f"{name} {what}, will retry",
                 error=_describe(exc),
                 retry_in_s=round(delay, 2),
                 **(context() if context is not None else {}),
@@ -112,6 +142,7 @@ def run_retrying(
             stop.wait(delay)
             continue
         backoff.reset()
+        failing_since = None
         if done:
             return
 

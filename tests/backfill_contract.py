@@ -187,9 +187,14 @@ class BackfillContract:
         full = jsonl(tmp_path / "full.jsonl", events)
         resumed = cli("import", str(full), "--quiet")
         assert resumed.exit_code == 0, resumed.output
-        assert resumed.stderr.splitlines()[-1] == "imported: 2 accepted, 2 duplicate, 0 rejected"
+        assert (
+            resumed.stderr.splitlines()[-1] == "imported: 2 accepted, 2 duplicate (already in the ledger), 0 rejected"
+        )
         again = cli("import", str(full), "--quiet")
-        assert again.exit_code == 0 and again.stderr.splitlines()[-1] == "imported: 0 accepted, 4 duplicate, 0 rejected"
+        assert (
+            again.exit_code == 0
+            and again.stderr.splitlines()[-1] == "imported: 0 accepted, 4 duplicate (already in the ledger), 0 rejected"
+        )
         assert [(r["kind"], r["events"]) for r in ledger.imports.runs()] == [
             ("initial", 2),
             ("initial", 2),

@@ -73,6 +73,8 @@ class RawReader:
                 return [(n, bytes(b)) for n, b in self._pg.execute(self._pg_query, (after, limit)).fetchall()]
         return self._fallback(after, limit)
 
+    read_raw = __call__  # as `consumers.relay.RawLog` and `domain.ports.EventLog` name it
+
     def read_part(self, after: int, until: int, limit: int, part: int, parts: int) -> Sequence[tuple[int, str, bytes]]:
         """(position, address, body) of the events in (after, until] of one share of the addresses.
 

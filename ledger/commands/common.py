@@ -1,4 +1,10 @@
-"""Helpers every command shares: opening the ledger, one-line errors, exit codes."""
+"""Helpers every command shares: opening the ledger, one-line errors, exit codes.
+
+One rule for every command (docs/decisions.md, Command line 1): malformed input (an option, a
+file, an address that is not a BAG id) exits 2; a well-formed address the ledger does not know
+exits 1, as does a check that fails; results go to stdout, diagnostics (progress, errors) to
+stderr; with `--json` (or `replay --format json`) an error is one JSON object on stderr too.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
+import orjson
 import typer
 
 from ledger.bootstrap import ConfigError, Ledger, Settings, open_ledger
@@ -18,10 +25,38 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+def wants_json() -> bool:
+    """Whether the running command was given `--json` (or `--format json`): its errors are JSON too."""
+    from typer._click.globals import get_current_context  # typer (pinned) carries its own click
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return False
+    return bool(ctx.params.get("json")) or ctx.params.get("fmt") == "json"
+
+
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    """Print one clear line on stderr and exit."""
-    typer.echo(f"ledger: {message}", err=True)
+    """Print one clear line on stderr and exit; with `--json`, that line is `{"error": …, "exit": …}`."""
+    if wants_json():
+        typer.echo(orjson.dumps({"error": message, "exit": code}).decode(), err=True)
+    else:
+        typer.echo(f"ledger: {message}", err=True)
     raise typer.Exit(code)
+
+
+def emit_json(doc: Any) -> None:
+    """One JSON document on stdout (indented: read by people too)."""
+    sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+    sys.stdout.buffer.flush()
+
+
+def check_address(address: str) -> None:
+    """A malformed address is a usage error (exit 2), before anything is opened or logged; the
+    message is the replay's (`replay.report.check_subject`), and HTTP answers it with 422."""
+    from domain.envelope import SUBJECT_PATTERN
+
+    if not SUBJECT_PATTERN.match(address):
+        fail(f"{address!r} is not a BAG nummeraanduiding id (16 digits, ^\\d{{4}}20\\d{{10}}$)", EXIT_USAGE)
 
 
 def history_until(until: str) -> date:

@@ -186,11 +186,20 @@ def relay(
             min=1,
         ),
     ] = default_workers(),  # one producer process tops out near 30,000 records/s
+    give_up_after: Annotated[
+        float,
+        typer.Option(
+            "--give-up-after",
+            help="With --once: exit 1 when the brokers cannot be reached for this many seconds.",
+            min=1,
+        ),
+    ] = 60.0,
 ) -> None:
     """Publish every accepted event to ledger.events (CloudEvents binary mode, key = address)."""
     bootstrap = _bootstrap()
-    from consumers.clients import default_client_id, make_producer
+    from consumers.clients import check_reachable, default_client_id, make_producer
     from consumers.relay import Relay
+    from consumers.retry import GaveUp, unreachable
     from consumers.tracking import RelayTracking
     from consumers.tuning import for_kafka
     from ledger.adapters.raw import RawReader
@@ -201,16 +210,12 @@ def relay(
         names = _names()
         tracking = RelayTracking(ledger.app.recorder, f"relay:{names.events}")
         reader = RawReader(ledger)  # the same rows as the notification log, read without building objects
-
-        class Log:
-            read_raw = staticmethod(reader)
-
         from ledger.checkpoints import start_checkpointer
 
         start_checkpointer(ledger.settings)  # every N events or T minutes, when the ledger has its signing key
 
         runner = Relay(
-            Log(),
+            reader,
             tracking,
             lambda: make_producer(bootstrap, default_client_id("relay")),
             topic=names.events,
@@ -218,9 +223,17 @@ def relay(
             poll_interval=poll_interval,
             stop=stop,
             workers=workers,
+            probe=lambda: check_reachable(bootstrap, names.events),
+            give_up_after=give_up_after if once else None,
         )
         try:
             runner.run(once=once)
+        except GaveUp as exc:
+            why = f"the Kafka brokers at {bootstrap} cannot be reached" if unreachable(exc.last) else str(exc.last)
+            fail(
+                f"relay --once gave up after {give_up_after:.0f} s: {why} ({type(exc.last).__name__}); nothing was "
+                f"lost, the next run resumes from position {tracking.position():,}"
+            )
         finally:
             reader.close()
 
@@ -287,6 +300,7 @@ def consume(
     from consumers.projection import ProjectionConsumer
     from consumers.sink import ProjectionStoreSink
     from consumers.tuning import for_kafka
+    from ledger.bootstrap import kafka_location
 
     for_kafka()
     stop = _stop_on_signals()
@@ -316,6 +330,7 @@ def rebuild_from_kafka(no_progress: bool = False) -> None:
     from consumers.clients import default_client_id, make_consumer
     from consumers.rebuild import rebuild_from_kafka as run
     from consumers.tuning import for_kafka
+    from ledger.bootstrap import kafka_location
 
     for_kafka()
     names = _names()
@@ -324,7 +339,6 @@ def rebuild_from_kafka(no_progress: bool = False) -> None:
         location = kafka_location(ledger)
         try:
             stats = run(
-    from ledger.bootstrap import kafka_location
                 location,
                 lambda: make_consumer(bootstrap, default_client_id("rebuild"), None, max_poll_records=20_000),
                 topic=names.events,
@@ -350,4 +364,3 @@ def register(app: typer.Typer) -> None:
     app.command("relay")(relay)
     app.command("intake")(intake)
     app.command("consume")(consume)
-    from ledger.bootstrap import kafka_location

@@ -12,12 +12,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
-import orjson
 import typer
 
 from consumers import failpoints
 from domain.timeutil import BadTime, query_time
-from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, default_workers, fail, log_operator_read, opened_ledger
+from ledger.commands.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    check_address,
+    default_workers,
+    emit_json,
+    fail,
+    log_operator_read,
+    opened_ledger,
+)
 
 if TYPE_CHECKING:  # the read side is imported by the command that runs (start-up: `ledger --help`)
     from projections.query import ReadModel
@@ -42,11 +50,6 @@ def cutoff(value: str | None, option: str, *, pivot: bool = False) -> str | None
         return query_time(value, option, pivot=pivot)
     except BadTime as exc:
         fail(exc.message, EXIT_USAGE)
-
-
-def emit_json(doc: Any) -> None:
-    sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
-    sys.stdout.buffer.flush()
 
 
 def rate_column() -> Any:
@@ -120,9 +123,13 @@ def case(
     known_at: KnownAt = None,
     json: Json = False,
 ) -> None:
-    """The joint case view of one address: damage, strengthening, coordination, what needs attention."""
+    """The joint case view of one address: damage, strengthening, coordination, what needs attention.
+
+    Exit 1 when the ledger does not know the address, 2 when it is not a BAG id or a cut-off is malformed.
+    """
     from ledger.tables import case_renderable, console
 
+    check_address(address)
     at_, known = cutoff(at, "--at"), cutoff(known_at, "--known-at")
     with read_model(reading=(address, "case (ledger case)")) as model:
         view = model.case(address, at_, known)
@@ -185,6 +192,7 @@ def rebuild(
         int,
         typer.Option("--chunk", help="Addresses written per transaction: at most what a killed rebuild redoes.", min=1),
     ] = REBUILD_CHUNK,
+    json: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
 ) -> None:
     """Rebuild every projection from the event store into a fresh store, then swap it in.
 
@@ -194,6 +202,8 @@ def rebuild(
     if source == "kafka":
         from ledger.commands.kafka import rebuild_from_kafka
 
+        if json:  # its summary is ledger.commands.kafka's (not JSON yet): refuse rather than print text
+            fail("--json is not available with --from kafka", EXIT_USAGE)
         rebuild_from_kafka(no_progress)
         return
     if source != "store":
@@ -220,11 +230,23 @@ def rebuild(
     seconds = time.perf_counter() - started
     resumed = f" (resumed: {result.skipped:,} addresses were already done)" if result.resumed else ""
     rate = result.events / seconds if seconds else 0.0
-    typer.echo(
+    if json:
+        emit_json(
+            {
+                "addresses": result.addresses,
+                "events": result.events,
+                "seconds": round(seconds, 3),
+                "resumed": result.resumed,
+                "skipped": result.skipped,
+                "caught_up": result.caught_up,
+                "serving": p.location.describe(),
+            }
+        )
+        return
+    typer.echo(  # the command's result: on stdout (progress is on stderr)
         f"rebuilt the projections of {result.addresses:,} addresses from {result.events:,} events "
         f"in {seconds:.1f} s ({rate:,.0f} events/s){resumed}; "
-        f"caught up {result.caught_up:,} later events; now serving from {p.location.describe()}",
-        err=True,
+        f"caught up {result.caught_up:,} later events; now serving from {p.location.describe()}"
     )
 
 

@@ -38,6 +38,7 @@ def replay(
         str | None, typer.Option("--known-at", help="Transaction-time cut-off: what the ledger knew by then.")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="text, json, html or md.")] = "text",
+    json: Annotated[bool, typer.Option("--json", help="The same as --format json; errors as JSON too.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file.")] = None,
     bundle: Annotated[
         Path | None,
@@ -53,13 +54,19 @@ def replay(
 
     Dates mean the end of that day (UTC).
 
-    Exit 0; 1 when the address is unknown or its chain broken (history up to the break shown); 2 on bad input.
+    Exit 0; 1 when the address is unknown or its chain broken (history up to the break shown); 2 on
+    bad input (an address that is not a BAG id, a malformed date, an unknown format). With --json
+    (or --format json) errors are one JSON object on stderr.
     """
     from ledger.ports import replay_store
     from replay.run import bundle as make_bundle
     from replay.run import check_format, cutoff, render, replay_bundle
     from replay.run import replay as run_replay
 
+    if json:
+        if fmt not in ("text", "json"):
+            fail(f"--json and --format {fmt} contradict each other", EXIT_USAGE)
+        fmt = "json"
     try:
         fmt_checked = check_format(fmt)
         at_cut = cutoff(at, "--at")

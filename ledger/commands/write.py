@@ -12,7 +12,7 @@ import orjson
 import typer
 
 from domain.results import MAX_BATCH_EVENTS, MAX_EVENT_BYTES
-from ledger.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, opened_ledger
+from ledger.commands.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, check_address, emit_json, fail, opened_ledger
 
 if TYPE_CHECKING:  # the rest is imported by the command that runs (start-up: `ledger --help`)
     from domain.chain import ChainBreak
@@ -75,8 +75,10 @@ def _append_lines(
 ) -> tuple[int, int, int]:
     """Append the stream's lines in batches; write result lines; return the three counts.
 
-    Results carry the file's own line numbers (blank lines are skipped but counted). `counts`,
-    when given, is kept up to date batch by batch (so it tells how far a failed run got).
+    `only_problems`: result lines for rejections only (accepted and duplicate events are a
+    success, counted but not printed). Results carry the file's own line numbers (blank lines
+    are skipped but counted). `counts`, when given, is kept up to date batch by batch (so it
+    tells how far a failed run got).
     """
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0} if counts is None else counts
     batch: list[bytes | Oversized] = []
@@ -89,7 +91,7 @@ def _append_lines(
         for number, result in zip(numbers, results, strict=True):
             result.line = number
             counts[result.result] += 1
-            if not only_problems or result.result != "accepted":
+            if not only_problems or result.result == "rejected":  # a duplicate is a success
                 out.write(orjson.dumps(result.as_dict()) + b"\n")
         out.flush()  # a result line is the acknowledgement: never hold it back
         if on_batch is not None:
@@ -124,16 +126,24 @@ def append(
 ) -> None:
     """Append events as the given organisation; print one JSON result line per input line.
 
-    Exit 0 when nothing was rejected, 1 when something was, 2 on usage errors.
+    Each line is the publisher's acknowledgement (the answer POST /events gives), so every line
+    gets one, a duplicate too; the counts follow on stderr, as from `ledger import`. A duplicate
+    is a success. Exit 0 when nothing was rejected, 1 when something was, 2 on usage errors.
     """
     if principal not in ("IMG", "NCG", "PORTAL"):
         fail("--as must be IMG, NCG or PORTAL", EXIT_USAGE)
     stream = _open_input(file)
     with opened_ledger() as ledger:
-        _, _, rejected = _append_lines(
+        accepted, duplicates, rejected = _append_lines(
             ledger, stream, principal, False, batch_size, sys.stdout.buffer, only_problems=False
         )
+    typer.echo(f"appended: {_counts(accepted, duplicates, rejected)}", err=True)
     raise typer.Exit(EXIT_FAILED if rejected else EXIT_OK)
+
+
+def _counts(accepted: int, duplicates: int, rejected: int) -> str:
+    already = " (already in the ledger)" if duplicates else ""
+    return f"{accepted:,} accepted, {duplicates:,} duplicate{already}, {rejected:,} rejected"
 
 
 def import_(
@@ -143,7 +153,10 @@ def import_(
     batch_size: Annotated[int, typer.Option(help="Events per transaction.", min=1, max=MAX_BATCH_EVENTS)] = 1000,
     all_results: Annotated[
         bool,
-        typer.Option("--all-results", help="Print a result line for every event, not only for those not accepted."),
+        typer.Option(
+            "--all-results",
+            help="Print a result line for every event (accepted and duplicate too), not only for rejected ones.",
+        ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     backfill: Annotated[
@@ -158,13 +171,17 @@ def import_(
         str | None,
         typer.Option("--operator", help="Who runs the import, recorded with it (default: the OS user)."),
     ] = None,
+    json: Annotated[
+        bool, typer.Option("--json", help="The summary (on stderr) and errors as JSON; result lines are JSON anyway.")
+    ] = False,
 ) -> None:
     """Import history: events keep their original `recordedtime` (non-decreasing per address).
 
     Into an empty store (or one that holds only what earlier imports into it stored: a resumed
     import); into a store that already holds other events only with --backfill (trust.md §1).
     Every run is recorded. Each event's own `org` is its principal. Prints a result line for
-    every event that was not accepted (all with --all-results) and a summary on stderr. Exit 1
+    every rejected event (all with --all-results) and a summary of the counts on stderr: a
+    duplicate (already in the ledger, e.g. on a re-run) is a success, counted, not printed. Exit 1
     if anything was rejected, 2 when refused (nothing of the refused part is stored).
     """
     from ledger.importlog import BACKFILL, INITIAL, operator_name
@@ -192,7 +209,10 @@ def import_(
         counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
         stopped = _run_import(ledger, kind, who, source, stream, size, batch_size, all_results, quiet, counts)
     accepted, duplicates, rejected = counts["accepted"], counts["duplicate"], counts["rejected"]
-    typer.echo(f"imported: {accepted:,} accepted, {duplicates:,} duplicate, {rejected:,} rejected", err=True)
+    if json:  # stdout is the result lines (JSON Lines): the summary stays beside them on stderr
+        typer.echo(orjson.dumps({"imported": counts, "stopped": stopped is not None}).decode(), err=True)
+    else:
+        typer.echo(f"imported: {_counts(accepted, duplicates, rejected)}", err=True)
     if stopped is not None:
         fail(
             f"import stopped: {stopped}. What was imported before stays; the rest was not imported. "
@@ -272,6 +292,8 @@ def export(
 ) -> None:
     """Print accepted events with all ledger attributes as JSON Lines, in the ledger's global order."""
     out = sys.stdout.buffer
+    if address is not None:
+        check_address(address)
     with opened_ledger() as ledger:
         if address is not None:
             bodies = ledger.log.read_stream_raw(address)  # the stored bytes, as the full export writes them
@@ -301,11 +323,19 @@ def verify(
         str | None,
         typer.Option("--since", help="Also prove the store extends this checkpoint (a signed-note file or a size)."),
     ] = None,
+    json: Annotated[
+        bool, typer.Option("--json", help="The verdict as one JSON document (not with --bundle or --since).")
+    ] = False,
 ) -> None:
     """Recompute every hash chain. Exit 0 when intact; else 1, naming each broken address.
 
-    With --since: also rebuild the log's tree from the stored events and prove the store extends
-    that earlier checkpoint; else exit 1 naming the first position that differs."""
+    The verdict is on stdout, intact or broken. With --since: also rebuild the log's tree from the
+    stored events and prove the store extends that earlier checkpoint; else exit 1 naming the first
+    position that differs."""
+    if json and (bundle is not None or since is not None):
+        fail("--json is not available with --bundle or --since", EXIT_USAGE)
+    if address is not None:
+        check_address(address)
     if bundle is not None:
         from ledger.commands.trust import verify_bundle
 
@@ -328,12 +358,21 @@ def verify(
             from ledger.commands.trust import verify_since
 
             extends = verify_since(ledger, since, trust)
+    if json:
+        emit_json(
+            {
+                "intact": not breaks,
+                "events": checked_events,
+                "addresses": checked_addresses,
+                "broken": [{"address": b.subject, "position": b.position, "reason": b.reason} for b in breaks],
+            }
+        )
+        raise typer.Exit(EXIT_FAILED if breaks else EXIT_OK)
     for br in breaks:
         typer.echo(f"broken: address {br.subject} at position {br.position:,}: {br.reason}")
-    if breaks:
+    if breaks:  # the verdict, broken as intact, is the result: on stdout
         typer.echo(
-            f"verify: {len(breaks):,} of {checked_addresses:,} addresses broken ({checked_events:,} events read)",
-            err=True,
+            f"verify: {len(breaks):,} of {checked_addresses:,} addresses broken ({checked_events:,} events read)"
         )
         raise typer.Exit(EXIT_FAILED)
     typer.echo(f"verify: intact: {checked_events:,} events in {checked_addresses:,} addresses")

@@ -92,7 +92,7 @@ def test_a_transient_error_is_logged_closed_and_retried_until_done() -> None:
     assert stats.errors == 1
     assert closed == ["closed"]
     ((level, message, fields),) = log.lines
-    assert (level, message) == ("warning", "relay waiting for kafka, will retry")
+    assert (level, message) == ("warning", "relay cannot reach the Kafka brokers, will retry")
     assert fields["error"].startswith("KafkaConnectionError: ") and "broker away" in fields["error"]
     assert fields["position"] == 7 and fields["retry_in_s"] > 0
 
@@ -118,3 +118,64 @@ def test_a_set_stop_ends_the_loop_without_a_session() -> None:
         stats=Stats(),
     )
     assert called == []
+
+
+def test_a_bounded_wait_gives_up_with_the_last_error() -> None:
+    from consumers.retry import GaveUp
+
+    stats, log, closed, stop = Stats(), Log(), [], threading.Event()
+    times = iter([0.0, 30.0, 61.0])
+    errors = [
+        kafka_errors.KafkaTimeoutError("Unable to bootstrap from [127.0.0.1:9]"),
+        kafka_errors.KafkaTimeoutError("Unable to bootstrap from [127.0.0.1:9]"),
+        kafka_errors.KafkaTimeoutError("Unable to bootstrap from [127.0.0.1:9]"),
+    ]
+
+    def session() -> bool:
+        raise errors.pop(0)
+
+    with pytest.raises(GaveUp, match="relay gave up after 61 s waiting for kafka: KafkaTimeoutError") as raised:
+        run_retrying(
+            session,
+            name="relay",
+            waiting_for="kafka",
+            logger=log,
+            stop=stop,
+            on_error=lambda: closed.append("closed"),
+            stats=stats,
+            give_up_after=60,
+            clock=lambda: next(times),
+        )
+    assert isinstance(raised.value.last, kafka_errors.KafkaTimeoutError)
+    assert stats.errors == 3 and closed == ["closed"] * 3
+    assert [m for _, m, _ in log.lines] == ["relay cannot reach the Kafka brokers, will retry"] * 2
+
+
+def test_a_success_restarts_the_bounded_wait() -> None:
+    stats, log, stop = Stats(), Log(), threading.Event()
+    times = iter([0.0, 50.0, 100.0])  # failures at 0 and 100 s, a good session between them
+    outcomes: list[Exception | bool] = [
+        kafka_errors.KafkaConnectionError(),
+        False,
+        kafka_errors.KafkaConnectionError(),
+        True,
+    ]
+
+    def session() -> bool:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    run_retrying(
+        session,
+        name="relay",
+        waiting_for="kafka",
+        logger=log,
+        stop=stop,
+        on_error=lambda: None,
+        stats=stats,
+        give_up_after=60,
+        clock=lambda: next(times),
+    )
+    assert outcomes == [] and stats.errors == 2

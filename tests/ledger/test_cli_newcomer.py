@@ -103,3 +103,32 @@ def test_an_overwriting_distribution_stops_the_ledger_naming_it(tmp_path: Path) 
     run = _ledger(tmp_path, "--help")
     assert run.returncode == 2
     assert "the distribution replay 9.9 is installed too and overwrites the ledger's package 'replay'" in run.stderr
+
+
+def test_relay_once_without_a_broker_says_so_and_gives_up(tmp_path: Path) -> None:
+    """No broker at LEDGER_KAFKA: no "connected" line, a warning that names the unreachable brokers,
+    and with --once exit 1 after the bounded wait, saying nothing was lost."""
+    import socket
+
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
+    env.update(LEDGER_HOME=str(tmp_path / "home"), LEDGER_KAFKA=f"127.0.0.1:{port}", PYTHONUNBUFFERED="1")
+    ledger = str(Path(sys.executable).parent / "ledger")
+    proc = subprocess.run(
+        [ledger, "relay", "--once", "--give-up-after", "1", "--workers", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == ""
+    assert "relay connected to kafka" not in proc.stderr
+    assert "relay cannot reach the Kafka brokers, will retry" in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("ledger: relay --once gave up after 1 s: the Kafka brokers at 127.0.0.1:"), last
+    assert "nothing was lost, the next run resumes from position 0" in last

@@ -212,7 +212,8 @@ def test_cli_extreme_cutoffs(home: Path, subject: str, command: str, option: str
         result = run(home, subject, command, option, value)
         assert result.exit_code == 2, (value, result.output, result.exception)
         assert isinstance(result.exception, SystemExit), result.exception
-        assert f"ledger: {option} {value!r} is out of range" in result.stderr
+        error = orjson.loads(result.stderr)  # asked for JSON: the error is JSON too (decisions.md, Command line 1)
+        assert error["exit"] == 2 and error["error"].startswith(f"{option} {value!r} is out of range")
     for value in [*EARLY, *LATE]:
         result = run(home, subject, command, option, value)
         assert isinstance(result.exception, SystemExit | None), (value, result.exception)

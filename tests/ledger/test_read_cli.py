@@ -125,7 +125,7 @@ def test_rebuild_gives_the_same_figures(cli: Any, imported: list[dict[str, Any]]
     result = cli("rebuild", "--no-progress")
     assert result.exit_code == 0, result.output
     addresses = len({e["subject"] for e in imported})
-    assert f"rebuilt the projections of {addresses} addresses from {len(imported)} events" in result.stderr
+    assert f"rebuilt the projections of {addresses} addresses from {len(imported)} events" in result.stdout
     after = orjson.loads(cli("metrics", "--at", FUTURE, "--json").stdout)
     before.pop("provenance")
     after.pop("provenance")

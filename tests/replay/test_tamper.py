@@ -85,9 +85,12 @@ def test_edited_event_is_named_and_history_stops_before_it(
     _edit(home / "events.sqlite", subject, 5)
     run = cli("replay", subject, "--format", "json")
     assert run.code == 1
-    assert run.err.strip().splitlines() == [
-        f"ledger: hash chain BROKEN at stream position 5 of address {subject}: "
-        "hash does not match the event's content; the history below stops at position 4"
+    assert [orjson.loads(line) for line in run.err.strip().splitlines()] == [  # JSON asked: the error is JSON
+        {
+            "error": f"hash chain BROKEN at stream position 5 of address {subject}: "
+            "hash does not match the event's content; the history below stops at position 4",
+            "exit": 1,
+        }
     ]
     report = run.json()
     assert report["chain"]["break"] == {"position": 5, "reason": "hash does not match the event's content"}
