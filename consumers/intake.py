@@ -237,8 +237,11 @@ class Intake:
         rejections_topic: str = REJECTIONS,
         stop: threading.Event | None = None,
         rebalancing_factory: Callable[[], Any] | None = None,
+        observe: Callable[[Any], None] | None = None,
     ) -> None:
         self.append = append
+        # Called with the Kafka consumer after each poll (the operators' metrics read its lag).
+        self.observe = observe
         self.consumer_factory = consumer_factory
         # Without the static instance id, for rejoining after a stale assignment (see
         # `consumers.projection.ProjectionConsumer`).
@@ -294,6 +297,8 @@ class Intake:
         idle = Idle()
         while not self.stop.is_set():
             polled = consumer.poll(timeout_ms=500)
+            if self.observe is not None:
+                self.observe(consumer)
             if not polled:
                 if max_idle is not None and idle.seconds() >= max_idle:
                     return True

@@ -99,8 +99,11 @@ class ProjectionConsumer:
         stop: threading.Event | None = None,
         max_records: int = 5_000,
         rebalancing_factory: Callable[[], Any] | None = None,
+        observe: Callable[[Any], None] | None = None,
     ) -> None:
         self.sink = sink
+        # Called with the Kafka consumer after each poll (the operators' metrics read its lag).
+        self.observe = observe
         self.consumer_factory = consumer_factory
         # A consumer without the static instance id, for rejoining after a stale assignment
         # (`consumers.polling.StaleAssignment`): a static member's rejoin gets its old
@@ -154,6 +157,8 @@ class ProjectionConsumer:
         idle = Idle()
         while not self.stop.is_set():
             polled = consumer.poll(timeout_ms=500, max_records=self.max_records)
+            if self.observe is not None:
+                self.observe(consumer)
             if not polled:
                 if max_idle is not None and idle.seconds() >= max_idle:
                     return True

@@ -2,9 +2,8 @@
 
 `GET /cases/{id}`, `/metrics`, `/evaluation` take the options of the CLI (`at`, `known_at`,
 `pivot`) and answer the same JSON. Errors are RFC 9457 problem details (`ledger.problems`):
-404 for an address the ledger does not know; 422 for an address that is not a BAG id (as the
-replay answers; the CLI exits 2), and naming the parameter for a malformed or unrepresentable
-date or an unknown parameter; any representable cut-off, however early or
+404 for an address the ledger does not know; 422 naming the parameter for a malformed or
+unrepresentable date or an unknown parameter; any representable cut-off, however early or
 late, is valid. The ombudsman replay's router (`replay.http`), the event intake
 (`ledger.intake_http`) and the checkpoints and proofs (`ledger.trust_http`) are included.
 
@@ -31,7 +30,6 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import request_response
 
-from domain.envelope import SUBJECT_PATTERN
 from domain.schemas import SCHEMA_DIR
 from domain.timeutil import BadTime, query_time
 from ledger import intake_http, trust_http
@@ -39,6 +37,8 @@ from ledger.bootstrap import ConfigError, Ledger, Settings, open_ledger, open_re
 from ledger.identity.access import Access, Denied, Gate, declare, secure_openapi
 from ledger.identity.accesslog import AccessLogUnavailable
 from ledger.identity.tokens import KeySourceError, Principal, Verifier
+from ledger.ops import install as install_ops
+from ledger.ops import ready_lag
 from ledger.ports import replay_store
 from ledger.problems import problem
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
@@ -149,7 +149,10 @@ def verifier_for(settings: Settings) -> Verifier | None:
 
 
 def create_app(
-    ledger: Ledger | None = None, limit: int | None = None, verifier: Verifier | None | bool = True
+    ledger: Ledger | None = None,
+    limit: int | None = None,
+    verifier: Verifier | None | bool = True,
+    instrument: bool = False,
 ) -> FastAPI:
     """The app on a wired ledger (default: the configured one, opened at start-up); `limit`:
     figures at cut-offs computed at once (default: `LEDGER_CUTOFF_LIMIT` of the settings); `verifier`:
@@ -291,6 +294,28 @@ def create_app(
         (m or model()).health()
         return Response(media_type=JSON)
 
+    max_lag = ready_lag()
+
+    @app.get(
+        "/readyz",
+        summary="Readiness: 200 while the projections are at most LEDGER_READY_MAX_LAG events behind the store",
+        responses={503: {"description": "the projections are further behind (problem details with the figures)"}},
+        openapi_extra=declare("anonymous"),
+    )
+    def readyz() -> Response:
+        m: ReadModel | None = app.state.model
+        health = (m or model()).health()
+        if health["behind"] > max_lag:
+            detail = (
+                f"not ready: the projections are at {health['position']}, {health['behind']} events behind the "
+                f"store's {health['store_position']} (LEDGER_READY_MAX_LAG {max_lag})"
+            )
+            return problem(503, detail, headers={"Retry-After": "1"})
+        return Response(orjson.dumps({"status": "ready", "max_lag": max_lag, **health}), media_type=JSON)
+
+    if instrument:  # `ledger serve`: operators' HTTP metrics and the JSON access log (ledger.ops)
+        install_ops(app)
+
     # The read endpoints take their query parameters from the request themselves (documented
     # through `openapi_extra`): they check every name and date in one pass, without a model
     # validation per request, since they are the hot path.
@@ -301,8 +326,6 @@ def create_app(
         openapi_extra=declare("cases", parameters=[AT_PARAMETER, KNOWN_AT_PARAMETER]),
     )
     async def get_case(request: Request, subject: str) -> Response:
-        if not SUBJECT_PATTERN.match(subject):  # malformed: 422, as the replay (`ledger case` exits 2)
-            return problem(422, f"{subject!r} is not a BAG nummeraanduiding id (16 digits, ^\\d{{4}}20\\d{{10}}$)")
         at, known_at = _cutoffs(request.query_params, CUTOFFS)
 
         def work(m: ReadModel) -> Response:
@@ -391,4 +414,4 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """The app on the ledger configured by the environment (for `uvicorn --factory`, one per worker)."""
-    return create_app()
+    return create_app(instrument=True)

@@ -27,6 +27,12 @@ InstanceId = typer.Option(
     help="Static group membership (KIP-345): a restarted instance with the same id takes its partitions back "
     "at once instead of waiting for a rebalance. Unique per running instance.",
 )
+OpsPort = typer.Option(
+    "--ops-port",
+    help="Serve the operators' Prometheus metrics on this port, path /metrics (default: LEDGER_OPS_PORT; unset: none).",
+    min=1,
+    max=65535,
+)
 MaxIdle = typer.Option("--max-idle", help="With --once: exit after this many seconds without new records.", min=0.1)
 
 
@@ -186,20 +192,12 @@ def relay(
             min=1,
         ),
     ] = default_workers(),  # one producer process tops out near 30,000 records/s
-    give_up_after: Annotated[
-        float,
-        typer.Option(
-            "--give-up-after",
-            help="With --once: exit 1 when the brokers cannot be reached for this many seconds.",
-            min=1,
-        ),
-    ] = 60.0,
+    ops_port: Annotated[int | None, OpsPort] = None,
 ) -> None:
     """Publish every accepted event to ledger.events (CloudEvents binary mode, key = address)."""
     bootstrap = _bootstrap()
-    from consumers.clients import check_reachable, default_client_id, make_producer
+    from consumers.clients import default_client_id, make_producer
     from consumers.relay import Relay
-    from consumers.retry import GaveUp, unreachable
     from consumers.tracking import RelayTracking
     from consumers.tuning import for_kafka
     from ledger.adapters.raw import RawReader
@@ -210,12 +208,17 @@ def relay(
         names = _names()
         tracking = RelayTracking(ledger.app.recorder, f"relay:{names.events}")
         reader = RawReader(ledger)  # the same rows as the notification log, read without building objects
+
+        class Log:
+            read_raw = staticmethod(reader)
+
         from ledger.checkpoints import start_checkpointer
 
         start_checkpointer(ledger.settings)  # every N events or T minutes, when the ledger has its signing key
+        _start_ops(ops_port, "relay", ledger, relay_topic=names.events)
 
         runner = Relay(
-            reader,
+            Log(),
             tracking,
             lambda: make_producer(bootstrap, default_client_id("relay")),
             topic=names.events,
@@ -223,17 +226,9 @@ def relay(
             poll_interval=poll_interval,
             stop=stop,
             workers=workers,
-            probe=lambda: check_reachable(bootstrap, names.events),
-            give_up_after=give_up_after if once else None,
         )
         try:
             runner.run(once=once)
-        except GaveUp as exc:
-            why = f"the Kafka brokers at {bootstrap} cannot be reached" if unreachable(exc.last) else str(exc.last)
-            fail(
-                f"relay --once gave up after {give_up_after:.0f} s: {why} ({type(exc.last).__name__}); nothing was "
-                f"lost, the next run resumes from position {tracking.position():,}"
-            )
         finally:
             reader.close()
 
@@ -248,6 +243,7 @@ def intake(
         ),
     ] = None,
     instance_id: Annotated[str | None, InstanceId] = None,
+    ops_port: Annotated[int | None, OpsPort] = None,
 ) -> None:
     """Append what IMG, NCG and the portal publish on their inbound topics; rejections go to ledger.rejections."""
     bootstrap = _bootstrap()
@@ -260,16 +256,43 @@ def intake(
     names = _names()
     group = group or names.prefix + INTAKE_GROUP  # one group per ledger on a shared cluster
     with opened_ledger() as ledger:
+        observed = _start_ops(ops_port, "intake", ledger)
+        append = ledger.service.append
+        if observed is not None:
+            from ledger.ops import timed_append
+
+            append = timed_append(append, "kafka")
         runner = Intake(
-            lambda items, org: ledger.service.append(items, org),
+            lambda items, org: append(items, org),
             lambda: make_consumer(bootstrap, default_client_id("intake"), group, group_instance_id=instance_id),
             lambda: make_producer(bootstrap, default_client_id("intake-rejections"), linger_ms=0),
             topics=names.inbound,
             rejections_topic=names.rejections,
             stop=stop,
             rebalancing_factory=lambda: make_consumer(bootstrap, default_client_id("intake"), group),
+            observe=observed,
         )
         _run_unless_fenced(lambda: runner.run(once=once, max_idle=max_idle))
+
+
+def _start_ops(port: int | None, role: str, ledger: Any, **collector: Any) -> Any:
+    """The operators' metrics on the ops port (`ledger.ops`), when one is configured: the callback the
+    Kafka loops report their consumer to (None without a port)."""
+    from ledger.bootstrap import ConfigError
+    from ledger.ops import Observed, StateCollector, ops_port, start
+
+    try:
+        port = ops_port(port)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if port is None:
+        return None
+    observed = Observed()
+    try:
+        start(port, StateCollector(role, ledger.settings, observed=observed, **collector))
+    except OSError as exc:
+        fail(f"cannot serve the operators' metrics on port {port}: {exc}")
+    return observed
 
 
 def _run_unless_fenced(run: Any) -> None:
@@ -293,6 +316,7 @@ def consume(
         ),
     ] = None,
     instance_id: Annotated[str | None, InstanceId] = None,
+    ops_port: Annotated[int | None, OpsPort] = None,
 ) -> None:
     """Keep the Kafka-fed projection store up to date from ledger.events (run several to share partitions)."""
     bootstrap = _bootstrap()
@@ -308,6 +332,9 @@ def consume(
     group = group or names.prefix + PROJECTION_GROUP  # one group per ledger on a shared cluster
     with opened_ledger() as ledger:
         sink = ProjectionStoreSink(kafka_location(ledger), ledger.app.index.load_streams)
+        observed = _start_ops(
+            ops_port, "consume", ledger, kafka_positions=lambda: sink.kafka_positions(names.events), store=False
+        )
         try:
             runner = ProjectionConsumer(
                 sink,
@@ -315,6 +342,7 @@ def consume(
                 topic=names.events,
                 stop=stop,
                 rebalancing_factory=lambda: make_consumer(bootstrap, default_client_id("consume"), group),
+                observe=observed,
             )
             _run_unless_fenced(lambda: runner.run(once=once, max_idle=max_idle))
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from typing import Annotated
 
 import typer
@@ -48,6 +49,16 @@ def serve(
         int | None,
         typer.Option("--workers", help="Server processes sharing the port (default: one per core, at most 2).", min=1),
     ] = None,
+    ops_port: Annotated[
+        int | None,
+        typer.Option(
+            "--ops-port",
+            help="Serve the operators' Prometheus metrics on this port, path /metrics (default: LEDGER_OPS_PORT; "
+            "unset: none). Not the API's /metrics, which is the governance figures.",
+            min=1,
+            max=65535,
+        ),
+    ] = None,
 ) -> None:
     """Serve the joint case view, metrics, evaluation and the event contract over HTTP (docs at /docs)."""
     import uvicorn
@@ -70,9 +81,11 @@ def serve(
         err=True,
     )
     _start_checkpoints()
+    _start_ops(ops_port, settings, multiprocess=count > 1)
     if count == 1:
         with opened_ledger() as ledger:
-            uvicorn.run(create_app(ledger, limit), host=host, port=port, log_level="warning", access_log=False)
+            app = create_app(ledger, limit, instrument=True)
+            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         return
     # Each worker opens the ledger configured by the environment this process was started with.
     uvicorn.run(
@@ -83,6 +96,29 @@ def serve(
         workers=count,
         log_level="warning",
         access_log=False,
+    )
+
+
+def _start_ops(option: int | None, settings: Settings, multiprocess: bool) -> None:
+    """The operators' metrics (`ledger.ops`) on the ops port, when one is configured. With several
+    workers they count in multiprocess mode and this process adds them up at each scrape."""
+    from ledger.ops import StateCollector, multiprocess_dir, ops_port, start
+
+    try:
+        port = ops_port(option)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if port is None:
+        return
+    os.environ["LEDGER_OPS_PORT"] = str(port)  # the app (in each worker) instruments itself when it is set
+    if multiprocess:
+        multiprocess_dir()  # before the workers start: they inherit it and write their counts there
+    try:
+        start(port, StateCollector("serve", settings, projections=True), multiprocess=multiprocess)
+    except OSError as exc:
+        fail(f"cannot serve the operators' metrics on port {port}: {exc}")
+    typer.echo(
+        f"operators' metrics on http://{os.environ.get('LEDGER_OPS_HOST') or '127.0.0.1'}:{port}/metrics", err=True
     )
 
 
