@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -76,30 +76,29 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             with curs.connection.cursor() as ids:
                 ids.executemany(self._insert_ids, rows)
 
+    def _in_chunks(self, query: Composed, keys: Sequence[str]) -> Iterator[Any]:
+        """The rows of `query` (one `ANY(%s)` parameter) for `keys`, asked a chunk at a time."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            for chunk in chunks(keys, 5000):
+                curs.execute(query, (list(chunk),))
+                yield from curs.fetchall()
+
     def load_streams(self, subjects: Sequence[str]) -> dict[str, list[bytes]]:
         out: dict[str, list[bytes]] = {}
         query = SQL(
             "SELECT originator_id, state FROM {} WHERE originator_id = ANY(%s) "
             "ORDER BY originator_id, originator_version"
         ).format(self._events)
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            for chunk in chunks(subjects, 5000):
-                curs.execute(query, (list(chunk),))
-                for row in curs.fetchall():
-                    out.setdefault(row["originator_id"], []).append(bytes(row["state"]))
+        for row in self._in_chunks(query, subjects):
+            out.setdefault(row["originator_id"], []).append(bytes(row["state"]))
         return out
 
     def stream_heads(self, subjects: Sequence[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
         query = SQL(
             "SELECT originator_id, MAX(originator_version) AS head FROM {} WHERE originator_id = ANY(%s) "
             "GROUP BY originator_id"
         ).format(self._events)
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            for chunk in chunks(subjects, 5000):
-                curs.execute(query, (list(chunk),))
-                out.update((r["originator_id"], r["head"]) for r in curs.fetchall())
-        return out
+        return {r["originator_id"]: r["head"] for r in self._in_chunks(query, subjects)}
 
     def index_heads(self) -> dict[str, int]:
         """The highest position the id index records per address (for truncation checks)."""
@@ -109,11 +108,5 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             return {r["subject"]: r["head"] for r in curs.fetchall()}
 
     def lookup_ids(self, ids: Sequence[str]) -> dict[str, IdEntry]:
-        out: dict[str, IdEntry] = {}
         query = SQL("SELECT * FROM {} WHERE event_id = ANY(%s)").format(self._id_table)
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            for chunk in chunks(ids, 5000):
-                curs.execute(query, (list(chunk),))
-                for r in curs.fetchall():
-                    out[r["event_id"]] = IdEntry(r["subject"], r["position"], r["digest"])
-        return out
+        return {r["event_id"]: IdEntry(r["subject"], r["position"], r["digest"]) for r in self._in_chunks(query, ids)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -43,32 +43,29 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             importlog.record_sqlite(c, self.events_table_name, self.import_run, stored_events, positions)
         return positions
 
+    def _in_chunks(self, select: str, keys: Sequence[str]) -> Iterator[Any]:
+        """The rows of `select` for `keys`, asked a chunk at a time (`{marks}`: the chunk's `?`s)."""
+        with self.datastore.transaction(commit=False) as c:
+            for chunk in chunks(keys):
+                c.execute(select.format(marks=",".join("?" * len(chunk))), list(chunk))
+                yield from c.fetchall()
+
     def load_streams(self, subjects: Sequence[str]) -> dict[str, list[bytes]]:
         out: dict[str, list[bytes]] = {}
-        with self.datastore.transaction(commit=False) as c:
-            for chunk in chunks(subjects):
-                marks = ",".join("?" * len(chunk))
-                c.execute(
-                    f"SELECT originator_id, state FROM {self.events_table_name} "
-                    f"WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version",
-                    list(chunk),
-                )
-                for row in c.fetchall():
-                    out.setdefault(row[0], []).append(row[1])
+        select = (
+            f"SELECT originator_id, state FROM {self.events_table_name} "
+            "WHERE originator_id IN ({marks}) ORDER BY originator_id, originator_version"
+        )
+        for subject, state in self._in_chunks(select, subjects):
+            out.setdefault(subject, []).append(state)
         return out
 
     def stream_heads(self, subjects: Sequence[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        with self.datastore.transaction(commit=False) as c:
-            for chunk in chunks(subjects):
-                marks = ",".join("?" * len(chunk))
-                c.execute(
-                    f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
-                    f"WHERE originator_id IN ({marks}) GROUP BY originator_id",
-                    list(chunk),
-                )
-                out.update((row[0], row[1]) for row in c.fetchall())
-        return out
+        select = (
+            f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
+            "WHERE originator_id IN ({marks}) GROUP BY originator_id"
+        )
+        return {row[0]: row[1] for row in self._in_chunks(select, subjects)}
 
     def index_heads(self) -> dict[str, int]:
         """The highest position the id index records per address (for truncation checks)."""
@@ -77,11 +74,5 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             return {row[0]: row[1] for row in c.fetchall()}
 
     def lookup_ids(self, ids: Sequence[str]) -> dict[str, IdEntry]:
-        out: dict[str, IdEntry] = {}
-        with self.datastore.transaction(commit=False) as c:
-            for chunk in chunks(ids):
-                marks = ",".join("?" * len(chunk))
-                c.execute(f"SELECT * FROM {ID_TABLE} WHERE event_id IN ({marks})", list(chunk))
-                for row in c.fetchall():
-                    out[row[0]] = IdEntry(row[1], row[2], row[3])
-        return out
+        select = f"SELECT * FROM {ID_TABLE} WHERE event_id IN ({{marks}})"
+        return {row[0]: IdEntry(row[1], row[2], row[3]) for row in self._in_chunks(select, ids)}
