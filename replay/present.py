@@ -102,6 +102,21 @@ def amends_line(entry: dict[str, Any]) -> str | None:
     return f"{head}; before: {before}; after: {key_data(name, target['after'] or {})}"
 
 
+def amend_notes(entry: dict[str, Any]) -> list[str]:
+    """What an entry amends (`amends_line`) and how it was amended since (`amendment_lines`)."""
+    line = amends_line(entry)
+    return ([line] if line else []) + amendment_lines(entry)
+
+
+def view_change(entry: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """An entry's effect on the view: `(note, [])` when there is nothing to list (the change
+    is shown at the next event of the same moment, or there is none), else `(None, changes)`."""
+    if entry["same_moment_as_next"]:
+        return "view: same moment as the next event; the change is shown there", []
+    changes = people_changes(entry)
+    return (None, changes) if changes else ("view: no change", [])
+
+
 def merged(report: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """Timeline entries and findings (at the moment each arose) in one time order.
 

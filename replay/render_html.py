@@ -13,8 +13,7 @@ from projections.backfills import describe
 from replay.present import (
     LANE_TITLES,
     address_line,
-    amendment_lines,
-    amends_line,
+    amend_notes,
     chain_line,
     checkpoint_line,
     counts_line,
@@ -22,7 +21,7 @@ from replay.present import (
     days_text,
     merged,
     no_findings_text,
-    people_changes,
+    view_change,
     view_lines,
     when,
 )
@@ -97,17 +96,12 @@ def _card(entry: dict[str, Any]) -> str:
     ]
     if entry["summary"]:
         parts.append(f"<p>{_e(entry['summary'])}</p>")
-    line = amends_line(entry)
-    if line:
-        parts.append(f'<p class="amend">{_e(line)}</p>')
-    parts.extend(f'<p class="amend">{_e(a)}</p>' for a in amendment_lines(entry))
-    changes = people_changes(entry)
-    if entry["same_moment_as_next"]:
-        parts.append('<p class="muted">view: same moment as the next event; the change is shown there</p>')
-    elif changes:
-        parts.append("<ul>" + "".join(f"<li><code>{_e(c)}</code></li>" for c in changes) + "</ul>")
+    parts.extend(f'<p class="amend">{_e(a)}</p>' for a in amend_notes(entry))
+    note, changes = view_change(entry)
+    if note:
+        parts.append(f'<p class="muted">{_e(note)}</p>')
     else:
-        parts.append('<p class="muted">view: no change</p>')
+        parts.append("<ul>" + "".join(f"<li><code>{_e(c)}</code></li>" for c in changes) + "</ul>")
     parts.append("</article>")
     return "".join(parts)
 

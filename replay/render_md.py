@@ -7,8 +7,7 @@ from typing import Any
 from projections.backfills import describe
 from replay.present import (
     address_line,
-    amendment_lines,
-    amends_line,
+    amend_notes,
     chain_line,
     checkpoint_line,
     counts_line,
@@ -17,7 +16,7 @@ from replay.present import (
     event_title,
     merged,
     no_findings_text,
-    people_changes,
+    view_change,
     view_lines,
     when,
 )
@@ -89,18 +88,10 @@ def render_md(report: dict[str, Any]) -> str:
             out.append(f"- {e['summary']}")
         if e["late"]:
             out.append(f"- ⏱ **registered late:** {days_text(e['delay_days'])} after it happened")
-        line = amends_line(e)
-        if line:
-            out.append(f"- {safe(line)}")
-        out.extend(f"- {safe(line)}" for line in amendment_lines(e))
-        changes = people_changes(e)
-        if e["same_moment_as_next"]:
-            out.append("- view: same moment as the next event; the change is shown there")
-        elif changes:
-            out.append("- view changes:")
-            out.extend(f"  - `{c}`" for c in changes)
-        else:
-            out.append("- view: no change")
+        out.extend(f"- {safe(line)}" for line in amend_notes(e))
+        note, changes = view_change(e)
+        out.append(f"- {note}" if note else "- view changes:")
+        out.extend(f"  - `{c}`" for c in changes)
         out.append("")
     out += ["## Joint case view at the cut-offs", "", "The numbers `ledger case` gives for the same cut-offs.", ""]
     for section, lines in view_lines(report["view"]):

@@ -7,8 +7,7 @@ from typing import Any
 from projections.backfills import describe
 from replay.present import (
     address_line,
-    amendment_lines,
-    amends_line,
+    amend_notes,
     chain_line,
     checkpoint_line,
     cutoff_line,
@@ -16,7 +15,7 @@ from replay.present import (
     event_title,
     merged,
     no_findings_text,
-    people_changes,
+    view_change,
     view_lines,
     when,
 )
@@ -68,18 +67,13 @@ def render_text(report: dict[str, Any]) -> str:
             out.append(f"     {e['summary']}")
         if e["late"]:
             out.append(f"     LATE: registered {days_text(e['delay_days'])} after it happened")
-        line = amends_line(e)
-        if line:
-            out.append(f"     {line}")
-        out.extend(f"     {line}" for line in amendment_lines(e))
-        changes = people_changes(e)
-        if e["same_moment_as_next"]:
-            out.append("     view: same moment as the next event; the change is shown there")
-        elif changes:
+        out.extend(f"     {line}" for line in amend_notes(e))
+        note, changes = view_change(e)
+        if note:
+            out.append(f"     {note}")
+        else:
             out.append("     view: " + changes[0])
             out.extend(f"           {c}" for c in changes[1:])
-        else:
-            out.append("     view: no change")
     out += ["", "VIEW AT THE CUT-OFFS (the numbers `ledger case` gives for them)"]
     for section, lines in view_lines(report["view"]):
         out.append(f"  {section}")
