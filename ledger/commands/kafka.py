@@ -193,11 +193,20 @@ def relay(
         ),
     ] = default_workers(),  # one producer process tops out near 30,000 records/s
     ops_port: Annotated[int | None, OpsPort] = None,
+    give_up_after: Annotated[
+        float,
+        typer.Option(
+            "--give-up-after",
+            help="With --once: exit 1 when the brokers cannot be reached for this many seconds.",
+            min=1,
+        ),
+    ] = 60.0,
 ) -> None:
     """Publish every accepted event to ledger.events (CloudEvents binary mode, key = address)."""
     bootstrap = _bootstrap()
-    from consumers.clients import default_client_id, make_producer
+    from consumers.clients import check_reachable, default_client_id, make_producer
     from consumers.relay import Relay
+    from consumers.retry import GaveUp, unreachable
     from consumers.tracking import RelayTracking
     from consumers.tuning import for_kafka
     from ledger.adapters.raw import RawReader
@@ -208,17 +217,13 @@ def relay(
         names = _names()
         tracking = RelayTracking(ledger.app.recorder, f"relay:{names.events}")
         reader = RawReader(ledger)  # the same rows as the notification log, read without building objects
-
-        class Log:
-            read_raw = staticmethod(reader)
-
         from ledger.checkpoints import start_checkpointer
 
         start_checkpointer(ledger.settings)  # every N events or T minutes, when the ledger has its signing key
         _start_ops(ops_port, "relay", ledger, relay_topic=names.events)
 
         runner = Relay(
-            Log(),
+            reader,
             tracking,
             lambda: make_producer(bootstrap, default_client_id("relay")),
             topic=names.events,
@@ -226,9 +231,17 @@ def relay(
             poll_interval=poll_interval,
             stop=stop,
             workers=workers,
+            probe=lambda: check_reachable(bootstrap, names.events),
+            give_up_after=give_up_after if once else None,
         )
         try:
             runner.run(once=once)
+        except GaveUp as exc:
+            why = f"the Kafka brokers at {bootstrap} cannot be reached" if unreachable(exc.last) else str(exc.last)
+            fail(
+                f"relay --once gave up after {give_up_after:.0f} s: {why} ({type(exc.last).__name__}); nothing was "
+                f"lost, the next run resumes from position {tracking.position():,}"
+            )
         finally:
             reader.close()
 
