@@ -1,9 +1,11 @@
 """`ledger demo`: a Groningen-like ledger from nothing to figures on one screen.
 
 Generates a history (`ledger generate`), imports it into the embedded store (`ledger import`),
-builds the projections and prints the key figures and one address's joint view; `--serve`
-then starts the HTTP API. Running it again on the same home imports nothing new (every event
-is a duplicate) and shows the same figures.
+builds the projections and prints the key figures and one address's joint view as of the
+history's last day (the figures measure open periods to that day, not to today); `--serve`
+then starts the HTTP API. Running it again on the same home with the same options imports
+nothing new and shows the same figures; with other options (another history) it stops and says
+which home to use instead: one home holds one demo history (docs/decisions.md, Command line 3).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import orjson
 import typer
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -36,12 +37,22 @@ def demo(
     serve: Annotated[bool, typer.Option("--serve", help="Then serve the HTTP API.")] = False,
     port: Annotated[int, typer.Option("--port", help="Port for --serve.")] = 8000,
 ) -> None:
-    """Generate a Groningen-like history, import it, build the projections and show what they say."""
-    from ledger.generator import generate
+    """Generate a Groningen-like history, import it, build the projections and show what they say
+    as of the history's last day.
+
+    One home holds one demo history: run with other --addresses, --seed or --until, the demo
+    stops (exit 2) and names a home to use instead.
+    """
+    from domain.timeutil import query_time
     from ledger.bootstrap import open_read_model
+    from ledger.generator import generate
 
     last_day = history_until(until)
-    console = Console()
+    as_of = query_time(last_day.isoformat(), "--until")  # the end of that day, UTC
+    assert as_of is not None
+    from ledger.tables import console as people_console
+
+    console = people_console()  # to a pipe too: full width, never a cut value (issue 16, item 1)
     settings = Settings.from_env()
     settings.home.mkdir(parents=True, exist_ok=True)
     history = settings.home / f"demo-{addresses}-{seed}-{last_day.isoformat()}.jsonl"
@@ -59,7 +70,8 @@ def demo(
 
     with opened_ledger(settings) as ledger:
         started = time.perf_counter()
-        accepted, duplicate, rejected = _import(ledger, history, count)
+        options = f"--addresses {addresses} --seed {seed} --until {last_day.isoformat()}"
+        accepted, duplicate, rejected = _import(ledger, history, count, options)
         timings["import"] = time.perf_counter() - started
         if rejected:
             fail(f"{rejected:,} generated events were rejected by the ledger's rules", EXIT_FAILED)
@@ -69,7 +81,8 @@ def demo(
             with progress_bar() as progress:
                 model.refresh(progress=progress)
             timings["project"] = time.perf_counter() - started
-            console.print(_screen(model, addresses, count, accepted, duplicate, timings, settings.home, port))
+            screen = _screen(model, addresses, count, accepted, duplicate, timings, settings.home, port, as_of)
+            console.print(screen)
         finally:
             model.close()
     if serve:
@@ -101,33 +114,36 @@ def _print_tokens(console: Console, settings: Settings, port: int) -> None:
         typer.echo(line)  # plain lines: a wrapped token could not be pasted
 
 
-def _imported_before(ledger: Any, history: Path) -> bool:
-    """Whether the history's first and last events are in the ledger already (a second run)."""
-    first = last = b""
-    with history.open("rb") as lines:
-        for line in lines:
-            if line.strip():
-                first = first or line
-                last = line
-    if not first:
-        return False
-    ids = {orjson.loads(first)["id"], orjson.loads(last)["id"]}
-    return len(ledger.app.index.lookup_ids(sorted(ids))) == len(ids)
+def _other_history(ledger: Any, history: Path) -> str | None:
+    """What else the store holds, when it holds anything but (part of) this demo history: the
+    import runs record their source file, whose name says the demo's options (a history of other
+    --addresses shares its first events with this one, so comparing event ids would not tell)."""
+    if not ledger.log.max_position():
+        return None
+    if not ledger.imports.holds_only_initial():
+        return "events that no import of the demo stored"
+    others = sorted({Path(r["source"]).name for r in ledger.imports.runs() if r["events"]} - {history.name})
+    return f"the history of {', '.join(others)}" if others else None
 
 
-def _import(ledger: Any, history: Path, total: int) -> tuple[int, int, int]:
+def _import(ledger: Any, history: Path, total: int, options: str) -> tuple[int, int, int]:
     """Import the generated history in batches (as `ledger import`, a recorded initial import), with a
-    progress bar; only into an empty store or one that holds what earlier imports stored (trust.md §1)."""
+    progress bar; only into an empty store or one that holds what earlier imports of this very
+    history stored (a second run, or one resumed after an interruption; trust.md §1)."""
     from ledger.importlog import INITIAL, BackDating, operator_name
 
-    if _imported_before(ledger, history):
-        return 0, total, 0
-    if not ledger.imports.holds_only_initial():
+    home = ledger.settings.home
+    other = _other_history(ledger, history)
+    if other is not None:
         fail(
-            f"the store of {ledger.settings.home} already holds other events: the demo imports its history "
-            "only into a store that holds nothing else (use another LEDGER_HOME)",
+            f"{home} already holds another history ({ledger.log.max_position():,} events: {other}); one home "
+            f"holds one demo history, and mixing them would show neither. Run this one in a home of its own: "
+            f"LEDGER_HOME={home}-{history.stem.removeprefix('demo-')} ledger demo {options} "
+            f"(or remove {home} to start again).",
             EXIT_USAGE,
         )
+    if ledger.log.max_position() >= total:  # this history, imported whole before
+        return 0, total, 0
     try:
         with ledger.imports.run(INITIAL, operator_name(None), str(history), ledger.service.clock):
             return _import_batches(ledger, history, total)
@@ -156,7 +172,7 @@ def _import_batches(ledger: Any, history: Path, total: int) -> tuple[int, int, i
     return counts["accepted"], counts["duplicate"], counts["rejected"]
 
 
-def _sample(model: ReadModel) -> dict[str, Any] | None:
+def _sample(model: ReadModel, as_of: str) -> dict[str, Any] | None:
     """An address where damage and strengthening meet, preferably with something to act on."""
     best: tuple[int, str] | None = None
     for subject, summary in model.summaries():
@@ -164,7 +180,7 @@ def _sample(model: ReadModel) -> dict[str, Any] | None:
             score = 2 * ("samenloop" in summary) + ("agreed" in summary and summary["agreed"]) + ("awaiting" in summary)
             if best is None or score > best[0] or (score == best[0] and subject < best[1]):
                 best = (score, subject)
-    return None if best is None else model.case(best[1])
+    return None if best is None else model.case(best[1], as_of)
 
 
 def _screen(
@@ -176,20 +192,29 @@ def _screen(
     timings: dict[str, float],
     home: Path,
     port: int,
+    as_of: str,
 ) -> Group:
+    """The demo's screen; every figure as of `as_of`, the history's end (open periods are measured to it)."""
     from ledger.tables import case_renderable, fmt, pct
 
-    m = model.metrics()
+    day = as_of[:10]
+    m = model.metrics(as_of)
     g2 = m["G2"]["programme_without_claim"]
     phases = m["G4"]["phase_distribution"]
     programme = m["G1"]["programme_addresses"]
     g8 = m["G8"]["realised_lead_time"]
-    figures = Table(title="What the ledger shows", title_justify="left", show_header=False)
+    figures = Table(
+        title=f"What the ledger shows on {day}, the history's last day",
+        title_justify="left",
+        caption=f"as of {day}: open periods are measured to it, not to today",
+        caption_justify="left",
+        show_header=False,
+    )
     figures.add_column("figure")
     figures.add_column("value", justify="right")
     figures.add_row("programme addresses (G1)", fmt(programme))
     figures.add_row("  without any damage claim (G2)", f"{fmt(g2['count'])} ({pct(g2['share'])})")
-    figures.add_row("addresses in samenloop now (G3)", fmt(m["G3"]["samenloop_addresses"]))
+    figures.add_row(f"addresses in samenloop on {day} (G3)", fmt(m["G3"]["samenloop_addresses"]))
     figures.add_row(
         "phase 1–6 (G4)",
         " / ".join(f"{pct(phases[p] / programme) if programme else '–'}" for p in sorted(phases)),
@@ -206,7 +231,7 @@ def _screen(
         f"head {str(prov['head_hash'])[:12]}",
         style="dim",
     )
-    sample = _sample(model)
+    sample = _sample(model, as_of)
     parts: list[Any] = [done, figures]
     if sample is not None:
         parts.append(case_renderable(sample))
@@ -215,9 +240,9 @@ def _screen(
         subject = "<address>"
     lines = [] if str(home) == ".ledger" else [f"export LEDGER_HOME={home}"]
     lines += [
-        f"ledger case {subject}        one address's joint view (--at, --known-at, --json)",
-        f"ledger replay {subject}      its verified history, step by step",
-        "ledger metrics                        governance figures G1–G15",
+        f"ledger case {subject} --at {day}     one address's joint view, as shown above (--known-at, --json)",
+        f"ledger replay {subject} --at {day}   its verified history, step by step",
+        f"ledger metrics --at {day}            governance figures G1–G15, as above (without --at: as of today)",
         "ledger evaluation --pivot 2023-07-01  evaluation figures E1–E6",
         f"ledger serve --port {port}             the HTTP API (docs at /docs); or: ledger demo --serve",
     ]

@@ -1,5 +1,5 @@
-"""What a newcomer trips over, continued (issue 16, items 5 and 7): re-run imports, and one rule
-for exits and outputs."""
+"""What a newcomer trips over, continued (issue 16, items 2, 3, 5 and 7): a second demo of another
+size, the demo's figures as of its history's end, re-run imports, and one rule for exits and outputs."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typer.testing import CliRunner, Result
 from ledger.cli import app
 from ledger.generator import generate
 from ledger.http import create_app
+from ledger.tables import fmt
 from tests.factories import claim_filed, subject
 from tests.ledger.identity_support import Client, client_for, open_test_ledger
 
@@ -55,6 +56,54 @@ def _history(tmp_path: Path, addresses: int = 40) -> Path:
     path = tmp_path / "history.jsonl"
     path.write_bytes(out.getvalue())
     return path
+
+
+# item 2: a second demo of another size in the same home -----------------------------------------
+def test_a_second_demo_of_another_size_stops_and_names_a_home_of_its_own(cli: Any, home: Path) -> None:
+    first = cli("demo", "--addresses", "60", "--seed", "3")
+    assert first.exit_code == 0, first.output
+    with_first = cli("export").stdout
+    other = cli("demo", "--addresses", "40", "--seed", "3")  # shares its first events with the first
+    assert other.exit_code == 2, other.output
+    assert other.stdout == "" or "What the ledger shows" not in other.stdout  # no old figures shown
+    message = " ".join(other.stderr.split())
+    assert message.startswith(f"ledger: {home} already holds another history (")
+    assert "demo-60-3-2024-12-31.jsonl" in message
+    rerun = f"LEDGER_HOME={home}-40-3-2024-12-31 ledger demo --addresses 40 --seed 3 --until 2024-12-31"
+    assert rerun in message
+    assert cli("export").stdout == with_first  # nothing of the other history stored
+    # the home it names works, and the first home still shows its own demo
+    fresh = cli("demo", "--addresses", "40", "--seed", "3", at=Path(f"{home}-40-3-2024-12-31"))
+    assert fresh.exit_code == 0, fresh.output
+    again = cli("demo", "--addresses", "60", "--seed", "3")
+    assert again.exit_code == 0 and "imported 0 (+" in again.stdout
+
+
+def test_a_demo_into_a_store_with_other_events_stops(cli: Any, home: Path) -> None:
+    assert cli("append", "--as", "IMG", stdin=_lines(claim_filed(A, "C-1"))).exit_code == 0
+    run = cli("demo", "--addresses", "20")
+    assert run.exit_code == 2
+    assert "already holds another history (1 events: events that no import of the demo stored)" in run.stderr
+
+
+# item 3: the demo's figures as of the history's end ---------------------------------------------
+def test_the_demo_shows_its_figures_as_of_the_historys_last_day(cli: Any) -> None:
+    run = cli("demo", "--addresses", "60", "--seed", "3", "--until", "2023-06-30")
+    assert run.exit_code == 0, run.output
+    assert "What the ledger shows on 2023-06-30, the history's last day" in run.stdout
+    assert "as of 2023-06-30: open periods are measured to it, not to today" in " ".join(run.stdout.split())
+    samenloop = next(line for line in run.stdout.splitlines() if "samenloop on 2023-06-30 (G3)" in line)
+    at_end = orjson.loads(cli("metrics", "--at", "2023-06-30", "--json").stdout)
+    assert samenloop.split()[-2].strip("│ ") == f"{at_end['G3']['samenloop_addresses']:,}"
+    assert f"median {fmt(at_end['G8']['realised_lead_time']['median_days'])} days" in run.stdout
+    # the sample address is shown as `ledger case --at` the last day shows it, not as of today
+    step = next(line for line in run.stdout.splitlines() if "ledger case " in line)
+    assert " --at 2023-06-30 " in step and "ledger metrics --at 2023-06-30" in run.stdout
+    sample = step.split()[step.split().index("case") + 1]
+    then = cli("case", sample, "--at", "2023-06-30").stdout.splitlines()
+    today = cli("case", sample).stdout.splitlines()
+    assert then != today, "the sample's view depends on the moment (open periods)"
+    assert all(line in run.stdout for line in then)
 
 
 # item 5: re-running an import ---------------------------------------------------------------------
