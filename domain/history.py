@@ -208,6 +208,8 @@ PHASE_OF = {
     "TrajectoryClosed": 6,
 }
 NOT_STARTED = 1
+# The coordination norm (projections: `no_coordinator`, E3): a coordinator within 30 days of the approach.
+COORDINATOR_DAYS = 30
 
 
 class Derived:

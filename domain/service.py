@@ -23,7 +23,7 @@ import orjson
 from eventsourcing.persistence import IntegrityError
 
 from domain.application import LedgerApplication, LedgerRecord
-from domain.catalogue import BY_NAME
+from domain.catalogue import BY_NAME, event_name
 from domain.chain import canonical, content_digest, event_hash
 from domain.envelope import SUBJECT_PATTERN, Oversized, Submission, decode_line, first_error, validate
 from domain.history import AMENDMENTS
@@ -437,7 +437,7 @@ def check_amendment(event: dict[str, Any], name: str, stream: list[dict[str, Any
         raise Rejection(
             RULE_VIOLATED, f"R8: event {target_id} was emitted by {target['org']}, not {event['org']}", field
         )
-    target_name = target["type"].rsplit(".", 2)[-2]
+    target_name = event_name(target["type"])
     if target_name in AMENDMENTS:
         raise Rejection(RULE_VIOLATED, f"R8: event {target_id} is itself a {target_name}", field)
     for e in stream:

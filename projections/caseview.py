@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from domain.history import COORDINATOR_DAYS
 from projections.fold import HANDLERS, AddressState, fold
 from projections.history import History, prepare
 from projections.timeutil import add_days, now_utc
 
-COORDINATOR_DAYS = 30
 AOS_HOURS = 48
 
 

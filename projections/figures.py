@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, overload
 
+from domain.history import COORDINATOR_DAYS
 from projections.stats import median_of_two_sorted, median_sorted, p90_sorted, per, share
 from projections.timeutil import add_days, to_dt
 
@@ -22,7 +23,6 @@ NO_VALUE = -1.0
 LAST_DECISIONS = 2500
 WITHIN_DAYS = 182
 PENDING_DAYS = 730
-COORDINATOR_DAYS = 30
 PHASES = ("1", "2", "3", "4", "5", "6")
 CLOSE_REASONS = ("built", "meets_norm", "other")
 

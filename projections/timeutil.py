@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.timeutil import add_days, format_utc, now_utc, parse_cutoff, parse_pivot
+from domain.timeutil import add_days, days_between, format_utc, now_utc, parse_cutoff, parse_pivot
 
 __all__ = ["add_days", "days_between", "format_utc", "now_utc", "parse_cutoff", "parse_pivot", "to_dt"]
 
@@ -14,8 +14,3 @@ _parse = datetime.fromisoformat
 def to_dt(text: str) -> datetime:
     """Parse the ledger's UTC text (Python 3.11 reads the `Z`)."""
     return _parse(text)
-
-
-def days_between(earlier: str, later: str) -> float:
-    """`(t2 - t1).total_seconds() / 86400`, the contract's duration in days."""
-    return (_parse(later) - _parse(earlier)).total_seconds() / 86400

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.catalogue import event_name
+from domain.history import COORDINATOR_DAYS
 from domain.timeutil import add_days, days_between
 from replay.history import Event
 from replay.intervals import DIRECTIONS, Period, consent_periods, samenloop_episodes, union
 
-COORDINATOR_DAYS = 30
 OFFER_DAYS = 30
 SHARING_DAYS = 30
 AOS_DAYS = 2.0  # 48 hours
