@@ -98,12 +98,17 @@ def sqlite_statements() -> list[str]:
     names = _names(lambda name: name)
     statements = [t.format(serial="INTEGER", **names) for t in _TABLES]
     for table in (IMPORTS, BATCHES, BACKFILLED):
-        for action in ("UPDATE", "DELETE"):
-            statements.append(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
+        statements += sqlite_append_only(table)
     return statements
+
+
+def sqlite_append_only(table: str) -> list[str]:
+    """The SQLite triggers that refuse every UPDATE and DELETE on `table`."""
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        for action in ("UPDATE", "DELETE")
+    ]
 
 
 def postgres_statements(schema: str) -> list[str]:
@@ -120,16 +125,22 @@ def postgres_statements(schema: str) -> list[str]:
         "$f$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $f$; "
         "EXCEPTION WHEN duplicate_function OR unique_violation THEN NULL; END $do$"
     )
-    for table in (IMPORTS, BATCHES, BACKFILLED):
-        statements.append(
-            "DO $do$ BEGIN "
-            f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{schema}"."{table}" '
-            f"FOR EACH ROW EXECUTE FUNCTION {function}(); "
-            f'CREATE TRIGGER "{table}_no_truncate" BEFORE TRUNCATE ON "{schema}"."{table}" '
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {function}(); "
-            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $do$"
-        )
+    statements += [postgres_append_only(schema, table) for table in (IMPORTS, BATCHES, BACKFILLED)]
     return statements
+
+
+def postgres_append_only(schema: str, table: str) -> str:
+    """The PostgreSQL triggers that refuse every UPDATE, DELETE and TRUNCATE on `schema.table`,
+    with the shared function `postgres_statements` creates (kept when they exist already)."""
+    function = f'"{schema}"."ledger_append_only"'
+    return (
+        "DO $do$ BEGIN "
+        f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{schema}"."{table}" '
+        f"FOR EACH ROW EXECUTE FUNCTION {function}(); "
+        f'CREATE TRIGGER "{table}_no_truncate" BEFORE TRUNCATE ON "{schema}"."{table}" '
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {function}(); "
+        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $do$"
+    )
 
 
 def _names(qualify: Callable[[str], str]) -> dict[str, str]:

@@ -29,6 +29,8 @@ from typing import Any
 
 import orjson
 
+from ledger import importlog
+
 TABLE = "ledger_access_log"
 GENESIS = "0" * 64
 MAX_PENDING = 100_000
@@ -81,12 +83,7 @@ def _hash(prev_hash: str, seq: int, *fields: str) -> str:
 
 def sqlite_statements() -> list[str]:
     statements = [s.format(table=TABLE, key="INTEGER") for s in _CREATE]  # INTEGER: the rowid itself
-    for action in ("UPDATE", "DELETE"):
-        statements.append(
-            f"CREATE TRIGGER IF NOT EXISTS {TABLE}_no_{action.lower()} BEFORE {action} ON {TABLE} "
-            f"BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only'); END"
-        )
-    return statements
+    return statements + importlog.sqlite_append_only(TABLE)
 
 
 def postgres_statements(schema: str) -> list[str]:
@@ -94,16 +91,7 @@ def postgres_statements(schema: str) -> list[str]:
     table = f'"{schema}"."{TABLE}"'
     statements = [f"SELECT pg_advisory_xact_lock(hashtext('{schema}.{TABLE}'))"]
     statements += [s.format(table=table, key="BIGINT") for s in _CREATE]
-    function = f'"{schema}"."ledger_append_only"'
-    statements.append(
-        "DO $do$ BEGIN "
-        f'CREATE TRIGGER "{TABLE}_append_only" BEFORE UPDATE OR DELETE ON {table} '
-        f"FOR EACH ROW EXECUTE FUNCTION {function}(); "
-        f'CREATE TRIGGER "{TABLE}_no_truncate" BEFORE TRUNCATE ON {table} '
-        f"FOR EACH STATEMENT EXECUTE FUNCTION {function}(); "
-        "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $do$"
-    )
-    return statements
+    return [*statements, importlog.postgres_append_only(schema, TABLE)]
 
 
 def utc_text(seconds: float) -> str:
