@@ -10,7 +10,6 @@ never a traceback.
 
 from __future__ import annotations
 
-import io
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -21,12 +20,10 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from ledger.bootstrap import Ledger, Settings, open_ledger
-from ledger.cli import app
-from ledger.generator import generate
 from ledger.http import create_app
+from tests.homes import imported_home, run_cli
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about httpx2
@@ -46,19 +43,11 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("extreme") / "home"
-    out = io.BytesIO()
-    generate(30, 3, date(2024, 12, 31), out, workers=1)
-    history = home.parent / "history.jsonl"
-    history.write_bytes(out.getvalue())
-    result = cli(home, "import", str(history), "--quiet")
-    assert result.exit_code == 0, result.output
-    return home
+    return imported_home(tmp_path_factory, "extreme", 30, 3)
 
 
 def cli(home: Path, *args: str) -> Any:
-    env = {"LEDGER_HOME": str(home), "LEDGER_STORE": None, "LEDGER_PROJECTIONS": None, "LEDGER_KAFKA": None}
-    return CliRunner().invoke(app, list(args), env=env, catch_exceptions=True)
+    return run_cli(home, *args, catch_exceptions=True)
 
 
 @pytest.fixture(scope="module")

@@ -12,24 +12,20 @@ answered after it ended).
 
 from __future__ import annotations
 
-import io
 import statistics
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
 import pytest
-from typer.testing import CliRunner
 
-from ledger.cli import app
-from ledger.generator import generate
+from tests.homes import imported_home
+from tests.homes import run_cli as cli
 from tests.serving import ledger_serve, serve_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,21 +34,9 @@ BURST = 20
 BOUND_S = 0.100
 
 
-def cli(home: Path, *args: str) -> Any:
-    env = {"LEDGER_HOME": str(home), "LEDGER_STORE": None, "LEDGER_PROJECTIONS": None, "LEDGER_KAFKA": None}
-    return CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
-
-
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("load") / "home"
-    out = io.BytesIO()
-    generate(3000, 17, date(2024, 12, 31), out, workers=1)
-    history = home.parent / "history.jsonl"
-    history.write_bytes(out.getvalue())
-    result = cli(home, "import", str(history), "--quiet")
-    assert result.exit_code == 0, result.output
-    return home
+    return imported_home(tmp_path_factory, "load", 3000, 17)
 
 
 @pytest.fixture(scope="module")

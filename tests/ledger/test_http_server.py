@@ -6,20 +6,17 @@ stopped by its PID. Its answers must equal the CLI's for the same options.
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from typer.testing import CliRunner
 
-from ledger.cli import app
-from ledger.generator import generate
+from tests.homes import imported_home
+from tests.homes import run_cli as cli
 from tests.serving import ledger_serve, serve_env
 
 FUTURE = "2099-01-01"
@@ -28,22 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("http") / "home"
-    out = io.BytesIO()
-    generate(80, 11, date(2024, 12, 31), out, workers=1)
-    history = home.parent / "history.jsonl"
-    history.write_bytes(out.getvalue())
-    result = cli(home, "import", str(history), "--quiet")
-    assert result.exit_code == 0, result.output
-    return home
-
-
-def env(home: Path) -> dict[str, Any]:
-    return {"LEDGER_HOME": str(home), "LEDGER_STORE": None, "LEDGER_PROJECTIONS": None, "LEDGER_KAFKA": None}
-
-
-def cli(home: Path, *args: str, stdin: bytes | None = None) -> Any:
-    return CliRunner().invoke(app, list(args), input=stdin, env=env(home), catch_exceptions=False)
+    return imported_home(tmp_path_factory, "http", 80, 11)
 
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["one-process", "two-processes"])

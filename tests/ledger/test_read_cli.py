@@ -18,6 +18,7 @@ from typer.testing import CliRunner, Result
 
 from ledger.cli import app
 from ledger.generator import generate
+from tests.homes import home_env
 from tests.projections.builder import ts
 
 FUTURE = "2099-01-01"
@@ -33,8 +34,7 @@ def cli(home: Path) -> Iterator[Any]:
     runner = CliRunner()
 
     def run(*args: str, stdin: bytes | None = None) -> Result:
-        env = {"LEDGER_HOME": str(home), "LEDGER_STORE": None, "LEDGER_PROJECTIONS": None, "LEDGER_KAFKA": None}
-        return runner.invoke(app, list(args), input=stdin, env=env, catch_exceptions=False)
+        return runner.invoke(app, list(args), input=stdin, env=home_env(home), catch_exceptions=False)
 
     yield run
 

@@ -1,0 +1,44 @@
+"""Ledger homes for the tests: the environment of a CLI run on one, and one with a generated
+history already imported (the embedded SQLite store, nothing from the caller's LEDGER_*)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from ledger.cli import app
+from ledger.generator import generate
+
+END = date(2024, 12, 31)
+
+
+def home_env(home: Path, store: str | None = None) -> dict[str, Any]:
+    """LEDGER_HOME=home and no store (unless `store`), projection store or Kafka override."""
+    return {"LEDGER_HOME": str(home), "LEDGER_STORE": store, "LEDGER_PROJECTIONS": None, "LEDGER_KAFKA": None}
+
+
+def run_cli(home: Path, *args: str, stdin: bytes | None = None, catch_exceptions: bool = False) -> Result:
+    """`ledger ARGS…` in-process on `home`."""
+    return CliRunner().invoke(app, list(args), input=stdin, env=home_env(home), catch_exceptions=catch_exceptions)
+
+
+def history(addresses: int, seed: int) -> bytes:
+    """A generated history of `addresses` addresses up to 2024-12-31, as JSON Lines."""
+    out = io.BytesIO()
+    generate(addresses, seed, END, out, workers=1)
+    return out.getvalue()
+
+
+def imported_home(tmp_path_factory: pytest.TempPathFactory, name: str, addresses: int, seed: int) -> Path:
+    """A fresh home into which `ledger import` stored a generated history (`history`)."""
+    home = tmp_path_factory.mktemp(name) / "home"
+    path = home.parent / "history.jsonl"
+    path.write_bytes(history(addresses, seed))
+    result = run_cli(home, "import", str(path), "--quiet")
+    assert result.exit_code == 0, result.output
+    return home
