@@ -2,9 +2,8 @@
 
 `GET /cases/{id}`, `/metrics`, `/evaluation` take the options of the CLI (`at`, `known_at`,
 `pivot`) and answer the same JSON. Errors are RFC 9457 problem details (`ledger.problems`):
-404 for an address the ledger does not know; 422 for an address that is not a BAG id (as the
-replay answers; the CLI exits 2), and naming the parameter for a malformed or unrepresentable
-date or an unknown parameter; any representable cut-off, however early or
+404 for an address the ledger does not know; 422 naming the parameter for a malformed or
+unrepresentable date or an unknown parameter; any representable cut-off, however early or
 late, is valid. The ombudsman replay's router (`replay.http`), the event intake
 (`ledger.intake_http`) and the checkpoints and proofs (`ledger.trust_http`) are included.
 
@@ -26,12 +25,13 @@ from typing import Any
 
 import orjson
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import request_response
 
-from domain.envelope import SUBJECT_PATTERN
 from domain.schemas import SCHEMA_DIR
 from domain.timeutil import BadTime, query_time
 from ledger import intake_http, trust_http
@@ -39,10 +39,12 @@ from ledger.bootstrap import ConfigError, Ledger, Settings, open_ledger, open_re
 from ledger.identity.access import Access, Denied, Gate, declare, secure_openapi
 from ledger.identity.accesslog import AccessLogUnavailable
 from ledger.identity.tokens import KeySourceError, Principal, Verifier
+from ledger.openapi import ContractIndex, Ready, finish
 from ledger.ops import install as install_ops
 from ledger.ops import ready_lag
 from ledger.ports import replay_store
 from ledger.problems import problem
+from projections.answers import CaseView, Evaluation, Health, Metrics
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
 from replay.http import make_router as replay_router
 
@@ -82,6 +84,8 @@ AT_PARAMETER = {
     "schema": {"type": "string", "examples": ["2021-11-01", "2021-11-01T12:00:00+01:00"]},
     "description": "Valid time: only what had happened by then (a date means the end of that day, UTC).",
 }
+BAD_INPUT = {"description": "a malformed or unrepresentable date, or an unknown parameter (named in invalid-params)"}
+BUSY = {"description": "figures at cut-offs: as many are being computed as the server allows; ask after Retry-After"}
 KNOWN_AT_PARAMETER = {
     "name": "known_at",
     "in": "query",
@@ -256,6 +260,24 @@ def create_app(
 
         return register
 
+    # FastAPI's and Starlette's own errors in the API's one error shape too: a path or method the API
+    # does not have (404, 405), and a request FastAPI itself refuses (none of the routes' parameters
+    # can fail its validation today: every one is read as text and checked by the endpoint).
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"{request.url.path} is not a path of this API (see /openapi.json)"
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not a method of {request.url.path}"
+        return problem(exc.status_code, detail, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        location = [str(part) for part in first.get("loc", ())]
+        return problem(422, str(first.get("msg", "invalid request")), parameter=location[-1] if location else None)
+
     @app.exception_handler(BadParameter)
     async def bad_parameter(request: Request, exc: BadParameter) -> Response:
         return problem(422, exc.message, parameter=exc.parameter)
@@ -278,6 +300,7 @@ def create_app(
     @app.get(
         "/healthz",
         summary="Liveness and how far the projections are behind the event store",
+        response_model=Health,
         openapi_extra=declare("anonymous"),
     )
     def healthz() -> Response:
@@ -289,6 +312,7 @@ def create_app(
         "/healthz",
         summary="Liveness only: the same checks as GET /healthz, no body (for probes)",
         operation_id="healthz_head",
+        responses={200: {"description": "alive (no body)"}},
         openapi_extra=declare("anonymous"),
     )
     def healthz_head() -> Response:
@@ -301,6 +325,7 @@ def create_app(
     @app.get(
         "/readyz",
         summary="Readiness: 200 while the projections are at most LEDGER_READY_MAX_LAG events behind the store",
+        response_model=Ready,
         responses={503: {"description": "the projections are further behind (problem details with the figures)"}},
         openapi_extra=declare("anonymous"),
     )
@@ -324,12 +349,14 @@ def create_app(
     @read_route(
         "/cases/{subject}",
         summary="The joint case view of one address",
-        responses={404: {"description": "the ledger does not know the address"}, 422: {"description": "bad input"}},
+        response_model=CaseView,
+        responses={
+            404: {"description": "the ledger does not know the address"},
+            422: {"description": "an address that is not a BAG id, or " + BAD_INPUT["description"]},
+        },
         openapi_extra=declare("cases", parameters=[AT_PARAMETER, KNOWN_AT_PARAMETER]),
     )
     async def get_case(request: Request, subject: str) -> Response:
-        if not SUBJECT_PATTERN.match(subject):  # malformed: 422, as the replay (`ledger case` exits 2)
-            return problem(422, f"{subject!r} is not a BAG nummeraanduiding id (16 digits, ^\\d{{4}}20\\d{{10}}$)")
         at, known_at = _cutoffs(request.query_params, CUTOFFS)
 
         def work(m: ReadModel) -> Response:
@@ -344,7 +371,8 @@ def create_app(
         "/metrics",
         summary="Governance metrics G1–G15 (the contract's figures, not Prometheus)",
         description=METRICS_IS_NOT_PROMETHEUS,
-        responses={422: {"description": "bad input"}},
+        response_model=Metrics,
+        responses={422: BAD_INPUT, 503: BUSY},
         openapi_extra=declare("figures", parameters=[AT_PARAMETER, KNOWN_AT_PARAMETER]),
     )
     async def get_metrics(request: Request) -> Response:
@@ -358,7 +386,8 @@ def create_app(
     @read_route(
         "/evaluation",
         summary="Evaluation figures E1–E6",
-        responses={422: {"description": "bad input"}},
+        response_model=Evaluation,
+        responses={422: BAD_INPUT, 503: BUSY},
         openapi_extra=declare("figures", parameters=[PIVOT_PARAMETER, AT_PARAMETER, KNOWN_AT_PARAMETER]),
     )
     async def get_evaluation(request: Request) -> Response:
@@ -372,7 +401,10 @@ def create_app(
         return await answer(work, at, known_at, figures=True)
 
     @app.get(
-        "/contract", summary="The event contract: every type with its JSON Schema", openapi_extra=declare("anonymous")
+        "/contract",
+        summary="The event contract: every type with its JSON Schema",
+        response_model=ContractIndex,
+        openapi_extra=declare("anonymous"),
     )
     async def contract() -> Response:
         index = SCHEMAS / "index.json"
@@ -390,7 +422,7 @@ def create_app(
                 "description": "the JSON Schema (draft 2020-12)",
                 "content": {"application/schema+json": {"schema": {"type": "object"}}},
             },
-            404: {},
+            404: {"description": "no such schema"},
         },
         openapi_extra=declare("anonymous"),
     )
@@ -409,7 +441,7 @@ def create_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = secure_openapi(plain_openapi())
+            app.openapi_schema = finish(secure_openapi(plain_openapi()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -38,6 +38,7 @@ from domain import jsontext
 from domain.results import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, REJECTED, SCHEMA_INVALID, AppendResult
 from ledger.bootstrap import Ledger, open_ledger
 from ledger.identity.access import declare, principal_of
+from ledger.openapi import AppendResult as AppendResultModel
 from ledger.problems import problem
 
 STRUCTURED = "application/cloudevents+json"
@@ -194,6 +195,7 @@ def _answer(results: list[AppendResult]) -> Response:
     "/events",
     summary="Append CloudEvents (HTTP binding: structured, batched or binary mode)",
     description=__doc__,
+    response_model=list[AppendResultModel],
     openapi_extra=declare(
         "append",
         requestBody={

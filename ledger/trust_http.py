@@ -17,9 +17,10 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 
 from domain.note import b64
+from ledger.openapi import ConsistencyProof, InclusionProof
 from ledger.problems import problem
 
 router = APIRouter(tags=["checkpoints and proofs"])
@@ -60,7 +61,16 @@ def _unknown(query: Any, allowed: set[str]) -> None:
         raise _Bad(extra[0], f"unknown parameter {extra[0]!r}")
 
 
-@router.get("/checkpoint", summary="The latest published checkpoint (C2SP signed note, cosigned)")
+NOTE_DOC = {"description": "the C2SP signed note (checkpoint, signatures, cosignatures)"}
+BAD_NUMBER = {"description": "a parameter missing, not a whole number or out of range (named in invalid-params)"}
+
+
+@router.get(
+    "/checkpoint",
+    summary="The latest published checkpoint (C2SP signed note, cosigned)",
+    response_class=PlainTextResponse,
+    responses={200: NOTE_DOC, 404: {"description": "no checkpoint has been published yet"}},
+)
 def latest_checkpoint(request: Request) -> Response:
     stored = _ledger(request).tree.checkpoint()
     if stored is None:
@@ -68,7 +78,12 @@ def latest_checkpoint(request: Request) -> Response:
     return Response(stored.note, media_type=NOTE)
 
 
-@router.get("/checkpoints/{size}", summary="The published checkpoint of one tree size")
+@router.get(
+    "/checkpoints/{size}",
+    summary="The published checkpoint of one tree size",
+    response_class=PlainTextResponse,
+    responses={200: NOTE_DOC, 404: {"description": "no checkpoint of that size was published"}, 422: BAD_NUMBER},
+)
 def checkpoint_of_size(request: Request, size: str) -> Response:
     if not size.isascii() or not size.isdigit() or len(size) > 19:
         return problem(422, f"size must be a whole number, not {size[:40]!r}", parameter="size")
@@ -78,7 +93,12 @@ def checkpoint_of_size(request: Request, size: str) -> Response:
     return Response(stored.note, media_type=NOTE)
 
 
-@router.get("/proofs/inclusion", summary="RFC 9162 inclusion proof of a global position in a tree size")
+@router.get(
+    "/proofs/inclusion",
+    summary="RFC 9162 inclusion proof of a global position in a tree size",
+    response_model=InclusionProof,
+    responses={422: BAD_NUMBER},
+)
 def inclusion(request: Request) -> Response:
     query = request.query_params
     try:
@@ -108,7 +128,12 @@ def inclusion(request: Request) -> Response:
     return Response(orjson.dumps(body), media_type=JSON)
 
 
-@router.get("/proofs/consistency", summary="RFC 9162 consistency proof between two tree sizes")
+@router.get(
+    "/proofs/consistency",
+    summary="RFC 9162 consistency proof between two tree sizes",
+    response_model=ConsistencyProof,
+    responses={422: BAD_NUMBER},
+)
 def consistency(request: Request) -> Response:
     query = request.query_params
     try:

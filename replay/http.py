@@ -16,6 +16,7 @@ from typing import Annotated, Protocol
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 
+from replay.answers import Report
 from replay.errors import ReplayError
 from replay.run import FORMATS, check_format, cutoff, render, replay
 from replay.source import ReplayStore
@@ -42,7 +43,24 @@ def make_router(store_of: Callable[[Request], ReplayStore], problem: Problem) ->
     @router.get(
         "/cases/{subject}/history",
         summary="One address's verified history, step by step, with findings",
-        responses={404: {"description": "no events for the address"}, 422: {"description": "bad input"}},
+        response_model=Report,
+        responses={
+            200: {
+                "description": "the report: JSON (`format=json`, the default), or rendered as html, md or text",
+                "content": {MEDIA[f].split(";")[0]: {"schema": {"type": "string"}} for f in FORMATS if f != "json"},
+                "headers": {
+                    "X-Ledger-Chain": {
+                        "description": "`intact`, or `broken at N`: the first position whose hash does not verify",
+                        "schema": {"type": "string"},
+                    }
+                },
+            },
+            404: {"description": "no events for the address"},
+            422: {
+                "description": "a malformed address, date or format, an unknown parameter, or cut-offs before the "
+                "first event (the parameter is named in invalid-params)"
+            },
+        },
     )
     def case_history(
         subject: str,

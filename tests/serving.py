@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.openapi_contract import register_server
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -62,6 +64,7 @@ def ledger_serve(
                 raise AssertionError(f"ledger serve exited: {proc.stdout.read().decode() if proc.stdout else ''}")
             try:
                 if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    register_server(base)  # its responses are checked against the OpenAPI document
                     break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
