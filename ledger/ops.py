@@ -139,7 +139,7 @@ def install(app: Any) -> None:
         raise ConfigError(f"{ACCESS_LOG_ENV} must be json or off, not {mode!r}")
     log = mode == "json" or (mode == "" and metrics)
     if metrics or log:
-        app.add_middleware(AccessLog, metrics=metrics, log=log)
+        app.add_middleware(AccessLog, metrics=metrics, log=log, routes=app.router.routes)
 
 
 class AccessLog:
@@ -147,8 +147,9 @@ class AccessLog:
     request (structlog, to stderr). The route is the matched template (`/cases/{address}`), never the
     path, so the label set stays bounded; unmatched paths count as `unmatched`."""
 
-    def __init__(self, app: Any, metrics: bool = True, log: bool = True) -> None:
+    def __init__(self, app: Any, metrics: bool = True, log: bool = True, routes: Sequence[Any] = ()) -> None:
         self.app = app
+        self.routes = routes  # to name the route where the router does not say (plain Starlette routes)
         self.metrics = metrics
         self.requests = _metric("http_requests") if metrics else None
         self.seconds = _metric("http_seconds") if metrics else None
@@ -174,7 +175,7 @@ class AccessLog:
             await self.app(scope, receive, sending)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
+            route = scope.get("route") or self._route(scope)
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "")
             if self.requests is not None and self.seconds is not None:
@@ -191,6 +192,14 @@ class AccessLog:
                     duration_ms=round(elapsed * 1000, 3),
                     client=client[0] if client else None,
                 )
+
+    def _route(self, scope: dict[str, Any]) -> Any:
+        from starlette.routing import Match
+
+        for route in self.routes:
+            if route.matches(scope)[0] is Match.FULL:
+                return route
+        return None
 
 
 # -- state read at each scrape --------------------------------------------------------------------------
@@ -240,6 +249,7 @@ class StateCollector:
         kafka_positions: Callable[[], dict[int, int]] | None = None,
         projections: bool = False,
         store: bool = True,
+        gauges: Callable[[], dict[str, tuple[str, float]]] | None = None,
     ) -> None:
         self.role = role
         self.settings = settings
@@ -248,6 +258,7 @@ class StateCollector:
         self.kafka_positions = kafka_positions
         self.projections = projections
         self.store = store
+        self.gauges = gauges  # name -> (help, value), read at each scrape (the witness's figures)
         self._ledger: Any = None
         self._model: Any = None
         self._lock = threading.Lock()
@@ -272,6 +283,8 @@ class StateCollector:
 
         with self._lock:
             yield gauge("ledger_up", "1 while this role answers scrapes", 1.0, {"role": self.role})
+            for name, (doc, figure) in (self.gauges() if self.gauges is not None else {}).items():
+                yield gauge(name, doc, figure)
             if self.observed is not None:
                 lag = GaugeMetricFamily(
                     "ledger_consumer_lag_records", "Records behind the partition's end", labels=["topic", "partition"]

@@ -114,6 +114,16 @@ def witness(
     state: Annotated[
         Path | None, typer.Option("--state", help="The witness's state file (default: beside the key).")
     ] = None,
+    ops_port: Annotated[
+        int | None,
+        typer.Option(
+            "--ops-port",
+            help="Serve the operators' Prometheus metrics on this port, path /metrics (default: LEDGER_OPS_PORT; "
+            "unset: none).",
+            min=1,
+            max=65535,
+        ),
+    ] = None,
 ) -> None:
     """Run a C2SP tlog-witness (POST /add-checkpoint) for the ledger's log."""
     import uvicorn
@@ -137,10 +147,34 @@ def witness(
     except (ValueError, KeyError, OSError) as exc:
         fail(f"the state file {state_path} cannot be read: {exc}", EXIT_FAILED)
     size = w.state.size if w.state else 0
-    typer.echo(
-        f"witness {signer.name} for {log.name} on http://{host}:{port} (last cosigned size {size})", err=True
-    )
-    uvicorn.run(create_witness_app(w), host=host, port=port, log_level="warning", access_log=False)
+    typer.echo(f"witness {signer.name} for {log.name} on http://{host}:{port} (last cosigned size {size})", err=True)
+    app = create_witness_app(w)
+    _witness_ops(ops_port, w, app)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _witness_ops(option: int | None, w: Any, app: Any) -> None:
+    """The witness's operators' metrics (`ledger.ops`): its requests by route and status, and the size
+    it last cosigned. It has no store of its own, so nothing else."""
+    from ledger.bootstrap import ConfigError
+    from ledger.ops import AccessLog, StateCollector, ops_port, start
+
+    try:
+        port = ops_port(option)
+    except ConfigError as exc:
+        fail(str(exc), EXIT_USAGE)
+    if port is None:
+        return
+
+    def figures() -> dict[str, tuple[str, float]]:
+        size = w.state.size if w.state else 0
+        return {"ledger_witness_cosigned_size": ("Tree size of the checkpoint this witness last cosigned", size)}
+
+    app.add_middleware(AccessLog, log=False, routes=app.router.routes)
+    try:
+        start(port, StateCollector("witness", store=False, gauges=figures))
+    except OSError as exc:
+        fail(f"cannot serve the operators' metrics on port {port}: {exc}")
 
 
 def register(app: typer.Typer) -> None:
