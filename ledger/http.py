@@ -55,9 +55,10 @@ OPS_PORT_ENV = "LEDGER_OPS_PORT"
 # path for scrapes, and here it is the contract's governance figures (projections §2).
 METRICS_IS_NOT_PROMETHEUS = (
     "**Not Prometheus.** This `/metrics` is the contract's governance figures (JSON, projections §2), a read "
-    "for IMG, NCG, the ombudsman and evaluators. Operators' metrics for scraping (Prometheus text format: "
-    f"requests, latencies, lag) are served by every ledger process on its own port, `{OPS_PORT_ENV}`, at "
-    "`/metrics` there; they are not part of this API and not in this document."
+    "for IMG, NCG, the ombudsman and evaluators. Operators' metrics for scraping (Prometheus exposition: "
+    f"requests, latencies, lag) are served by each ledger role on a port of its own, `{OPS_PORT_ENV}` "
+    "(`--ops-port`), at `/metrics` there (docs/operations.md); they are not part of this API and not in this "
+    "document."
 )
 DESCRIPTION = (
     "The ledger's HTTP API: the joint case view of an address (`/cases/{id}`), its verified history "

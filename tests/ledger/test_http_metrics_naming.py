@@ -31,6 +31,7 @@ def test_the_api_description_says_metrics_is_not_the_operators_endpoint(client: 
     _says_not_prometheus(document["info"]["description"])
     metrics = document["paths"]["/metrics"]["get"]
     _says_not_prometheus(metrics["summary"] + " " + metrics["description"])
+    assert "docs/operations.md" in metrics["description"]
     assert "/openapi.json" in client.get("/docs").text  # /docs renders that document
 
 
@@ -38,4 +39,6 @@ def test_docs_say_where_the_operators_metrics_are() -> None:
     page = (REPO / "docs" / "read-side.md").read_text(encoding="utf-8")
     heading = "## `/metrics` is the governance figures, not Prometheus"
     assert heading in page, "docs/read-side.md lacks its section on /metrics"
-    _says_not_prometheus(heading + page.split(heading, 1)[1].split("\n## ", 1)[0])
+    section = heading + page.split(heading, 1)[1].split("\n## ", 1)[0]
+    _says_not_prometheus(section)
+    assert "docs/operations.md" in section and (REPO / "docs" / "operations.md").is_file()
