@@ -27,11 +27,11 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import orjson
 
-from projections.backfills import BackfillRun
+from projections.backfills import BackfillRun, Bounds
 
 INITIAL = "initial"
 BACKFILL = "backfill"
@@ -344,32 +344,16 @@ class ImportLog:
     def subjects(self) -> set[str]:
         return {str(row[0]) for row in self._rows("SELECT DISTINCT subject FROM {backfilled}")}
 
-    def counted(
-        self,
-        *,
-        until: int | None = None,
-        at: str | None = None,
-        known_at: str | None = None,
-        subject: str | None = None,
-        streamposition: int | None = None,
-    ) -> dict[int, int]:
-        where: list[str] = []
-        params: list[Any] = []
-        if subject is not None:
-            where.append("subject = ?")
-            params.append(subject)
-        if streamposition is not None:
-            where.append("streamposition <= ?")
-            params.append(streamposition)
-        if until is not None:
-            where.append("position <= ?")
-            params.append(until)
-        if known_at is not None:
-            where.append("recordedtime <= ?")
-            params.append(known_at)
-        if at is not None:
-            where.append("(time <= ? OR amends = 1)")  # corrections and retractions: known_at alone
-            params.append(at)
+    def counted(self, **bounds: Unpack[Bounds]) -> dict[int, int]:
+        conditions = [
+            ("subject = ?", bounds.get("subject")),
+            ("streamposition <= ?", bounds.get("streamposition")),
+            ("position <= ?", bounds.get("until")),
+            ("recordedtime <= ?", bounds.get("known_at")),
+            ("(time <= ? OR amends = 1)", bounds.get("at")),  # corrections and retractions: known_at alone
+        ]
+        where = [condition for condition, value in conditions if value is not None]
+        params = [value for _, value in conditions if value is not None]
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         rows = self._rows("SELECT run, COUNT(*) FROM {backfilled}" + clause + " GROUP BY run", params)
         return {int(run): int(n) for run, n in rows}

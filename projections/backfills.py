@@ -19,7 +19,7 @@ read, and the retraction is only there because the backfill put it in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,17 @@ class BackfillRun:
     earliest_recordedtime: str
 
 
+class Bounds(TypedDict, total=False):
+    """What an answer read: global position ≤ `until`, the cut-offs `at` / `known_at`, and for one
+    address (`subject`) stream position ≤ `streamposition` (absent or None: no bound)."""
+
+    until: int | None
+    at: str | None
+    known_at: str | None
+    subject: str | None
+    streamposition: int | None
+
+
 class BackfillRecords(Protocol):
     """What the read side needs to know about backfills."""
 
@@ -47,17 +58,8 @@ class BackfillRecords(Protocol):
         """The addresses with back-filled events (so that the others' answers ask nothing)."""
         ...
 
-    def counted(
-        self,
-        *,
-        until: int | None = None,
-        at: str | None = None,
-        known_at: str | None = None,
-        subject: str | None = None,
-        streamposition: int | None = None,
-    ) -> dict[int, int]:
-        """Per run, its events that count (see the module): global position ≤ `until`, and for
-        one address (`subject`) stream position ≤ `streamposition`; runs with none are absent."""
+    def counted(self, **bounds: Unpack[Bounds]) -> dict[int, int]:
+        """Per run, its events that count within `bounds` (see the module); runs with none are absent."""
         ...
 
 
@@ -66,11 +68,7 @@ def included(
     runs: list[BackfillRun],
     *,
     subjects: set[str] | None = None,
-    until: int | None = None,
-    at: str | None = None,
-    known_at: str | None = None,
-    subject: str | None = None,
-    streamposition: int | None = None,
+    **bounds: Unpack[Bounds],
 ) -> list[dict[str, Any]]:
     """The provenance entries of the backfills an answer includes (empty: it includes none).
 
@@ -80,15 +78,16 @@ def included(
     """
     if source is None or not runs:
         return []
+    until, subject = bounds.get("until"), bounds.get("subject")
     if subject is not None and subjects is not None and subject not in subjects:
         return []
     candidates = [r for r in runs if until is None or r.first_position <= until]
     if not candidates:
         return []
-    if subject is None and at is None and known_at is None and until is not None:
+    if subject is None and bounds.get("at") is None and bounds.get("known_at") is None and until is not None:
         if all(r.last_position <= until for r in candidates):
             return [entry(r, r.events) for r in candidates]  # every event of these runs is read
-    counts = source.counted(until=until, at=at, known_at=known_at, subject=subject, streamposition=streamposition)
+    counts = source.counted(**bounds)
     return [entry(r, counts[r.run]) for r in candidates if counts.get(r.run)]
 
 

@@ -156,48 +156,32 @@ def scan(
     position = after
     total = until - after
     read_part = getattr(read_raw, "read_part", None)
-    if read_part is not None:
-        k, n = share or (0, 1)
-        while position < until:
-            rows = read_part(position, until, page, k, n)
-            if not rows:
-                break
-            for _, subject, body in rows:
-                group = groups.get(subject)
-                if group is None:
-                    if subject in passed:
-                        continue
-                    if keep is not None and not keep(subject):
-                        passed.add(subject)
-                        continue
-                    group = groups[subject] = []
-                group.append(body)
-            position = rows[-1][0]
-            if progress is not None:
-                progress("read", position - after, total)
-        if progress is not None:
-            progress("read", total, total)
-        return groups
+    k, n = share or (0, 1)
+    split = share if read_part is None else None  # a reader with `read_part` filters the share itself
     while position < until:
-        raw = read_raw(position, min(page, until - position))
-        if not raw:
+        if read_part is not None:
+            rows = read_part(position, until, page, k, n)
+        else:
+            rows = [(at, subject_of(body), body) for at, body in read_raw(position, min(page, until - position))]
+        if not rows:
             break
-        for _, body in raw:
-            subject = subject_of(body)
+        for _, subject, body in rows:
             group = groups.get(subject)
             if group is None:
                 if subject in passed:
                     continue
-                if (share is not None and part(subject, share[1]) != share[0]) or (
+                if (split is not None and part(subject, split[1]) != split[0]) or (
                     keep is not None and not keep(subject)
                 ):
                     passed.add(subject)
                     continue
                 group = groups[subject] = []
             group.append(body)
-        position = raw[-1][0]
+        position = rows[-1][0]
         if progress is not None:
             progress("read", position - after, total)
+    if read_part is not None and progress is not None:
+        progress("read", total, total)
     return groups
 
 

@@ -22,11 +22,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import orjson
 
-from projections.backfills import BackfillRecords, BackfillRun, included
+from projections.backfills import BackfillRecords, BackfillRun, Bounds, included
 from projections.caseview import attention, case_view
 from projections.figures import Aggregate, evaluation, metrics
 from projections.fold import fold
@@ -310,15 +310,7 @@ class ReadModel:
             out["backfills"] = backfills  # absent when the answer includes no back-filled event
         return out
 
-    def backfills(
-        self,
-        *,
-        until: int | None = None,
-        at: str | None = None,
-        known_at: str | None = None,
-        subject: str | None = None,
-        streamposition: int | None = None,
-    ) -> list[dict[str, Any]]:
+    def backfills(self, **bounds: Unpack[Bounds]) -> list[dict[str, Any]]:
         """The provenance entries of the backfills an answer with these bounds includes."""
         source = self.ports.backfills
         if source is None:
@@ -329,16 +321,7 @@ class ReadModel:
             subjects = source.subjects() if runs else set()
             with self._lock:
                 self._backfill_runs, self._backfill_subjects, self._backfills_seen = runs, subjects, seen
-        return included(
-            source,
-            self._backfill_runs,
-            subjects=self._backfill_subjects,
-            until=until,
-            at=at,
-            known_at=known_at,
-            subject=subject,
-            streamposition=streamposition,
-        )
+        return included(source, self._backfill_runs, subjects=self._backfill_subjects, **bounds)
 
     # -- case -------------------------------------------------------------------------------
     def case_json(
