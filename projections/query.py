@@ -1,43 +1,41 @@
 """The queries: `case`, `metrics`, `evaluation`, each with the cut-offs and a provenance block.
 
-Without cut-offs the answers come from the projection store: the case view from its row, the
-figures from an `Aggregate` of every address's summary, kept in memory and maintained as rows
-change (only rows written since the last look are read). With `at` or `known_at` the figures
-are recomputed from the event log's history, which is what the cut-offs mean.
-
-The `ReadModel` is given its ports as callables, so it runs on any store: `ledger.readmodel`
-wires it to the embedded event store and the configured projection store.
+Without cut-offs the answers come from the projection store that `projections.follower`
+keeps caught up: the case view from its row, the figures from the follower's maintained
+`Aggregate`. With `at` or `known_at` the figures are recomputed from the event log's history,
+which is what the cut-offs mean. The `ReadModel` answers; its `Follower` follows the log
+(`refresh`, `catch_up`, `current`, `health` and `close` are the follower's, passed on).
 
 It may be asked from many threads at once (the HTTP server answers slow queries in a thread
-pool): its state changes under `_lock`, which is only ever held briefly — the figures at
-cut-offs are computed on a snapshot taken under it, at most `cutoff_limit` at a time (beyond
-that `Busy`), so a slow computation never holds up a quick answer.
+pool): its state changes under the follower's `lock`, which is only ever held briefly — the
+figures at cut-offs are computed on a snapshot taken under it, at most `cutoff_limit` at a time
+(beyond that `Busy`), so a slow computation never holds up a quick answer.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, Unpack
 
 import orjson
 
-from projections.backfills import BackfillRecords, BackfillRun, Bounds, included
+from projections.backfills import BackfillRun, Bounds, included
 from projections.caseview import attention, case_view
 from projections.figures import Aggregate, evaluation, metrics
 from projections.fold import fold
+from projections.follower import SYNC_LIMIT, Follower, Ports
 from projections.history import prepare
-from projections.projector import Progress, Projector, RawReader, StreamLoader, scan
-from projections.store import LOG, ProjectionStore
+from projections.projector import Progress, RawReader, scan
+from projections.store import ProjectionStore
 from projections.summary import summarize
 from projections.timeutil import now_utc
 
+__all__ = ["DEFAULT_PIVOT", "SYNC_LIMIT", "Busy", "Follower", "Ports", "ReadModel", "aggregate_from_log"]
+
 DEFAULT_PIVOT = "2023-07-01T00:00:00.000000Z"
-SYNC_LIMIT = 20_000  # a serving process catches up inline when at most this far behind
 
 
 class Busy(Exception):
@@ -53,24 +51,8 @@ _loads = orjson.loads
 _dumps = orjson.dumps
 
 
-@dataclass
-class Ports:
-    """What the read model needs from the event store and the projection store's location."""
-
-    location: Any  # SQLiteLocation or PostgresLocation
-    read_raw: RawReader
-    load_streams: StreamLoader
-    read_stream: Callable[[str], list[dict[str, Any]]]
-    max_position: Callable[[], int]
-    head_hash: Callable[[int], str | None]
-    # optional: a cheap number that changes when the log changed (None: unknown, always look)
-    log_version: Callable[[], int | None] | None = None
-    # optional: the record of backfills, named in the provenance of the answers that include them
-    backfills: BackfillRecords | None = None
-
-
 class ReadModel:
-    """Answers the read-side queries, following the event log on the way."""
+    """Answers the read-side queries from what its `Follower` keeps up to date."""
 
     # Figures at cut-offs fold again the addresses with events beyond them, unless they are more
     # than this share of all addresses: then one sequential scan of the log is cheaper.
@@ -79,202 +61,53 @@ class ReadModel:
     def __init__(self, ports: Ports, cutoff_limit: int | None = None) -> None:
         """`cutoff_limit`: figures at cut-offs computed at once (None: no limit, as for the CLI)."""
         self.ports = ports
+        self.follower = Follower(ports)
         self.cutoff_limit = cutoff_limit
+        self._lock = self.follower.lock  # one lock for the follower's state and the answers' caches
         self._running = 0  # figure computations at cut-offs under way (changed under `_lock`)
         self._cutoff_seconds = 1.0  # how long one takes, a running estimate (for `Retry-After`)
-        self._store: ProjectionStore | None = None
-        self._writer: ProjectionStore | None = None
-        self._active: str | None = None
-        self._agg = Aggregate()
-        self._summaries: dict[str, bytes] = {}
-        self._extents: dict[str, list[Any] | None] = {}  # the summaries' "extent" (None: a row without one)
-        self._version = -1
-        self._figures_stale = True  # the aggregate lags the store: summaries are loaded when figures are asked
-        self._positions: dict[str, int] = {}
-        self._head = 0
         self._hashes: OrderedDict[int, str | None] = OrderedDict()
         self._cutoff_cache: OrderedDict[tuple[int, str | None, str | None], tuple[Aggregate, int]] = OrderedDict()
-        self._lock = threading.RLock()  # the read side's state
-        self._catching = threading.RLock()  # one catch-up at a time
-        self._background: threading.Thread | None = None
-        self._token: tuple[Any, ...] | None = None
         self._backfill_runs: list[BackfillRun] = []
         self._backfill_subjects: set[str] = set()
         self._backfills_seen: tuple[int, int] | None = None  # (store head, position) they were read at
 
-    # -- following the log ------------------------------------------------------------------
+    # -- following the log: the follower's --------------------------------------------------
     @property
     def store(self) -> ProjectionStore:
-        if self._store is None:
-            self._store = self.ports.location.open_active()
-            self._active = self.ports.location.active_id()
-        return self._store
-
-    def _writer_store(self) -> ProjectionStore:
-        if self._writer is None:
-            self._writer = self.ports.location.open_active()
-        return self._writer
-
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Bring the projection store up to the head of the log; events applied."""
-        with self._catching:
-            head = self.ports.max_position()
-            p = self.ports
-            return Projector(self._writer_store(), p.read_raw, p.load_streams).catch_up(head, progress)
-
-    def refresh(self, sync_limit: int | None = None, progress: Progress | None = None) -> None:
-        """Notice a swapped store, catch up and fold rows written since the last look into the aggregate.
-
-        Catching up happens inline when at most `sync_limit` events behind (always without a
-        limit); further behind, a background thread catches up and answers meanwhile say in
-        their provenance how far behind they are.
-        """
-        with self._lock:
-            active = self.ports.location.active_id()
-            if self._store is not None and active != self._active:
-                self._reopen()
-            self.store  # noqa: B018 - opens the serving store
-            token = self._change_token(active)
-            if token is not None and token == self._token:
-                return  # nothing was committed to the log or the projection store since the last look
-        head = self.ports.max_position()
-        if head > self._positions.get(LOG, 0):
-            if sync_limit is None or head - self._positions.get(LOG, 0) <= sync_limit:
-                if self._catching.acquire(blocking=sync_limit is None):
-                    try:
-                        self.catch_up(progress)
-                    finally:
-                        self._catching.release()
-            else:
-                self._catch_up_in_background()
-        with self._lock:
-            self._head = head
-            self._positions = self.store.positions()
-            self._figures_stale = True
-            self._token = token
-
-    def current(self, figures: bool = False) -> bool:
-        """Whether nothing was committed to either store since the last `refresh` (and, with
-        `figures`, the aggregate includes it): an answer without cut-offs then needs no catch-up
-        and no store reading beyond this check (two `data_version`s and a `stat` on SQLite,
-        ~14 µs). Never waits for `_lock`. False when the stores cannot tell (PostgreSQL)."""
-        token = self._token
-        if token is None or (figures and self._figures_stale):
-            return False
-        try:
-            return self._change_token(self.ports.location.active_id()) == token
-        except Exception:  # noqa: BLE001 - a store swapped and closed meanwhile: take the slow path
-            return False
-
-    def health(self) -> dict[str, int]:
-        """The projection's position, the event store's head and the difference, read now
-        (without catching up: a liveness probe does no projection work)."""
-        head = self.ports.max_position()
-        with self._lock:
-            store = self.store
-        position = store.positions().get(LOG, 0)
-        return {"position": position, "store_position": head, "behind": max(0, head - position)}
-
-    def cached(self, at: str | None, known_at: str | None) -> bool:
-        """Whether the figures at these cut-offs are cached at the current position (a look
-        without `_lock`: the answer may be stale by the time it is asked)."""
-        return (self._positions.get(LOG, 0), at, known_at) in self._cutoff_cache
-
-    def retry_after(self) -> int:
-        """Whole seconds a computation of figures at cut-offs takes, as lately seen (1–60)."""
-        return max(1, min(60, math.ceil(self._cutoff_seconds)))
-
-    def _figures(self) -> Aggregate:
-        """The aggregate, brought up to the store's rows (only changed summaries are read)."""
-        with self._lock:
-            if self._figures_stale:
-                self._load_changes()
-                self._figures_stale = False
-            return self._agg
-
-    def _change_token(self, active: str | None) -> tuple[Any, ...] | None:
-        """(serving store, log version, store version) when both stores can tell; else None."""
-        log_version = self.ports.log_version() if self.ports.log_version is not None else None
-        store_version = getattr(self.store, "data_version", None)
-        if log_version is None or store_version is None:
-            return None
-        return (active, log_version, store_version())
-
-    def _reopen(self) -> None:
-        with self._catching:  # not under a catch-up that is still writing to the old store
-            for store in (self._store, self._writer):
-                if store is not None:
-                    store.close()
-            self._store = self._writer = None
-        self._agg = Aggregate()
-        self._summaries = {}
-        self._extents = {}
-        self._version = -1
-        self._figures_stale = True
-        self._positions = {}
-        self._token = None
-
-    def _catch_up_in_background(self) -> None:
-        if self._background is not None and self._background.is_alive():
-            return
-        self._background = threading.Thread(target=self.catch_up, name="projection-catch-up", daemon=True)
-        self._background.start()
-
-    def _load_changes(self) -> None:
-        store = self.store
-        if self._version >= 0 and store.version() == self._version:
-            self._positions = store.positions()
-            return  # no row written since the last look
-        snapshot = getattr(store, "snapshot", None)
-        if snapshot is not None:
-            positions, version, rows = snapshot(self._version)
-        else:  # pragma: no cover - every store in this package has `snapshot`
-            positions, version, rows = store.positions(), store.version(), list(store.summaries(self._version))
-        if version == self._version:
-            self._positions = positions
-            return
-        agg, known, extents = self._agg, self._summaries, self._extents
-        if not known:  # the first look: every row, counted in bulk
-
-            def first(subject: str, summary: bytes) -> tuple[str, dict[str, Any]]:
-                known[subject] = summary
-                parsed = _loads(summary)
-                extents[subject] = parsed.get("extent")
-                return subject, parsed
-
-            agg.add_all(first(subject, bytes(summary)) for subject, summary, _ in rows)
-            rows = []
-        for subject, summary, _ in rows:
-            summary = bytes(summary)
-            old = known.get(subject)
-            if old == summary:
-                continue
-            if old is not None:
-                agg.add(subject, _loads(old), -1)
-            parsed = _loads(summary)
-            agg.add(subject, parsed)
-            known[subject] = summary
-            extents[subject] = parsed.get("extent")
-        self._version = version
-        self._positions = positions
-
-    def close(self) -> None:
-        with self._lock:
-            for store in (self._store, self._writer):
-                if store is not None:
-                    store.close()
-            self._store = self._writer = None
-
-    def summaries(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Every address's summary (as of the last refresh)."""
-        self._figures()
-        for subject, summary in list(self._summaries.items()):
-            yield subject, _loads(summary)
+        return self.follower.store
 
     @property
     def position(self) -> int:
         """The last global position the projections include."""
-        return self._positions.get(LOG, 0)
+        return self.follower.position
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        return self.follower.catch_up(progress)
+
+    def refresh(self, sync_limit: int | None = None, progress: Progress | None = None) -> None:
+        self.follower.refresh(sync_limit, progress)
+
+    def current(self, figures: bool = False) -> bool:
+        return self.follower.current(figures)
+
+    def health(self) -> dict[str, int]:
+        return self.follower.health()
+
+    def summaries(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        return self.follower.summaries()
+
+    def close(self) -> None:
+        self.follower.close()
+
+    def cached(self, at: str | None, known_at: str | None) -> bool:
+        """Whether the figures at these cut-offs are cached at the current position (a look
+        without `_lock`: the answer may be stale by the time it is asked)."""
+        return (self.follower.position, at, known_at) in self._cutoff_cache
+
+    def retry_after(self) -> int:
+        """Whole seconds a computation of figures at cut-offs takes, as lately seen (1–60)."""
+        return max(1, min(60, math.ceil(self._cutoff_seconds)))
 
     # -- provenance -------------------------------------------------------------------------
     def _hash_at(self, position: int) -> str | None:
@@ -303,8 +136,8 @@ class ReadModel:
             "events": events,
             "position": position,
             "head_hash": self._hash_at(position),
-            "store_position": self._head,
-            "behind": max(0, self._head - position),
+            "store_position": self.follower.head,
+            "behind": max(0, self.follower.head - position),
         }
         if backfills:
             out["backfills"] = backfills  # absent when the answer includes no back-filled event
@@ -315,7 +148,7 @@ class ReadModel:
         source = self.ports.backfills
         if source is None:
             return []
-        seen = (self._head, self._positions.get(LOG, 0))
+        seen = (self.follower.head, self.follower.position)
         if seen != self._backfills_seen:  # a backfill adds events: the runs can only change with the log
             runs = source.backfills()
             subjects = source.subjects() if runs else set()
@@ -332,7 +165,7 @@ class ReadModel:
         row = self.store.case(subject)
         if row is None:
             return None
-        position = self._positions.get(LOG, 0)
+        position = self.follower.position
         backfills = self.backfills(at=at, known_at=known_at, subject=subject, streamposition=row.streamposition)
         if at is None and known_at is None:
             prov = self.provenance(at, known_at, now, row.events, position, source="projection", backfills=backfills)
@@ -369,19 +202,20 @@ class ReadModel:
         """
         if at is None and known_at is None:
             with self._lock:
-                agg = self._figures()
-                position = self._positions.get(LOG, 0)
+                agg = self.follower.figures()
+                position = self.follower.position
                 return figures(agg), position, position, "projection"
         with self._lock:
-            self._figures()
-            position = self._positions.get(LOG, 0)
+            self.follower.figures()
+            position = self.follower.position
             key = (position, at, known_at)
             hit = self._cutoff_cache.get(key)
             if hit is None:
                 if self.cutoff_limit is not None and self._running >= self.cutoff_limit:
                     raise Busy(self._running, self.retry_after())
                 self._running += 1
-                base = (self._agg.copy(), dict(self._extents), dict(self._summaries))
+                f = self.follower
+                base = (f.agg.copy(), dict(f.extents), dict(f.summary_rows))
         if hit is None:
             started = time.perf_counter()
             try:

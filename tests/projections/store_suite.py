@@ -262,8 +262,8 @@ class ProjectionStoreContract:
             model.refresh(sync_limit=10)  # too far behind to wait for: answer from the store as it is
             stale = model.metrics(now=NOW)["provenance"]
             assert stale["behind"] == head - stale["position"] > 0
-            assert model._background is not None
-            model._background.join()  # the background catch-up finishes
+            assert model.follower.background is not None
+            model.follower.background.join()  # the background catch-up finishes
             model.refresh(sync_limit=10)
             fresh = model.metrics(now=NOW)["provenance"]
             assert fresh["position"] == head and fresh["behind"] == 0
