@@ -197,9 +197,11 @@ def drop_database(url: str) -> None:
 # --- Kafka ----------------------------------------------------------------------------------
 
 
-def kafka_admin(servers: str) -> KafkaEndpoint:
-    """The brokers at ``servers`` as their super user ``admin`` (SASL/SCRAM-SHA-512)."""
-    path = os.environ.get(KAFKA_PASSWORD_ENV) or run_deploy_script("kafka.sh", "admin-password-file")
+def kafka_admin(servers: str, started_here: bool = False) -> KafkaEndpoint:
+    """The brokers at ``servers`` as their super user ``admin`` (SASL/SCRAM-SHA-512): the password
+    file of deploy/kafka.sh for brokers it started, else ``$LEDGER_TEST_KAFKA_PASSWORD_FILE``."""
+    given = None if started_here else os.environ.get(KAFKA_PASSWORD_ENV)
+    path = given or run_deploy_script("kafka.sh", "admin-password-file")
     try:
         password = Path(path).read_text(encoding="ascii").strip()
     except OSError as exc:
@@ -252,7 +254,7 @@ def ensure_kafka() -> KafkaEndpoint:
     bootstrap = _last_line(run_deploy_script("kafka.sh", "start"))
     if not was_running:
         _started.add("kafka")
-    return kafka_admin(bootstrap)
+    return kafka_admin(bootstrap, started_here=True)
 
 
 def stop_kafka() -> None:
@@ -269,7 +271,7 @@ def start_kafka_cluster() -> KafkaEndpoint:
     bootstrap = _last_line(run_deploy_script("kafka.sh", "start-cluster"))
     if not was_running:
         _started.add("kafka-cluster")
-    return kafka_admin(bootstrap)
+    return kafka_admin(bootstrap, started_here=True)
 
 
 def stop_kafka_cluster() -> None:
