@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install what the ledger needs into .venv (idempotent). With --test also what the test suite
-# needs: test Python packages, Debian packages (PostgreSQL server, kcat, Chromium), the Kafka
-# broker jars (Maven) and the AsyncAPI parser (npm). With --lint also the linters (ruff, mypy)
-# at the versions pinned in pyproject.toml's test extra, and nothing else of it.
+# needs: test Python packages, Debian packages (PostgreSQL server, kcat, Chromium, Go for
+# tests/deploy's schema downloads), the Kafka broker jars (Maven) and the AsyncAPI parser (npm).
+# With --lint also the linters (ruff, mypy) at the versions pinned in pyproject.toml's test
+# extra, and nothing else of it.
 set -euo pipefail
 REPO_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_DIR"
@@ -52,6 +53,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# tests/deploy fetch CRD and compose schemas with `go mod download` (Go modules) and `mvn` (Maven).
+command -v go >/dev/null 2>&1 || [[ -x /usr/local/go/bin/go ]] || need_apt+=(golang-go)
 if [[ ${#need_apt[@]} -gt 0 ]]; then
     say "installing Debian packages: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
