@@ -362,7 +362,7 @@ def consume(
             sink.close()
 
 
-def rebuild_from_kafka(no_progress: bool = False) -> None:
+def rebuild_from_kafka(no_progress: bool = False, json: bool = False) -> None:
     """`ledger rebuild --from kafka`: a fresh Kafka-fed projection store from the beginning of
     ledger.events, swapped in when complete (`ledger consume` continues from its positions)."""
     import time
@@ -391,12 +391,25 @@ def rebuild_from_kafka(no_progress: bool = False) -> None:
         except Exception as exc:  # noqa: BLE001 - one clear line
             fail(f"rebuild from Kafka failed: {type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - started
+    if json:
+        from ledger.commands.common import emit_json
+
+        emit_json(
+            {
+                "addresses": stats.addresses,
+                "records": stats.records,
+                "topic": names.events,
+                "seconds": round(seconds, 3),
+                "skipped_partitions": stats.skipped,
+                "serving": location.describe(),
+            }
+        )
+        return
     resumed = f" ({stats.skipped} partitions were already done)" if stats.skipped else ""
-    typer.echo(
+    typer.echo(  # the command's result: on stdout (progress is on stderr), as `ledger rebuild`'s
         f"rebuilt the Kafka-fed projections of {stats.addresses:,} addresses from {stats.records:,} records of "
         f"{names.events} in {seconds:.1f} s ({stats.records / max(seconds, 1e-9):,.0f} records/s){resumed}; "
-        f"now serving from {location.describe()}",
-        err=True,
+        f"now serving from {location.describe()}"
     )
 
 

@@ -202,9 +202,7 @@ def rebuild(
     if source == "kafka":
         from ledger.commands.kafka import rebuild_from_kafka
 
-        if json:  # its summary is ledger.commands.kafka's (not JSON yet): refuse rather than print text
-            fail("--json is not available with --from kafka", EXIT_USAGE)
-        rebuild_from_kafka(no_progress)
+        rebuild_from_kafka(no_progress, json)
         return
     if source != "store":
         fail("--from must be store or kafka", EXIT_USAGE)

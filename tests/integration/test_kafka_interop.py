@@ -158,7 +158,9 @@ def test_consume_and_rebuild_from_kafka_equal_a_rebuild_from_the_store(flow: dic
     reference = reference_rows(env, tmp_path / "reference")
     assert len(reference) == len({e["subject"] for e in flow["events"]})
     assert store_rows(location) == reference
-    run_ledger(env, "rebuild", "--from", "kafka", "--no-progress")
+    summary = orjson.loads(run_ledger(env, "rebuild", "--from", "kafka", "--no-progress", "--json").stdout)
+    assert summary["addresses"] == len(reference) and summary["topic"] == flow["names"].events
+    assert summary["records"] >= len(flow["events"])  # every event on ledger.events, a re-sent one counted again
     assert store_rows(location) == reference
     again = run_ledger(env, "consume", "--once", "--max-idle", "60").stderr.decode()
     stopped = next(orjson.loads(line) for line in again.splitlines() if '"consume stopped"' in line)
