@@ -12,18 +12,10 @@ from typing import Any
 from domain.catalogue import BY_NAME
 from ledger.bootstrap import Ledger
 from tests.factories import EXAMPLE_DATA, event
+from tests.projections.builder import ts
 
 NAMESPACE = uuid.UUID("2b0f6a3e-7f47-4c51-9b0e-5a1d3c2e8f90")
 DEFAULT_ORG = {"ledger": "IMG", "img": "IMG", "ncg": "NCG", "resident": "PORTAL", "coordination": "IMG"}
-
-
-def ts(text: str) -> str:
-    """`2022-03-01` / `2022-03-01T09:00` → the ledger's UTC text."""
-    if len(text) == 10:
-        text += "T00:00"
-    if len(text) == 16:
-        text += ":00"
-    return text + ".000000Z"
 
 
 class Story:

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from tests.projections.builder import ts
 from tests.replay.conftest import Cli
-from tests.replay.story import Story, ts
+from tests.replay.story import Story
 
 Found = tuple[str, str, str, str | None, float]
 

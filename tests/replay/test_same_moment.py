@@ -22,8 +22,9 @@ from ledger.ports import replay_store
 from replay.history import build_history
 from replay.intervals import Period, consent_periods, samenloop_episodes
 from replay.source import read_address
+from tests.projections.builder import ts
 from tests.replay.conftest import Cli
-from tests.replay.story import Story, ts
+from tests.replay.story import Story
 
 Put = Callable[[Story], str]
 T0, T1, T2, T3 = "2022-01-03T09:00", "2022-02-01T10:00", "2022-06-01T10:00", "2022-09-01T10:00"

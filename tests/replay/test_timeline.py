@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tests.projections.builder import ts
 from tests.replay.conftest import Cli
-from tests.replay.story import Story, ts
+from tests.replay.story import Story
 
 Put = Callable[[Story], str]
 
