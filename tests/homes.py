@@ -4,6 +4,7 @@ history already imported (the embedded SQLite store, nothing from the caller's L
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,18 @@ def home_env(home: Path, store: str | None = None) -> dict[str, Any]:
 def run_cli(home: Path, *args: str, stdin: bytes | None = None, catch_exceptions: bool = False) -> Result:
     """`ledger ARGS…` in-process on `home`."""
     return CliRunner().invoke(app, list(args), input=stdin, env=home_env(home), catch_exceptions=catch_exceptions)
+
+
+def cli_in(home: Path) -> Callable[..., Result]:
+    """`run(*args, stdin=None, at=None, store=None)`: `ledger ARGS…` in-process on `home` (or the
+    home `at`), with `store` as LEDGER_STORE when given; what the `cli` fixtures yield."""
+    runner = CliRunner()
+
+    def run(*args: str, stdin: bytes | None = None, at: Path | None = None, store: str | None = None) -> Result:
+        env = home_env(at or home, store)
+        return runner.invoke(app, list(args), input=stdin, env=env, catch_exceptions=False)
+
+    return run
 
 
 def history(addresses: int, seed: int) -> bytes:

@@ -11,13 +11,12 @@ from typing import Any
 
 import orjson
 import pytest
-from typer.testing import CliRunner, Result
 
-from ledger.cli import app
 from ledger.generator import generate
 from ledger.http import create_app
 from ledger.tables import fmt
 from tests.factories import claim_filed, subject
+from tests.homes import cli_in
 from tests.ledger.identity_support import Client, client_for, open_test_ledger
 
 A, B = subject(1), subject(2)
@@ -32,18 +31,7 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cli(home: Path) -> Iterator[Any]:
-    runner = CliRunner()
-
-    def run(*args: str, stdin: bytes | None = None, at: Path | None = None) -> Result:
-        env = {
-            "LEDGER_HOME": str(at or home),
-            "LEDGER_STORE": None,
-            "LEDGER_PROJECTIONS": None,
-            "LEDGER_KAFKA": None,
-        }
-        return runner.invoke(app, list(args), input=stdin, env=env, catch_exceptions=False)
-
-    yield run
+    yield cli_in(home)
 
 
 def _lines(*events: dict[str, Any]) -> bytes:

@@ -16,12 +16,13 @@ from typing import Any
 
 import orjson
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from domain.catalogue import CATALOGUE
 from domain.schemas import SCHEMA_DIR
 from ledger.cli import app
 from tests.factories import claim_filed, decided, example, receipt, subject
+from tests.homes import cli_in
 
 A, B = subject(1), subject(2)
 RESULT_KEYS = ["line", "id", "result", "code", "message", "path", "streamposition", "recordedtime", "hash"]
@@ -36,13 +37,7 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def cli(home: Path) -> Iterator[Any]:
     """Run `ledger …` in-process with LEDGER_HOME=home (and no LEDGER_STORE)."""
-    runner = CliRunner()
-
-    def run(*args: str, stdin: bytes | None = None, store: str | None = None) -> Result:
-        env = {"LEDGER_HOME": str(home), "LEDGER_STORE": store, "LEDGER_KAFKA": None}
-        return runner.invoke(app, list(args), input=stdin, env=env, catch_exceptions=False)
-
-    yield run
+    yield cli_in(home)
 
 
 def jsonl(path: Path, *lines: dict[str, Any] | bytes) -> Path:

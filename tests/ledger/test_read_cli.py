@@ -14,11 +14,9 @@ from typing import Any
 
 import orjson
 import pytest
-from typer.testing import CliRunner, Result
 
-from ledger.cli import app
 from ledger.generator import generate
-from tests.homes import home_env
+from tests.homes import cli_in
 from tests.projections.builder import ts
 
 FUTURE = "2099-01-01"
@@ -31,12 +29,7 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cli(home: Path) -> Iterator[Any]:
-    runner = CliRunner()
-
-    def run(*args: str, stdin: bytes | None = None) -> Result:
-        return runner.invoke(app, list(args), input=stdin, env=home_env(home), catch_exceptions=False)
-
-    yield run
+    yield cli_in(home)
 
 
 @pytest.fixture
