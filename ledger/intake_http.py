@@ -184,6 +184,9 @@ def _append(request: Request, items: list[Any], principal: str) -> list[AppendRe
         ledger: Ledger | None = state.ledger
         if ledger is None:
             ledger = state.ledger = open_ledger()
+        counted = getattr(state, "count_appends", None)  # set by ledger.ops.install under `ledger serve`
+        if counted is not None:
+            return counted(ledger.service.append)(items, principal)
         return ledger.service.append(items, principal)
 
 

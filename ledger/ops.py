@@ -138,6 +138,8 @@ def install(app: Any) -> None:
     if mode not in ("", "json", "off"):
         raise ConfigError(f"{ACCESS_LOG_ENV} must be json or off, not {mode!r}")
     log = mode == "json" or (mode == "" and metrics)
+    if metrics:
+        app.state.count_appends = lambda append: timed_append(append, "http")  # POST /events (intake_http)
     if metrics or log:
         app.add_middleware(AccessLog, metrics=metrics, log=log, routes=app.router.routes)
 

@@ -118,3 +118,25 @@ def test_without_an_ops_port_serve_logs_no_requests(tmp_path: Path) -> None:
     with ledger_serve(serve_env(tmp_path), output=output) as base:
         assert httpx.get(f"{base}/readyz", timeout=10).status_code == 200
     assert '"http request"' not in output[0]
+
+
+def test_serve_counts_the_appends_of_post_events(tmp_path: Path) -> None:
+    env = serve_env(tmp_path)
+    for args in (["keys", "init", "--issuer"], ["token", "issue", "--role", "IMG", "--ttl", "1h"]):
+        made = subprocess.run(
+            [sys.executable, "-m", "ledger", *args], env=env, capture_output=True, timeout=60, check=True
+        )
+    token = made.stdout.decode().strip()
+    ops = free_port()
+    with ledger_serve({**env, "LEDGER_OPS_PORT": str(ops)}) as base:
+        good, *_ = _img(3)
+        bad = dict(_img(4)[0], data={"claim_id": "X"})  # another address: a batch is all-or-nothing per address
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/cloudevents-batch+json"}
+        answer = httpx.post(f"{base}/events", content=orjson.dumps([good, bad]), headers=headers, timeout=30)
+        assert [r["result"] for r in answer.json()] == ["accepted", "rejected"], answer.text
+        m = scrape(ops)
+        assert value(m, "ledger_appends_total", door="http", result="accepted") == 1
+        assert value(m, "ledger_appends_total", door="http", result="rejected") == 1
+        assert value(m, "ledger_rejections_total", door="http", code="schema_invalid") == 1
+        assert value(m, "ledger_append_duration_seconds_count", door="http") == 1
+        assert value(m, "ledger_store_head") == 1
