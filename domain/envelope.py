@@ -26,6 +26,13 @@ RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\
 TYPE_PATTERN = re.compile(r"^nl\.groningen\.(img|ncg|resident|coordination|ledger)\.[A-Za-z]+\.v[1-9][0-9]*$")
 PRINCIPALS = ("IMG", "NCG", "PORTAL")
 SUBJECT_PATTERN = re.compile(r"^\d{4}20\d{10}$")
+
+
+def not_a_subject(value: str) -> str:
+    """The one message for an address that is not a BAG nummeraanduiding id (CLI, HTTP, replay)."""
+    return f"{value!r} is not a BAG nummeraanduiding id (16 digits, the 5th and 6th 20, e.g. 0014200000000001)"
+
+
 Timestamp = Annotated[str, StringConstraints(pattern=RFC3339)]
 # W3C Trace Context (the CloudEvents distributed-tracing extension, contract §1 since 1.1): stored and
 # passed on, never interpreted. `traceparent` is version-traceid-parentid-flags in lower-case hex (a

@@ -2,8 +2,9 @@
 
 `GET /cases/{id}`, `/metrics`, `/evaluation` take the options of the CLI (`at`, `known_at`,
 `pivot`) and answer the same JSON. Errors are RFC 9457 problem details (`ledger.problems`):
-404 for an address the ledger does not know; 422 naming the parameter for a malformed or
-unrepresentable date or an unknown parameter; any representable cut-off, however early or
+404 for an address the ledger does not know; 422 for an address that is not a BAG id (as the
+replay answers; the CLI exits 2), and naming the parameter for a malformed or unrepresentable
+date or an unknown parameter; any representable cut-off, however early or
 late, is valid. The ombudsman replay's router (`replay.http`), the event intake
 (`ledger.intake_http`) and the checkpoints and proofs (`ledger.trust_http`) are included.
 
@@ -32,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import request_response
 
+from domain.envelope import SUBJECT_PATTERN, not_a_subject
 from domain.schemas import SCHEMA_DIR
 from domain.timeutil import BadTime, query_time
 from ledger import intake_http, trust_http
@@ -358,6 +360,8 @@ def create_app(
         openapi_extra=declare("cases", parameters=[AT_PARAMETER, KNOWN_AT_PARAMETER]),
     )
     async def get_case(request: Request, subject: str) -> Response:
+        if not SUBJECT_PATTERN.match(subject):  # malformed: 422, as the replay (`ledger case` exits 2)
+            return problem(422, not_a_subject(subject))
         at, known_at = _cutoffs(request.query_params, CUTOFFS)
 
         def work(m: ReadModel) -> Response:

@@ -7,11 +7,11 @@ view at the cut-offs, the findings, and the provenance needed to reproduce all o
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from domain.chain import ChainBreak
+from domain.envelope import SUBJECT_PATTERN, not_a_subject
 from replay.chain import check_chain, verified_prefix
 from replay.errors import ReplayError
 from replay.findings import all_findings
@@ -21,7 +21,6 @@ from replay.timeline import LATE_DAYS, build_timeline
 
 REPORT_KIND = "nl.groningen.ledger.replay"
 REPORT_VERSION = 1
-SUBJECT = re.compile(r"^\d{4}20\d{10}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +41,8 @@ class Inputs:
 
 def check_subject(subject: str) -> None:
     """Raise `bad_input` unless `subject` is a BAG nummeraanduiding id."""
-    if not SUBJECT.match(subject):
-        raise ReplayError(
-            "bad_input", f"{subject!r} is not a BAG nummeraanduiding id (16 digits, ^\\d{{4}}20\\d{{10}}$)"
-        )
+    if not SUBJECT_PATTERN.match(subject):
+        raise ReplayError("bad_input", not_a_subject(subject))
 
 
 def build_report(stored: list[Event], inputs: Inputs, view: ViewFn) -> dict[str, Any]:

@@ -53,10 +53,10 @@ def emit_json(doc: Any) -> None:
 def check_address(address: str) -> None:
     """A malformed address is a usage error (exit 2), before anything is opened or logged; the
     message is the replay's (`replay.report.check_subject`), and HTTP answers it with 422."""
-    from domain.envelope import SUBJECT_PATTERN
+    from domain.envelope import SUBJECT_PATTERN, not_a_subject
 
     if not SUBJECT_PATTERN.match(address):
-        fail(f"{address!r} is not a BAG nummeraanduiding id (16 digits, ^\\d{{4}}20\\d{{10}}$)", EXIT_USAGE)
+        fail(not_a_subject(address), EXIT_USAGE)
 
 
 def history_until(until: str) -> date:

@@ -28,11 +28,16 @@ def _story() -> Story:
     ("args", "code", "message"),
     [
         (("0014200000000999",), 1, "no events for address 0014200000000999"),
-        (("12345",), 2, "'12345' is not a BAG nummeraanduiding id (16 digits, ^\\d{4}20\\d{10}$)"),
+        (
+            ("12345",),
+            2,
+            "'12345' is not a BAG nummeraanduiding id (16 digits, the 5th and 6th 20, e.g. 0014200000000001)",
+        ),
         (
             ("0014010000000001",),
             2,
-            "'0014010000000001' is not a BAG nummeraanduiding id (16 digits, ^\\d{4}20\\d{10}$)",
+            "'0014010000000001' is not a BAG nummeraanduiding id "
+            "(16 digits, the 5th and 6th 20, e.g. 0014200000000001)",
         ),
         (
             ("0014200000000051", "--at", "2021-02-28"),
