@@ -8,7 +8,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from ledger.commands.common import EXIT_FAILED, opened_ledger
+from ledger.commands.common import EXIT_FAILED, check_address, opened_ledger
 
 
 def access_log(
@@ -22,6 +22,7 @@ def access_log(
     from ledger.identity.accesslog import ChainBroken
     from ledger.tables import column, console
 
+    check_address(address)  # a malformed one is a usage error (exit 2), as in `case` and `replay`
     with opened_ledger() as ledger:
         try:
             rows = ledger.access.verify()

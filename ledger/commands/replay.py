@@ -103,7 +103,7 @@ def replay(
         _fail(exc)
     _write(out, render(report, fmt_checked))
     if out is not None:
-        typer.echo(f"report written: {out}", err=True)
+        typer.echo(f"report written: {out}")  # the command's result, as "bundle written"
     if not report["chain"]["intact"]:
         fail(report["chain"]["message"])
     if report.get("bundle") and not report["bundle"]["ok"]:

@@ -129,6 +129,8 @@ def test_cli_access_log_lists_who_read_an_address(tmp_path: Path) -> None:
     assert "access log intact: 3 reads recorded, 3 of address" in listed.stderr
     table = runner.invoke(cli_app, ["access-log", "--address", A], env=env)
     assert table.exit_code == 0 and "case-worker-7" in table.stdout
+    malformed = runner.invoke(cli_app, ["access-log", "--address", "1234"], env=env)
+    assert malformed.exit_code == 2 and "'1234' is not a BAG nummeraanduiding id" in malformed.stderr
     db = sqlite3.connect(home / "events.sqlite")
     db.execute("DROP TRIGGER ledger_access_log_no_update")
     db.execute("UPDATE ledger_access_log SET what = 'nothing' WHERE seq = 1")

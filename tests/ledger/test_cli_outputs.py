@@ -232,3 +232,14 @@ def test_http_malformed_address_is_422_unknown_is_404(client: Client, path: str)
     assert malformed.json()["detail"].startswith(f"'{MALFORMED}' is not a BAG nummeraanduiding id")
     assert malformed.headers["content-type"] == "application/problem+json"
     assert client.get(path.format(UNKNOWN)).status_code == 404
+
+
+def test_replay_and_bundle_confirm_their_files_on_stdout(cli: Any, stored: None, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    written = cli("replay", A, "--format", "html", "--out", str(report))
+    assert written.exit_code == 0, written.output
+    assert written.stdout == f"report written: {report}\n" and report.read_text().startswith("<!")
+    bundle = tmp_path / "a.bundle"
+    sealed = cli("replay", A, "--bundle", str(bundle))
+    assert sealed.exit_code == 0, sealed.output
+    assert sealed.stdout.startswith(f"bundle written: {bundle}") and bundle.exists()
