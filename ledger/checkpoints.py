@@ -29,7 +29,7 @@ from typing import Any
 from domain.note import Checkpoint, Note, NoteError, NoteVerifier, Trust, b64, parse_signature_line
 from domain.timeutil import format_utc
 from ledger.bootstrap import Ledger, Settings
-from ledger.keys import KeyError_, SigningKey, ed25519_verify, load_signing_key
+from ledger.keys import KeyError_, SigningKey, ed25519_verify, load_signing_key, read_text
 
 TOPIC = "ledger.checkpoints"
 WITNESS_TIMEOUT = 10.0
@@ -64,12 +64,7 @@ def signing_key(settings: Settings) -> SigningKey:
 def load_trust(path: Path | None) -> Trust | None:
     if path is None:
         return None
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise CheckpointError(f"cannot read the trust file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CheckpointError(f"the trust file {path} is not text") from None
+    text = read_text(path, CheckpointError, "trust file", f"the trust file {path} is not text")
     try:
         return Trust.parse(text)
     except NoteError as exc:

@@ -99,13 +99,19 @@ def parse_signing_key(text: str, where: str) -> SigningKey:
     return key
 
 
-def load_signing_key(path: Path) -> SigningKey:
+def read_text(path: Path, error: type[Exception], what: str, not_text: str) -> str:
+    """The text of the file `path`, or `error` saying "cannot read the `what` PATH: why", or
+    `not_text` when it is not text."""
     try:
-        text = path.read_text()
+        return path.read_text()
     except OSError as exc:
-        raise KeyError_(f"cannot read the key file {path}: {exc.strerror}") from None
+        raise error(f"cannot read the {what} {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
-        raise KeyError_(f"{path} is not a private key") from None
+        raise error(not_text) from None
+
+
+def load_signing_key(path: Path) -> SigningKey:
+    text = read_text(path, KeyError_, "key file", f"{path} is not a private key")
     return parse_signing_key(text, str(path))
 
 
