@@ -35,6 +35,10 @@ class StreamIndex(Protocol):
         """The stored stream position of each address's last event (absent when none)."""
         ...
 
+    def index_heads(self) -> dict[str, int]:
+        """The highest stream position the id index records per address (for truncation checks)."""
+        ...
+
 
 class EventLog(Protocol):
     """The read side of the event store, in the ledger's global (notification) order."""
