@@ -23,8 +23,8 @@ RUN python3 -m venv /opt/ledger \
 
 # --- runtime: the base, the environment and an unprivileged user; nothing else -----------------
 FROM ${BASE} AS runtime
-RUN groupadd --system --gid 10001 ledger \
-    && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/ledger --shell /usr/sbin/nologin ledger \
+RUN groupadd --gid 10001 ledger \
+    && useradd --no-create-home --uid 10001 --gid 10001 --home-dir /var/lib/ledger --shell /usr/sbin/nologin ledger \
     && mkdir -p /var/lib/ledger \
     && chown 10001:10001 /var/lib/ledger
 COPY --from=build /opt/ledger /opt/ledger
