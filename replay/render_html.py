@@ -98,10 +98,8 @@ def _card(entry: dict[str, Any]) -> str:
         parts.append(f"<p>{_e(entry['summary'])}</p>")
     parts.extend(f'<p class="amend">{_e(a)}</p>' for a in amend_notes(entry))
     note, changes = view_change(entry)
-    if note:
-        parts.append(f'<p class="muted">{_e(note)}</p>')
-    else:
-        parts.append("<ul>" + "".join(f"<li><code>{_e(c)}</code></li>" for c in changes) + "</ul>")
+    listed = "".join(f"<li><code>{_e(c)}</code></li>" for c in changes)
+    parts.append(f'<p class="muted">{_e(note)}</p>' if note else f"<ul>{listed}</ul>")
     parts.append("</article>")
     return "".join(parts)
 

@@ -69,11 +69,8 @@ def render_text(report: dict[str, Any]) -> str:
             out.append(f"     LATE: registered {days_text(e['delay_days'])} after it happened")
         out.extend(f"     {line}" for line in amend_notes(e))
         note, changes = view_change(e)
-        if note:
-            out.append(f"     {note}")
-        else:
-            out.append("     view: " + changes[0])
-            out.extend(f"           {c}" for c in changes[1:])
+        out.append(f"     {note}" if note else "     view: " + changes[0])
+        out.extend(f"           {c}" for c in changes[1:])
     out += ["", "VIEW AT THE CUT-OFFS (the numbers `ledger case` gives for them)"]
     for section, lines in view_lines(report["view"]):
         out.append(f"  {section}")
