@@ -201,3 +201,51 @@ def test_secrets_script_makes_every_file_the_compose_file_names(tmp_path):
     subprocess.run(["bash", str(REPO / "deploy" / "compose" / "secrets.sh")], env=env, check=True, capture_output=True)
     assert (out / "kafka_admin").read_text(encoding="utf-8") == admin
     assert len((out / "kafka_cluster_id").read_text(encoding="utf-8").strip()) == 22
+
+
+def test_kafka_node_script_formats_a_node_with_kafkas_own_tool(tmp_path):
+    """kafka-node.sh run outside a container (paths moved into tmp_path): Kafka's StorageTool
+    (the broker jars of deploy/kafka.sh fetch) accepts its properties and formats the node with
+    the admin's SCRAM credential; the server start is replaced by a stub."""
+    libs = REPO / ".cache" / "kafka-libs"
+    if not any(libs.glob("kafka_2.13-*.jar")):
+        subprocess.run(["bash", str(REPO / "deploy" / "kafka.sh"), "fetch"], check=True, capture_output=True)
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "kafka_admin").write_text("not-a-real-password\n", encoding="utf-8")
+    (tmp_path / "secrets" / "kafka_cluster_id").write_text("MkU3OEVBNTcwNTJENDM2Qg\n", encoding="utf-8")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kafka-storage.sh").write_text(
+        f'#!/bin/sh\nexec java -Xmx256m -cp "{libs}/*" kafka.tools.StorageTool "$@"\n', encoding="utf-8"
+    )
+    (bin_dir / "kafka-server-start.sh").write_text('#!/bin/sh\necho "start $1"\n', encoding="utf-8")
+    for f in bin_dir.iterdir():
+        f.chmod(0o755)
+    script = (REPO / "deploy" / "compose" / "kafka-node.sh").read_text(encoding="utf-8")
+    for old, new in (
+        ("/run/secrets", tmp_path / "secrets"),
+        ("/var/lib/kafka/data", tmp_path / "data"),
+        ("/tmp/ledger-kafka", tmp_path / "conf"),
+        ("/opt/kafka/bin", bin_dir),
+    ):
+        script = script.replace(old, str(new))
+    (tmp_path / "node.sh").write_text(script, encoding="utf-8")
+    done = subprocess.run(
+        ["sh", str(tmp_path / "node.sh")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "KAFKA_NODE_ID": "2"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "UserScramCredentialRecord(name='admin'" in done.stdout
+    assert f"start {tmp_path / 'conf' / 'server.properties'}" in done.stdout
+    meta = (tmp_path / "data" / "meta.properties").read_text(encoding="utf-8")
+    assert "node.id=2" in meta and "cluster.id=MkU3OEVBNTcwNTJENDM2Qg" in meta
+    assert (tmp_path / "conf" / "server.properties").stat().st_mode & 0o077 == 0
+    # A second start keeps the data (no second format).
+    again = subprocess.run(
+        ["sh", str(tmp_path / "node.sh")], capture_output=True, text=True, env={**os.environ, "KAFKA_NODE_ID": "2"}
+    )
+    assert again.returncode == 0 and "Formatting" not in again.stdout
