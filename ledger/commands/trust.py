@@ -201,12 +201,16 @@ def read_trust(path: Path | None) -> Trust | None:
         fail(f"{path}: {exc}", EXIT_USAGE)
 
 
-def verify_bundle(bundle: Path, trust_path: Path | None) -> None:
-    """`ledger verify --bundle FILE [--trust TRUSTFILE]` (offline)."""
+def verify_bundle(bundle: Path, trust_path: Path | None, json: bool = False) -> None:
+    """`ledger verify --bundle FILE [--trust TRUSTFILE] [--json]` (offline)."""
+    from ledger.commands.common import emit_json
     from ledger.keys import ed25519_verify
     from replay.bundle import verify_bundle_file
 
     code, lines, error = verify_bundle_file(bundle, read_trust(trust_path), ed25519_verify)
+    if json:
+        emit_json({"bundle": str(bundle), "intact": not error, "checks": lines, "error": error})
+        raise typer.Exit(code if error else 0)
     for line in lines:
         typer.echo(line)
     if error:
@@ -242,13 +246,15 @@ def load_since(ledger: Any, since: str, trust: Trust | None) -> tuple[Any, str]:
         fail(f"{origin}: not a checkpoint: {exc}", EXIT_USAGE)
 
 
-def verify_since(ledger: Any, since: str, trust_path: Path | None) -> bool:
-    """`ledger verify --since CHECKPOINT`: prints the outcome; True when the store extends it."""
+def verify_since(ledger: Any, since: str, trust_path: Path | None, quiet: bool = False) -> dict[str, Any]:
+    """`ledger verify --since CHECKPOINT`: whether the store extends it (`extends`), the checkpoint's
+    size, how its signatures were checked and the proof's lines; printed on stdout unless `quiet`."""
     from ledger.since import verify_since as check
 
     checkpoint, how = load_since(ledger, since, read_trust(trust_path))
     result = check(ledger, checkpoint)
-    for line in result.lines:
-        typer.echo(("since: " if result.ok else "broken: ") + line)
-    typer.echo(f"since: checkpoint {checkpoint.size}: {how}", err=not result.ok)
-    return result.ok
+    if not quiet:
+        for line in result.lines:
+            typer.echo(("since: " if result.ok else "broken: ") + line)
+        typer.echo(f"since: checkpoint {checkpoint.size}: {how}")  # part of the verdict: stdout, as the rest
+    return {"checkpoint": checkpoint.size, "extends": result.ok, "signatures": how, "checks": list(result.lines)}

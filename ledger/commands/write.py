@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import orjson
 import typer
@@ -324,7 +324,7 @@ def verify(
         typer.Option("--since", help="Also prove the store extends this checkpoint (a signed-note file or a size)."),
     ] = None,
     json: Annotated[
-        bool, typer.Option("--json", help="The verdict as one JSON document (not with --bundle or --since).")
+        bool, typer.Option("--json", help="The verdict as one JSON document (also with --bundle and --since).")
     ] = False,
 ) -> None:
     """Recompute every hash chain. Exit 0 when intact; else 1, naming each broken address.
@@ -332,18 +332,16 @@ def verify(
     The verdict is on stdout, intact or broken. With --since: also rebuild the log's tree from the
     stored events and prove the store extends that earlier checkpoint; else exit 1 naming the first
     position that differs."""
-    if json and (bundle is not None or since is not None):
-        fail("--json is not available with --bundle or --since", EXIT_USAGE)
     if address is not None:
         check_address(address)
     if bundle is not None:
         from ledger.commands.trust import verify_bundle
 
-        verify_bundle(bundle, trust)
+        verify_bundle(bundle, trust, json)
         return
     from ledger.verify import verify_address, verify_all
 
-    extends = True
+    extends, since_result = True, None
     with opened_ledger() as ledger:
         heads = ledger.app.recorder.index_heads()  # type: ignore[attr-defined]
         if address is not None:
@@ -357,17 +355,19 @@ def verify(
         if since is not None:
             from ledger.commands.trust import verify_since
 
-            extends = verify_since(ledger, since, trust)
+            since_result = verify_since(ledger, since, trust, quiet=json)
+            extends = since_result["extends"]
     if json:
-        emit_json(
-            {
-                "intact": not breaks,
-                "events": checked_events,
-                "addresses": checked_addresses,
-                "broken": [{"address": b.subject, "position": b.position, "reason": b.reason} for b in breaks],
-            }
-        )
-        raise typer.Exit(EXIT_FAILED if breaks else EXIT_OK)
+        doc: dict[str, Any] = {
+            "intact": not breaks,
+            "events": checked_events,
+            "addresses": checked_addresses,
+            "broken": [{"address": b.subject, "position": b.position, "reason": b.reason} for b in breaks],
+        }
+        if since_result is not None:
+            doc["since"] = since_result
+        emit_json(doc)
+        raise typer.Exit(EXIT_FAILED if breaks or not extends else EXIT_OK)
     for br in breaks:
         typer.echo(f"broken: address {br.subject} at position {br.position:,}: {br.reason}")
     if breaks:  # the verdict, broken as intact, is the result: on stdout

@@ -65,6 +65,10 @@ def test_v2_bundle_verifies_offline(made: tuple[Path, list[str], dict[str, str]]
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("bundle intact and signed: address " + subjects[2])
     assert "included in checkpoint 18" in r.stdout and "img-witness at" in r.stdout and "ncg-witness at" in r.stdout
+    r = run_cli("verify", "--bundle", str(out), "--trust", str(keys.trust_file), "--json", env={})
+    doc = orjson.loads(r.stdout)
+    assert r.returncode == 0 and doc["intact"] is True and doc["error"] is None
+    assert doc["checks"][0].startswith("bundle intact and signed: address " + subjects[2])
     # without the trust file a version-2 bundle cannot be judged: usage error, one line
     r = run_cli("verify", "--bundle", str(out), env={})
     assert r.returncode == 2 and "give --trust" in r.stderr and "Traceback" not in r.stderr

@@ -3,6 +3,7 @@ position; the witnesses refuse the rewritten tree; the ledger will not sign it."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.domain.support import open_test_ledger
@@ -37,6 +38,11 @@ def test_since_passes_on_an_honest_store(tmp_path: Path, keys: Keys, witnesses: 
     assert "the store extends checkpoint 9: 18 events" in r.stdout and "consistency proof 9→18 verified" in r.stdout
     r = run_cli("verify", "--since", "9", env=env)  # a size: the store's own published checkpoint
     assert r.returncode == 0 and "signatures not checked" in r.stdout
+    r = run_cli("verify", "--since", str(earlier), "--trust", str(keys.trust_file), "--json", env=env)
+    doc = json.loads(r.stdout)
+    assert r.returncode == 0 and doc["intact"] and doc["events"] == 18
+    assert doc["since"]["checkpoint"] == 9 and doc["since"]["extends"] is True
+    assert any("consistency proof 9→18 verified" in line for line in doc["since"]["checks"])
     for since, message in [("7", "published no checkpoint of that size"), (str(tmp_path / "nope"), "cannot read")]:
         r = run_cli("verify", "--since", since, env=env)
         assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
