@@ -343,7 +343,7 @@ def verify(
 
     extends, since_result = True, None
     with opened_ledger() as ledger:
-        heads = ledger.app.recorder.index_heads()  # type: ignore[attr-defined]
+        heads = ledger.app.index.index_heads()
         if address is not None:
             found, checked_events = verify_address(ledger.log, address, heads.get(address, 0))
             if not checked_events and found is None:
