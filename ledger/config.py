@@ -138,6 +138,37 @@ def cutoff_limit(raw: str | None) -> int:
     return limit
 
 
+def tcp_port(raw: str | None, name: str) -> int | None:
+    """A TCP port from the environment (unset: None)."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"{name} must be a TCP port (1-65535), not {text!r}")
+    return int(text)
+
+
+def ready_max_lag(raw: str | None) -> int:
+    """`LEDGER_READY_MAX_LAG`: events the projections may be behind the store for /readyz (default 1000)."""
+    text = (raw or "").strip()
+    if not text:
+        return READY_MAX_LAG
+    if not text.isdigit():
+        raise ConfigError(f"LEDGER_READY_MAX_LAG must be a whole number of events, not {text!r}")
+    return int(text)
+
+
+def access_log_mode(raw: str | None) -> str:
+    """`LEDGER_HTTP_ACCESS_LOG`: `json`, `off`, or empty (on when an ops port is set)."""
+    mode = (raw or "").strip().lower()
+    if mode not in ("", "json", "off"):
+        raise ConfigError(f"LEDGER_HTTP_ACCESS_LOG must be json or off, not {mode!r}")
+    return mode
+
+
+READY_MAX_LAG = 1_000
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the ledger keeps its data, read from the environment."""
@@ -159,6 +190,12 @@ class Settings:
     projections: str | None = None
     kafka_projections: str | None = None
     cutoff_limit: int = 2  # figures at cut-offs one server process computes at once
+    # Operators (docs/operations.md): the Prometheus port of this process, where it listens, how far
+    # behind the projections may be for /readyz, and serve's JSON access log.
+    ops_port: int | None = None
+    ops_host: str = "127.0.0.1"
+    ready_max_lag: int = READY_MAX_LAG
+    http_access_log: str = ""
     # Trust (docs/trust.md): the checkpoint origin (= the ledger key's name), the ledger's signing
     # key, the witnesses' URLs, the trust file naming their keys, and how often to checkpoint.
     origin: str = ORIGIN
@@ -195,6 +232,10 @@ class Settings:
             projections=os.environ.get("LEDGER_PROJECTIONS") or None,
             kafka_projections=os.environ.get("LEDGER_KAFKA_PROJECTIONS") or None,
             cutoff_limit=cutoff_limit(os.environ.get("LEDGER_CUTOFF_LIMIT")),
+            ops_port=tcp_port(os.environ.get("LEDGER_OPS_PORT"), "LEDGER_OPS_PORT"),
+            ops_host=os.environ.get("LEDGER_OPS_HOST") or "127.0.0.1",
+            ready_max_lag=ready_max_lag(os.environ.get("LEDGER_READY_MAX_LAG")),
+            http_access_log=access_log_mode(os.environ.get("LEDGER_HTTP_ACCESS_LOG")),
             origin=(origin := os.environ.get("LEDGER_ORIGIN") or ORIGIN),
             signing_key=Path(os.environ.get("LEDGER_SIGNING_KEY") or home / "keys" / f"{origin}.key"),
             witnesses=tuple(u.strip() for u in (os.environ.get("LEDGER_WITNESSES") or "").split(",") if u.strip()),

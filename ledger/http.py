@@ -323,7 +323,7 @@ def create_app(
         (m or model()).health()
         return Response(media_type=JSON)
 
-    max_lag = ready_lag()
+    max_lag = ready_lag(settings)
 
     @app.get(
         "/readyz",
@@ -344,7 +344,7 @@ def create_app(
         return Response(orjson.dumps({"status": "ready", "max_lag": max_lag, **health}), media_type=JSON)
 
     if instrument:  # `ledger serve`: operators' HTTP metrics and the JSON access log (ledger.ops)
-        install_ops(app)
+        install_ops(app, settings)
 
     # The read endpoints take their query parameters from the request themselves (documented
     # through `openapi_extra`): they check every name and date in one pass, without a model

@@ -28,46 +28,23 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ledger.bootstrap import ConfigError, Settings
+from ledger.config import Settings
 
-OPS_PORT_ENV = "LEDGER_OPS_PORT"
-OPS_HOST_ENV = "LEDGER_OPS_HOST"
-READY_LAG_ENV = "LEDGER_READY_MAX_LAG"
-ACCESS_LOG_ENV = "LEDGER_HTTP_ACCESS_LOG"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-DEFAULT_READY_LAG = 1_000  # events the projections may be behind the store and still be ready
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-def ops_port(option: int | None = None) -> int | None:
-    """The ops port: the option, else `LEDGER_OPS_PORT`, else None (no exposition)."""
+def ops_port(option: int | None = None, settings: Settings | None = None) -> int | None:
+    """The ops port: the option, else `LEDGER_OPS_PORT` (the settings), else None (no exposition)."""
     if option is not None:
         return option
-    raw = (os.environ.get(OPS_PORT_ENV) or "").strip()
-    if not raw:
-        return None
-    try:
-        port = int(raw)
-    except ValueError:
-        raise ConfigError(f"{OPS_PORT_ENV} must be a TCP port number, not {raw!r}") from None
-    if not 0 < port < 65536:
-        raise ConfigError(f"{OPS_PORT_ENV} must be a TCP port (1-65535), not {port}")
-    return port
+    return (settings or Settings.from_env()).ops_port
 
 
-def ready_lag() -> int:
+def ready_lag(settings: Settings | None = None) -> int:
     """`LEDGER_READY_MAX_LAG`: events the projections may be behind the store for /readyz (default 1000)."""
-    raw = (os.environ.get(READY_LAG_ENV) or "").strip()
-    if not raw:
-        return DEFAULT_READY_LAG
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{READY_LAG_ENV} must be a number of events, not {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{READY_LAG_ENV} must not be negative")
-    return value
+    return (settings or Settings.from_env()).ready_max_lag
 
 
 # -- counted metrics (created on first use, so a process that only collects creates none) ------------
@@ -129,14 +106,13 @@ def timed_append(append: Callable[..., list[Any]], door: str) -> Callable[..., l
     return counted
 
 
-def install(app: Any) -> None:
+def install(app: Any, settings: Settings | None = None) -> None:
     """`ledger serve`'s instrumentation of its app: the HTTP metrics when an ops port is configured,
     and the JSON access log when `LEDGER_HTTP_ACCESS_LOG` is `json` (default: on with an ops port;
     `off`: never)."""
-    metrics = ops_port() is not None
-    mode = (os.environ.get(ACCESS_LOG_ENV) or "").strip().lower()
-    if mode not in ("", "json", "off"):
-        raise ConfigError(f"{ACCESS_LOG_ENV} must be json or off, not {mode!r}")
+    settings = settings or Settings.from_env()
+    metrics = settings.ops_port is not None
+    mode = settings.http_access_log
     log = mode == "json" or (mode == "" and metrics)
     if metrics:
         app.state.count_appends = lambda append: timed_append(append, "http")  # POST /events (intake_http)
@@ -391,7 +367,7 @@ def start(port: int | None, collector: StateCollector | None = None, *, multipro
         mp.MultiProcessCollector(registry)
     if collector is not None:
         registry.register(collector)
-    host = os.environ.get(OPS_HOST_ENV) or "127.0.0.1"
+    host = Settings.from_env().ops_host
     server, _thread = start_http_server(port, addr=host, registry=registry)
     return server
 

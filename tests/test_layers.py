@@ -43,3 +43,22 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     source = tmp_path / "example.py"
     source.write_text("import os\n\ndef f():\n    from ledger.bootstrap import Ledger\n    return Ledger\n")
     assert (4, "ledger") in _imported_packages(source)
+
+
+def test_only_ledger_config_reads_the_ledgers_settings_from_the_environment() -> None:
+    """Every LEDGER_* variable is read in ledger/config.py (once, typed, checked); the rest of the
+    code gets Settings. (`consumers/failpoints.py` reads the tests' LEDGER_FAILPOINTS itself.)"""
+    import re
+
+    # a read: os.environ.get("LEDGER_…") or os.environ["LEDGER_…"] not followed by "=" (setting one
+    # for child processes, as `serve` does for its workers, is no read)
+    reads = re.compile(r"os\.environ(?:\.get\(\s*[\"'](LEDGER_[A-Z_]+)|\[\s*[\"'](LEDGER_[A-Z_]+)[\"']\s*\](?!\s*=))")
+    allowed = {Path("ledger/config.py"), Path("consumers/failpoints.py")}
+    found: dict[str, list[str]] = {}
+    for package in LAYERS:
+        for path in sorted((REPO / package).rglob("*.py")):
+            relative = path.relative_to(REPO)
+            names = [a or b for a, b in reads.findall(path.read_text(encoding="utf-8"))]
+            if names and relative not in allowed:
+                found[str(relative)] = names
+    assert not found, f"settings read outside ledger/config.py: {found}"

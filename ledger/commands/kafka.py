@@ -295,7 +295,7 @@ def _start_ops(port: int | None, role: str, ledger: Any, **collector: Any) -> An
     from ledger.ops import Observed, StateCollector, ops_port, start
 
     try:
-        port = ops_port(port)
+        port = ops_port(port, ledger.settings)
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
     if port is None:

@@ -105,7 +105,7 @@ def _start_ops(option: int | None, settings: Settings, multiprocess: bool) -> No
     from ledger.ops import StateCollector, multiprocess_dir, ops_port, start
 
     try:
-        port = ops_port(option)
+        port = ops_port(option, settings)
     except ConfigError as exc:
         fail(str(exc), EXIT_USAGE)
     if port is None:
@@ -117,9 +117,7 @@ def _start_ops(option: int | None, settings: Settings, multiprocess: bool) -> No
         start(port, StateCollector("serve", settings, projections=True), multiprocess=multiprocess)
     except OSError as exc:
         fail(f"cannot serve the operators' metrics on port {port}: {exc}")
-    typer.echo(
-        f"operators' metrics on http://{os.environ.get('LEDGER_OPS_HOST') or '127.0.0.1'}:{port}/metrics", err=True
-    )
+    typer.echo(f"operators' metrics on http://{settings.ops_host}:{port}/metrics", err=True)
 
 
 def _start_checkpoints() -> None:

@@ -30,10 +30,10 @@ def compose() -> dict[str, Any]:
 
 
 def ledger_env_names() -> set[str]:
-    """Every LEDGER_* setting the ledger reads: ledger/config.py (Settings.from_env and its helpers)
-    and ledger/ops.py (the operators' port, its interface, /readyz's lag, the access log)."""
+    """Every LEDGER_* setting the ledger reads: ledger/config.py (Settings.from_env and its helpers),
+    the one reader of the environment."""
     names: set[str] = set()
-    for source in ("ledger/config.py", "ledger/ops.py"):
+    for source in ("ledger/config.py",):
         text = (REPO / source).read_text(encoding="utf-8")
         names |= set(re.findall(r"[\"'](LEDGER_[A-Z0-9_]+)[\"']", text))
     return names
