@@ -17,22 +17,11 @@ from ledger.generator import generate
 from ledger.http import create_app
 from ledger.tables import fmt
 from tests.factories import claim_filed, subject
-from tests.homes import cli_in
 from tests.ledger.identity_support import Client, client_for, open_test_ledger
 
 A, B = subject(1), subject(2)
 UNKNOWN = "0014200000009999"  # well-formed, not in the ledger
 MALFORMED = "1234"  # not a BAG id
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def cli(home: Path) -> Iterator[Any]:
-    yield cli_in(home)
 
 
 def _lines(*events: dict[str, Any]) -> bytes:

@@ -10,7 +10,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +21,10 @@ from domain.catalogue import CATALOGUE
 from domain.schemas import SCHEMA_DIR
 from ledger.cli import app
 from tests.factories import claim_filed, decided, example, receipt, subject
-from tests.homes import cli_in
 
 A, B = subject(1), subject(2)
 RESULT_KEYS = ["line", "id", "result", "code", "message", "path", "streamposition", "recordedtime", "hash"]
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def cli(home: Path) -> Iterator[Any]:
-    """Run `ledger …` in-process with LEDGER_HOME=home (and no LEDGER_STORE)."""
-    yield cli_in(home)
 
 
 def jsonl(path: Path, *lines: dict[str, Any] | bytes) -> Path:

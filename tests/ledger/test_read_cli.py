@@ -7,7 +7,6 @@ The ledger is real (SQLite in a temporary LEDGER_HOME); events go in with `ledge
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,20 +15,9 @@ import orjson
 import pytest
 
 from ledger.generator import generate
-from tests.homes import cli_in
 from tests.projections.builder import ts
 
 FUTURE = "2099-01-01"
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def cli(home: Path) -> Iterator[Any]:
-    yield cli_in(home)
 
 
 @pytest.fixture
