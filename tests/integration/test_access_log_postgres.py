@@ -3,7 +3,6 @@ chain when two server processes' writers log at once, a rewrite detected."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import psycopg
@@ -11,6 +10,7 @@ import pytest
 
 from ledger.bootstrap import Ledger, Settings
 from ledger.identity.accesslog import ChainBroken
+from tests.ledger.identity_support import side_by_side
 
 ADDRESS = "0014200000000011"
 
@@ -28,11 +28,7 @@ def test_two_writers_one_chain_and_append_only(postgres_database: str, tmp_path:
                 ledger.access.record(f"{who}-{i}", "OMBUDSMAN", "test-issuer", ADDRESS, "cases")
             assert ledger.access.flush()
 
-        threads = [threading.Thread(target=log, args=(first, "a")), threading.Thread(target=log, args=(second, "b"))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        side_by_side(log, first, second)
         assert first.access.verify() == 600
         rows = second.access.entries(ADDRESS)
         assert [r["seq"] for r in rows] == list(range(1, 601))

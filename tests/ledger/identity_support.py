@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,12 @@ def structured(event: dict[str, Any]) -> dict[str, Any]:
 
 def batch(events: list[Any]) -> dict[str, Any]:
     return {"content": orjson.dumps(events), "headers": {"content-type": "application/cloudevents-batch+json"}}
+
+
+def side_by_side(work: Callable[[Any, str], None], first: Any, second: Any) -> None:
+    """`work(first, "a")` and `work(second, "b")` in two threads at once; returns when both ended."""
+    threads = [threading.Thread(target=work, args=(first, "a")), threading.Thread(target=work, args=(second, "b"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

@@ -14,7 +14,7 @@ from ledger.cli import app as cli_app
 from ledger.http import create_app
 from ledger.identity.accesslog import GENESIS, AccessLog, ChainBroken, Entry, row_hash
 from tests.factories import claim_filed, subject
-from tests.ledger.identity_support import ISSUER, Client, Keys, client_for, open_test_ledger
+from tests.ledger.identity_support import ISSUER, Client, Keys, client_for, open_test_ledger, side_by_side
 
 A, B = subject(11), subject(12)
 
@@ -142,7 +142,6 @@ def test_cli_access_log_lists_who_read_an_address(tmp_path: Path) -> None:
 
 def test_two_writers_on_one_sqlite_file_share_one_chain(tmp_path: Path) -> None:
     """Two server processes (here: two ledgers, two connections) logging at once wait their turn."""
-    import threading
 
     first, second = open_test_ledger(tmp_path / "h"), open_test_ledger(tmp_path / "h")
     try:
@@ -154,11 +153,7 @@ def test_two_writers_on_one_sqlite_file_share_one_chain(tmp_path: Path) -> None:
                     assert ledger.access.flush()
             assert ledger.access.flush()
 
-        threads = [threading.Thread(target=log, args=(first, "a")), threading.Thread(target=log, args=(second, "b"))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        side_by_side(log, first, second)
         assert first.access.failures == 0 and second.access.failures == 0  # no "database is locked" retries
         assert first.access.verify() == 800
     finally:
