@@ -84,7 +84,7 @@ def test_out_file(cli: Cli, stored: Put, tmp_path: Path) -> None:
     subject = stored(_story())
     out = tmp_path / "report.md"
     run = cli("replay", subject, "--format", "md", "--out", str(out))
-    assert run.code == 0 and run.out == ""
+    assert run.code == 0 and run.out == f"report written: {out}\n"  # the confirmation; the report is in the file
     assert out.read_text().startswith(f"# Case history — address {subject}")
 
 
