@@ -65,7 +65,9 @@ def test_programming_and_authorisation_errors_are_not(exc: Exception) -> None:
     assert not is_transient(exc)
 
 
-def _loop(outcomes: list[Exception | bool]) -> tuple[Stats, Log, list[str], threading.Event]:
+def _loop(outcomes: list[Exception | bool], **options: Any) -> tuple[Stats, Log, list[str], threading.Event]:
+    """Run the retry loop over sessions that raise or return `outcomes` in turn (`options`: more
+    keywords of `run_retrying`, e.g. `give_up_after` and a `clock`)."""
     stats, log, closed, stop = Stats(), Log(), [], threading.Event()
 
     def session() -> bool:
@@ -83,6 +85,7 @@ def _loop(outcomes: list[Exception | bool]) -> tuple[Stats, Log, list[str], thre
         on_error=lambda: closed.append("closed"),
         stats=stats,
         context=lambda: {"position": 7},
+        **options,
     )
     return stats, log, closed, stop
 
@@ -123,59 +126,31 @@ def test_a_set_stop_ends_the_loop_without_a_session() -> None:
 def test_a_bounded_wait_gives_up_with_the_last_error() -> None:
     from consumers.retry import GaveUp
 
-    stats, log, closed, stop = Stats(), Log(), [], threading.Event()
     times = iter([0.0, 30.0, 61.0])
-    errors = [
-        kafka_errors.KafkaTimeoutError("Unable to bootstrap from [127.0.0.1:9]"),
-        kafka_errors.KafkaTimeoutError("Unable to bootstrap from [127.0.0.1:9]"),
-        kafka_errors.KafkaTimeoutError("Unable to bootstrap from [127.0.0.1:9]"),
+    outcomes: list[Exception | bool] = [
+        kafka_errors.KafkaTimeoutError("Unable to bootstrap from [127.0.0.1:9]") for _ in range(3)
     ]
-
-    def session() -> bool:
-        raise errors.pop(0)
-
     with pytest.raises(GaveUp, match="relay gave up after 61 s waiting for kafka: KafkaTimeoutError") as raised:
-        run_retrying(
-            session,
-            name="relay",
-            waiting_for="kafka",
-            logger=log,
-            stop=stop,
-            on_error=lambda: closed.append("closed"),
-            stats=stats,
-            give_up_after=60,
-            clock=lambda: next(times),
-        )
+        _loop(outcomes, give_up_after=60, clock=lambda: next(times))
     assert isinstance(raised.value.last, kafka_errors.KafkaTimeoutError)
-    assert stats.errors == 3 and closed == ["closed"] * 3
+    assert outcomes == []  # three sessions, each failed, then no more
+
+
+def test_the_outage_is_named_and_each_failed_session_closed() -> None:
+    times = iter([0.0, 30.0])
+    outcomes: list[Exception | bool] = [kafka_errors.KafkaConnectionError(), kafka_errors.KafkaConnectionError(), True]
+    stats, log, closed, _ = _loop(outcomes, give_up_after=60, clock=lambda: next(times))
+    assert stats.errors == 2 and closed == ["closed"] * 2
     assert [m for _, m, _ in log.lines] == ["relay cannot reach the Kafka brokers, will retry"] * 2
 
 
 def test_a_success_restarts_the_bounded_wait() -> None:
-    stats, log, stop = Stats(), Log(), threading.Event()
-    times = iter([0.0, 50.0, 100.0])  # failures at 0 and 100 s, a good session between them
+    times = iter([0.0, 100.0])  # failures at 0 and 100 s, a good session between them
     outcomes: list[Exception | bool] = [
         kafka_errors.KafkaConnectionError(),
         False,
         kafka_errors.KafkaConnectionError(),
         True,
     ]
-
-    def session() -> bool:
-        outcome = outcomes.pop(0)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
-
-    run_retrying(
-        session,
-        name="relay",
-        waiting_for="kafka",
-        logger=log,
-        stop=stop,
-        on_error=lambda: None,
-        stats=stats,
-        give_up_after=60,
-        clock=lambda: next(times),
-    )
+    stats, *_ = _loop(outcomes, give_up_after=60, clock=lambda: next(times))
     assert outcomes == [] and stats.errors == 2
