@@ -259,15 +259,10 @@ def intake(
     ops_port: Annotated[int | None, OpsPort] = None,
 ) -> None:
     """Append what IMG, NCG and the portal publish on their inbound topics; rejections go to ledger.rejections."""
-    bootstrap = _bootstrap()
-    from consumers.clients import default_client_id, make_consumer, make_producer
+    from consumers.clients import default_client_id, make_producer
     from consumers.intake import Intake
-    from consumers.tuning import for_kafka
 
-    for_kafka()
-    stop = _stop_on_signals()
-    names = _names()
-    group = group or names.prefix + INTAKE_GROUP  # one group per ledger on a shared cluster
+    bootstrap, stop, names, member, rebalancing = _group_member("intake", INTAKE_GROUP, group, instance_id)
     with opened_ledger() as ledger:
         observed = _start_ops(ops_port, "intake", ledger)
         append = ledger.service.append
@@ -277,15 +272,37 @@ def intake(
             append = timed_append(append, "kafka")
         runner = Intake(
             lambda items, org: append(items, org),
-            lambda: make_consumer(bootstrap, default_client_id("intake"), group, group_instance_id=instance_id),
+            member,
             lambda: make_producer(bootstrap, default_client_id("intake-rejections"), linger_ms=0),
             topics=names.inbound,
             rejections_topic=names.rejections,
             stop=stop,
-            rebalancing_factory=lambda: make_consumer(bootstrap, default_client_id("intake"), group),
+            rebalancing_factory=rebalancing,
             observe=observed,
         )
         _run_unless_fenced(lambda: runner.run(once=once, max_idle=max_idle))
+
+
+def _group_member(role: str, default_group: str, group: str | None, instance_id: str | None) -> tuple[Any, ...]:
+    """What a consuming loop of `role` starts from: the endpoint, the stop signal, the topic names,
+    and its consumer factories (a static member with `instance_id`, and one without it for rejoining
+    after a stuck assignment). The default group is behind the topic prefix: one group per ledger."""
+    from consumers.clients import default_client_id, make_consumer
+    from consumers.tuning import for_kafka
+
+    bootstrap = _bootstrap()
+    for_kafka()
+    stop = _stop_on_signals()
+    names = _names()
+    chosen = group or names.prefix + default_group
+
+    def member() -> Any:
+        return make_consumer(bootstrap, default_client_id(role), chosen, group_instance_id=instance_id)
+
+    def rebalancing() -> Any:
+        return make_consumer(bootstrap, default_client_id(role), chosen)
+
+    return bootstrap, stop, names, member, rebalancing
 
 
 def _start_ops(port: int | None, role: str, ledger: Any, **collector: Any) -> Any:
@@ -332,17 +349,11 @@ def consume(
     ops_port: Annotated[int | None, OpsPort] = None,
 ) -> None:
     """Keep the Kafka-fed projection store up to date from ledger.events (run several to share partitions)."""
-    bootstrap = _bootstrap()
-    from consumers.clients import default_client_id, make_consumer
     from consumers.projection import ProjectionConsumer
     from consumers.sink import ProjectionStoreSink
-    from consumers.tuning import for_kafka
     from ledger.bootstrap import kafka_location
 
-    for_kafka()
-    stop = _stop_on_signals()
-    names = _names()
-    group = group or names.prefix + PROJECTION_GROUP  # one group per ledger on a shared cluster
+    _, stop, names, member, rebalancing = _group_member("consume", PROJECTION_GROUP, group, instance_id)
     with opened_ledger() as ledger:
         sink = ProjectionStoreSink(kafka_location(ledger), ledger.app.index.load_streams)
         observed = _start_ops(
@@ -351,10 +362,10 @@ def consume(
         try:
             runner = ProjectionConsumer(
                 sink,
-                lambda: make_consumer(bootstrap, default_client_id("consume"), group, group_instance_id=instance_id),
+                member,
                 topic=names.events,
                 stop=stop,
-                rebalancing_factory=lambda: make_consumer(bootstrap, default_client_id("consume"), group),
+                rebalancing_factory=rebalancing,
                 observe=observed,
             )
             _run_unless_fenced(lambda: runner.run(once=once, max_idle=max_idle))
