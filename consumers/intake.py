@@ -31,8 +31,7 @@ import orjson
 from consumers import failpoints
 from consumers.binding import TRACE_HEADERS, decode_submission
 from consumers.logs import get_logger
-from consumers.polling import Idle, StaleAssignment, caught_up, raise_if_fenced
-from consumers.retry import run_retrying
+from consumers.polling import Idle, StaleAssignment, idle_turn, raise_if_fenced, rewind, run_member
 from consumers.topics import INBOUND, REJECTIONS
 from domain.results import ACCEPTED, DUPLICATE, PERSONAL_DATA, REJECTED, AppendResult, Rejection
 
@@ -260,29 +259,19 @@ class Intake:
     def run(self, *, once: bool = False, max_idle: float | None = None) -> IntakeStats:
         """Consume until stopped; with `once`, until caught up (or idle for `max_idle` seconds)."""
         self.logger.info("intake starting", topics=sorted(self.topics))
-        try:
-            run_retrying(
-                lambda: self._guarded(once, max_idle),
-                name="intake",
-                waiting_for="kafka or the store",
-                logger=self.logger,
-                stop=self.stop,
-                on_error=lambda: self._close(clean=False),
-                stats=self.stats,
-            )
-        finally:
-            self._close(clean=True)
+        run_member(
+            "intake",
+            lambda: self._session(once, max_idle),
+            consumer=lambda: self._consumer,
+            waiting_for="kafka or the store",
+            logger=self.logger,
+            stop=self.stop,
+            stats=self.stats,
+            on_error=lambda: self._close(clean=False),
+            close=lambda: self._close(clean=True),
+        )
         self.logger.info("intake stopped", **vars(self.stats))
         return self.stats
-
-    def _guarded(self, once: bool, max_idle: float | None) -> bool:
-        """`_session`, with the client's fencing error turned into `Fenced` (the loop stops)."""
-        consumer = self._consumer
-        try:
-            return self._session(once, max_idle)
-        except Exception as exc:
-            raise_if_fenced(exc, "intake", self._consumer or consumer)
-            raise
 
     def _session(self, once: bool, max_idle: float | None) -> bool:
         """Poll and process until stopped or done; True when done (`once`)."""
@@ -300,27 +289,26 @@ class Intake:
             if self.observe is not None:
                 self.observe(consumer)
             if not polled:
-                if max_idle is not None and idle.seconds() >= max_idle:
-                    return True
-                if once and caught_up(consumer):
-                    return True
-                idle.probe(consumer)
-                waited = idle.unassigned_warning(consumer)
-                if waited is not None:
-                    self.logger.warning("intake has no partitions assigned", waited_s=round(waited))
                 try:
-                    idle.check_assignment(consumer, sorted(self.topics))
+                    if idle_turn(
+                        idle,
+                        consumer,
+                        once=once,
+                        max_idle=max_idle,
+                        name="intake",
+                        topics=sorted(self.topics),
+                        logger=self.logger,
+                    ):
+                        return True
                 except StaleAssignment:
-                    self._stale = True
+                    self._stale = True  # the next session joins without the static instance id
                     raise
                 continue
             idle.busy()
             try:
                 self._process(polled)
             except Exception:
-                # Nothing of this poll is committed: read it again after the retry.
-                for tp, records in polled.items():
-                    consumer.seek(tp, records[0].offset)
+                rewind(consumer, polled)
                 raise
             failpoints.hit("intake.after_append_before_commit")
             self._commit(consumer, polled)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,3 +142,61 @@ class Idle:
                 f"no partition assigned for {waited:.0f} s although {', '.join(topics)} have partitions; "
                 "leaving and rejoining the group"
             )
+
+
+def idle_turn(
+    idle: Idle, consumer: Any, *, once: bool, max_idle: float | None, name: str, topics: list[str], logger: Any
+) -> bool:
+    """What a consuming loop does after an empty poll: True when it is done (`once` and caught up,
+    or idle for `max_idle` seconds); else probe the broker, warn while no partition is assigned,
+    and raise `StaleAssignment` when that has lasted too long although the topics have partitions."""
+    if max_idle is not None and idle.seconds() >= max_idle:
+        return True
+    if once and caught_up(consumer):
+        return True
+    idle.probe(consumer)
+    waited = idle.unassigned_warning(consumer)
+    if waited is not None:
+        logger.warning(f"{name} has no partitions assigned", waited_s=round(waited))
+    idle.check_assignment(consumer, topics)
+    return False
+
+
+def rewind(consumer: Any, polled: dict[Any, list[Any]]) -> None:
+    """Seek back to the first record of each partition of a poll, so it is read again after a retry
+    (nothing of it was committed)."""
+    for tp, records in polled.items():
+        consumer.seek(tp, records[0].offset)
+
+
+def run_member(
+    name: str,
+    session: Callable[[], bool],
+    *,
+    consumer: Callable[[], Any],
+    waiting_for: str,
+    logger: Any,
+    stop: Any,
+    stats: Any,
+    on_error: Callable[[], None],
+    close: Callable[[], None],
+) -> None:
+    """A group member's loop: `session` under `run_retrying` (transient errors retried with
+    backoff), the client's fencing error turned into `Fenced` (the loop stops), `close` at the end.
+    `consumer` gives the member's current consumer (None between sessions)."""
+    from consumers.retry import run_retrying
+
+    def guarded() -> bool:
+        before = consumer()
+        try:
+            return session()
+        except Exception as exc:
+            raise_if_fenced(exc, name, consumer() or before)
+            raise
+
+    try:
+        run_retrying(
+            guarded, name=name, waiting_for=waiting_for, logger=logger, stop=stop, on_error=on_error, stats=stats
+        )
+    finally:
+        close()

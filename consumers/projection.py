@@ -19,8 +19,7 @@ from typing import Any, Protocol
 from consumers import failpoints
 from consumers.binding import from_binary
 from consumers.logs import get_logger
-from consumers.polling import Idle, StaleAssignment, caught_up, raise_if_fenced
-from consumers.retry import run_retrying
+from consumers.polling import Idle, StaleAssignment, idle_turn, raise_if_fenced, rewind, run_member
 from consumers.sink import StoreSwapped
 from consumers.topics import EVENTS
 
@@ -120,29 +119,19 @@ class ProjectionConsumer:
     def run(self, *, once: bool = False, max_idle: float | None = None) -> ConsumeStats:
         """Consume until stopped; with `once`, until caught up (or idle for `max_idle` seconds)."""
         self.logger.info("consume starting", topic=self.topic)
-        try:
-            run_retrying(
-                lambda: self._guarded(once, max_idle),
-                name="consume",
-                waiting_for="kafka or the projection store",
-                logger=self.logger,
-                stop=self.stop,
-                on_error=self._close,
-                stats=self.stats,
-            )
-        finally:
-            self._close()
+        run_member(
+            "consume",
+            lambda: self._session(once, max_idle),
+            consumer=lambda: self._consumer,
+            waiting_for="kafka or the projection store",
+            logger=self.logger,
+            stop=self.stop,
+            stats=self.stats,
+            on_error=self._close,
+            close=self._close,
+        )
         self.logger.info("consume stopped", **vars(self.stats))
         return self.stats
-
-    def _guarded(self, once: bool, max_idle: float | None) -> bool:
-        """`_session`, with the client's fencing error turned into `Fenced` (the loop stops)."""
-        consumer = self._consumer
-        try:
-            return self._session(once, max_idle)
-        except Exception as exc:
-            raise_if_fenced(exc, "consume", self._consumer or consumer)
-            raise
 
     def _session(self, once: bool, max_idle: float | None) -> bool:
         if self._consumer is None:
@@ -160,18 +149,19 @@ class ProjectionConsumer:
             if self.observe is not None:
                 self.observe(consumer)
             if not polled:
-                if max_idle is not None and idle.seconds() >= max_idle:
-                    return True
-                if once and caught_up(consumer):
-                    return True
-                idle.probe(consumer)
-                waited = idle.unassigned_warning(consumer)
-                if waited is not None:
-                    self.logger.warning("consume has no partitions assigned", waited_s=round(waited))
                 try:
-                    idle.check_assignment(consumer, [self.topic])
+                    if idle_turn(
+                        idle,
+                        consumer,
+                        once=once,
+                        max_idle=max_idle,
+                        name="consume",
+                        topics=[self.topic],
+                        logger=self.logger,
+                    ):
+                        return True
                 except StaleAssignment:
-                    self._stale = True
+                    self._stale = True  # the next session joins without the static instance id
                     raise
                 check = getattr(self.sink, "check_swapped", None)
                 if check is not None:
@@ -190,8 +180,7 @@ class ProjectionConsumer:
                 seek_to_stored(consumer, self.sink, self.topic, consumer.assignment())
                 continue
             except Exception:
-                for tp, records in polled.items():  # read this poll again after the retry
-                    consumer.seek(tp, records[0].offset)
+                rewind(consumer, polled)  # read this poll again after the retry
                 raise
             self.stats.records += len(events)
             self.stats.applied += applied
