@@ -36,7 +36,10 @@ def test_keys_init_issuer_and_token_issue(tmp_path: Path) -> None:
     key, jwks = home / "issuer.key", home / "issuer.jwks.json"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     private = key.read_text()
-    assert private.startswith("-----BEGIN PRIVATE KEY-----")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    assert isinstance(load_pem_private_key(private.encode(), password=None), Ed25519PrivateKey)  # a PEM key, made now
     document = orjson.loads(jwks.read_bytes())
     assert [(k["kty"], k["crv"], k["alg"]) for k in document["keys"]] == [("OKP", "Ed25519", "EdDSA")]
     assert "d" not in document["keys"][0]
