@@ -33,6 +33,7 @@ from consumers.binding import TRACE_HEADERS, decode_submission
 from consumers.logs import get_logger
 from consumers.polling import Idle, StaleAssignment, idle_turn, raise_if_fenced, rewind, run_member
 from consumers.topics import INBOUND, REJECTIONS
+from domain.envelope import TRACEPARENT_FIELDS
 from domain.results import ACCEPTED, DUPLICATE, PERSONAL_DATA, REJECTED, AppendResult, Rejection
 
 Append = Callable[[Sequence[Any], str], list[AppendResult]]
@@ -58,7 +59,7 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _DATA_LIKE = re.compile(r"\d(?:[ .\-/()]?\d){5}|@")
 _ECHO_MIN = 6  # record strings at least this long must not reappear in the message or path
 # A W3C traceparent (version 00's fields), the only header a withheld rejection keeps: random hex.
-_TRACEPARENT = re.compile(rb"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+_TRACEPARENT = re.compile(TRACEPARENT_FIELDS.encode())
 
 
 @dataclass

@@ -37,7 +37,8 @@ Timestamp = Annotated[str, StringConstraints(pattern=RFC3339)]
 # W3C Trace Context (the CloudEvents distributed-tracing extension, contract §1 since 1.1): stored and
 # passed on, never interpreted. `traceparent` is version-traceid-parentid-flags in lower-case hex (a
 # later version may add fields after another dash); `tracestate` is the vendors' list, printable ASCII.
-TRACEPARENT = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-[\x21-\x7e]{1,200})?$"
+TRACEPARENT_FIELDS = r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}"  # version 00's: nothing but random hex
+TRACEPARENT = rf"^{TRACEPARENT_FIELDS}(-[\x21-\x7e]{{1,200}})?$"
 TRACESTATE = r"^[\x20-\x7e]{0,512}$"
 Traceparent = Annotated[str, StringConstraints(pattern=TRACEPARENT)]
 Tracestate = Annotated[str, StringConstraints(pattern=TRACESTATE)]

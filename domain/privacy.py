@@ -39,6 +39,7 @@ from stdnum import iban as stdnum_iban
 from stdnum import numdb
 from stdnum.nl import bsn as stdnum_bsn
 
+from domain.envelope import TRACEPARENT_FIELDS
 from domain.results import PERSONAL_DATA, Rejection
 
 BSN = "a BSN (nine digits that pass the eleven-test)"
@@ -53,7 +54,7 @@ _timestamp = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
 # A W3C traceparent (version 00's fields; random hex, whose digit runs are no number).
-_traceparent = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+_traceparent = re.compile(TRACEPARENT_FIELDS)
 # Attributes whose value, when it is exactly this format, cannot hold personal data.
 _FORMATTED: dict[str | int, re.Pattern[str]] = {
     "id": _uuid,

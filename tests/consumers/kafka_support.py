@@ -194,7 +194,8 @@ def _kcat_env(endpoint: KafkaEndpoint) -> dict[str, str]:
     folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"ledger-kcat-librdkafka-{confluent_kafka.libversion()[0]}"
     folder.mkdir(exist_ok=True)
     link = folder / "librdkafka.so.1"
-    if not link.exists():
+    if not (link.is_symlink() and link.resolve() == Path(bundled).resolve()):
+        link.unlink(missing_ok=True)  # also a link left dangling by an older wheel
         link.symlink_to(bundled)
     env["LD_LIBRARY_PATH"] = str(folder)
     return env

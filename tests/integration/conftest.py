@@ -20,6 +20,7 @@ if str(_REPO_ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) from an
 
 from consumers.clients import KafkaEndpoint  # noqa: E402
 from tests import servers  # noqa: E402
+from tests.consumers.chaos import PrivateBroker  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +47,16 @@ def kafka_bootstrap() -> Iterator[KafkaEndpoint]:
     yield bootstrap
     if servers.started_here("kafka") and not servers.keep_servers():
         servers.stop_kafka()
+
+
+@pytest.fixture(scope="module")
+def private_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateBroker]:
+    """A single-node broker of the test module's own (deploy/kafka.sh in a folder of its own, on a
+    free port), so its tests may kill -9 and restart it; stopped and removed after the module."""
+    broker = PrivateBroker(tmp_path_factory.mktemp("kafka-private"))
+    broker.start()
+    yield broker
+    broker.stop()
 
 
 @pytest.fixture(scope="session")

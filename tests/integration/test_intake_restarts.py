@@ -13,11 +13,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from consumers.clients import KafkaEndpoint, make_producer
 from consumers.topics import TopicNames
@@ -35,15 +32,6 @@ from tests.consumers.kafka_support import (
 RESTARTS = int(os.environ.get("LEDGER_TEST_INTAKE_RESTARTS") or 20)
 P99_LIMIT_S = 30.0
 ROUND_TIMEOUT_S = 180.0
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateBroker]:
-    """A broker of this module's own, so the test may kill and restart it."""
-    private = PrivateBroker(tmp_path_factory.mktemp("kafka-restarts"))
-    private.start()
-    yield private
-    private.stop()
 
 
 def _stored(home: Path) -> int:
@@ -75,7 +63,8 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
 
 
-def test_the_intake_resumes_after_every_broker_restart(broker: PrivateBroker, tmp_path: Path) -> None:
+def test_the_intake_resumes_after_every_broker_restart(private_broker: PrivateBroker, tmp_path: Path) -> None:
+    broker = private_broker
     admin = broker.endpoint
     names = TopicNames("")
     home = tmp_path / "home"

@@ -12,11 +12,8 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from consumers.clients import KafkaEndpoint, make_admin, make_consumer
 from consumers.rebuild import rebuild_from_kafka
@@ -52,15 +49,6 @@ FAILPOINTS = ",".join(
         "consume.after_apply_before_commit",
     )
 )
-
-
-@pytest.fixture(scope="module")
-def private_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateBroker]:
-    """A broker of this module's own (started by deploy/kafka.sh), so the test may restart it."""
-    broker = PrivateBroker(tmp_path_factory.mktemp("kafka-private"))
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 def _open(env: dict[str, str]) -> Ledger:
@@ -264,9 +252,9 @@ def test_kill_minus_nine_and_a_broker_restart_lose_nothing(private_broker: Priva
     outcome = _check_outcome(env, bootstrap, names, publisher, tmp_path)
     assert outcome["rebuilt_rows"] == reference, "rebuild --from kafka differs from a rebuild from the store"
     warnings = _json_warnings(processes)
-    assert any(
-        "waiting for kafka" in w["event"] or "cannot reach the Kafka brokers" in w["event"] for w in warnings
-    ), "nobody logged the broker outage"
+    assert any("waiting for kafka" in w["event"] or "cannot reach the Kafka brokers" in w["event"] for w in warnings), (
+        "nobody logged the broker outage"
+    )
     kills = {name: p.kills for name, p in processes.items()}
     crashes = {name: p.crashes for name, p in processes.items()}
     print(
