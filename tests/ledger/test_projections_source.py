@@ -32,6 +32,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 TOPIC = "ledger.events"
+AT, KNOWN_AT = "2022-06-30T00:00:00.000000Z", "2023-01-01T00:00:00.000000Z"
 
 
 def settings_of(home: Path, source: str = "kafka") -> Settings:
@@ -95,7 +96,7 @@ def test_the_read_side_serves_the_kafka_fed_rows_and_says_how_far_behind_they_ar
         assert prov["position"] == ledger.log.max_position()
         assert prov["head_hash"] == ledger.log.head_hash(ledger.log.max_position())
         served = {"metrics": model.metrics(), "evaluation": model.evaluation(), "case": model.case(some)}
-        at_cutoff = model.metrics(at="2022-06-30T00:00:00.000000Z", known_at="2023-01-01T00:00:00.000000Z")
+        at_cutoff = model.metrics(at=AT, known_at=KNOWN_AT)
     finally:
         model.close()
     assert not (home / "projections").exists()  # the embedded store was never created
@@ -107,7 +108,7 @@ def test_the_read_side_serves_the_kafka_fed_rows_and_says_how_far_behind_they_ar
         assert figures(served["metrics"]) == figures(reference.metrics())
         assert figures(served["evaluation"]) == figures(reference.evaluation())
         assert figures(served["case"]) == figures(reference.case(some))
-        assert figures(at_cutoff) == figures(reference.metrics(at="2022-06-30T00:00:00.000000Z", known_at="2023-01-01T00:00:00.000000Z"))
+        assert figures(at_cutoff) == figures(reference.metrics(at=AT, known_at=KNOWN_AT))
         reference.close()
     finally:
         embedded.close()
