@@ -49,6 +49,7 @@ from ledger.problems import problem
 from projections.answers import CaseView, Evaluation, Health, Metrics, Worklist
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
 from projections.timeutil import now_utc
+from projections.worklist import PARAMETERS as WORKLIST_NAMES
 from projections.worklist import BadQuery, parse_query
 from replay.http import make_router as replay_router
 
@@ -106,7 +107,6 @@ PIVOT_PARAMETER = {
     "description": "Comparison date for the before/after figures (a date means the start of that day, UTC).",
 }
 
-WORKLIST_NAMES = ("code", "organisation", "municipality", "min_age_days", "page", "page_size")
 WORKLIST_PARAMETERS = [
     {
         "name": "code",
@@ -444,7 +444,15 @@ def create_app(
             why = "; the worklist is the present: no cut-offs" if unknown[0] in CUTOFFS else ""
             raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}{why}")
         try:
-            asked = parse_query(now_utc(), **{name: query.get(name) for name in WORKLIST_NAMES})
+            asked = parse_query(
+                now_utc(),
+                code=query.get("code"),
+                organisation=query.get("organisation"),
+                municipality=query.get("municipality"),
+                min_age_days=query.get("min_age_days"),
+                page=query.get("page"),
+                page_size=query.get("page_size"),
+            )
         except BadQuery as exc:
             raise BadParameter(exc.parameter, exc.message) from None
 

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from projections.timeutil import add_days, days_between
 
 URGENCY: dict[str, int] = {
@@ -39,9 +41,11 @@ ORGANISATIONS: dict[str, tuple[str, ...]] = {
 ORGS = ("IMG", "NCG")
 ALL = "*"  # the scope of the entry every point has; one more per organisation in ORGANISATIONS
 MAX_PAGE_SIZE = 500
+MIGRATED = "worklist"  # the stores' meta key: the index holds every row's points
+MIGRATE_CHUNK = 2_000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Point:
     """One open point of one address, as the index keeps it."""
 
@@ -204,6 +208,16 @@ def index_rows(subject: str, points: Iterable[Point]) -> list[tuple[Any, ...]]:
     ]
 
 
+def stored_index_rows(stored: Iterable[tuple[str, bytes, bytes]]) -> list[tuple[Any, ...]]:
+    """The index's rows for stored (subject, view, attention candidates) rows: a store written
+    before the worklist existed gets its index from what it holds (`MIGRATED` in its meta)."""
+    out: list[tuple[Any, ...]] = []
+    for subject, view, candidates in stored:
+        registered = orjson.loads(view)["address"]["registered"]
+        out.extend(index_rows(subject, points_of(subject, registered, orjson.loads(candidates))))
+    return out
+
+
 def where(query: Query, mark: str) -> tuple[str, list[Any]]:
     """The WHERE clause and its parameters for `query`."""
     clauses = [f"scope = {mark}", f"since <= {mark}", f"(since < {mark} OR strict = 0)"]
@@ -239,6 +253,7 @@ def entries(rows: Iterable[Sequence[Any]]) -> list[Entry]:
 
 # -- reading a question (the CLI and HTTP alike) --------------------------------------------------
 MUNICIPALITY = re.compile(r"^[0-9]{4}$")
+PARAMETERS = ("code", "organisation", "municipality", "min_age_days", "page", "page_size")  # as HTTP names them
 
 
 class BadQuery(ValueError):
@@ -254,12 +269,12 @@ def _list(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-def _whole(value: str | None, parameter: str, default: int, low: int, high: int) -> int:
+def _whole(value: str | None, parameter: str, shown: str, default: int, low: int, high: int) -> int:
     if value is None:
         return default
     text = value.strip()
     if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
-        raise BadQuery(parameter, f"{parameter} {value!r}: a whole number from {low} to {high}")
+        raise BadQuery(parameter, f"{shown} {value!r}: a whole number from {low} to {high}")
     return int(text)
 
 
@@ -272,30 +287,33 @@ def parse_query(
     min_age_days: str | None = None,
     page: str | None = None,
     page_size: str | None = None,
+    names: dict[str, str] | None = None,
 ) -> Query:
     """A `Query` from the parameters as given (text; None when absent), or `BadQuery` naming the
-    first that cannot be read. `code` and `municipality` take comma-separated lists."""
+    first that cannot be read (its message calls each parameter by `names`, e.g. the CLI's
+    options; default the HTTP names). `code` and `municipality` take comma-separated lists."""
+    shown = {n: (names or {}).get(n, n) for n in PARAMETERS}
     codes = _list(code)
     for c in codes:
         if c not in URGENCY:
-            raise BadQuery("code", f"code {c!r} is not an attention code: one of {', '.join(CODES)}")
+            raise BadQuery("code", f"{shown['code']} {c!r} is not an attention code: one of {', '.join(CODES)}")
     if code is not None and not codes:
-        raise BadQuery("code", "code is empty: give one or more of " + ", ".join(CODES))
+        raise BadQuery("code", f"{shown['code']} is empty: give one or more of " + ", ".join(CODES))
     org = organisation.strip().upper() if organisation is not None else None
     if org is not None and org not in ORGS:
-        raise BadQuery("organisation", f"organisation {organisation!r}: one of {', '.join(ORGS)}")
+        raise BadQuery("organisation", f"{shown['organisation']} {organisation!r}: one of {', '.join(ORGS)}")
     places = _list(municipality)
     for m in places:
         if not MUNICIPALITY.match(m):
-            raise BadQuery("municipality", f"municipality {m!r} is not a gemeentecode (4 digits, e.g. 0014)")
+            raise BadQuery("municipality", f"{shown['municipality']} {m!r} is not a gemeentecode (4 digits, e.g. 0014)")
     if municipality is not None and not places:
-        raise BadQuery("municipality", "municipality is empty: give one or more gemeentecodes (4 digits)")
+        raise BadQuery("municipality", f"{shown['municipality']} is empty: give one or more gemeentecodes (4 digits)")
     return Query(
         now=now,
         codes=tuple(dict.fromkeys(codes)),
         organisation=org,
         municipalities=tuple(dict.fromkeys(places)),
-        min_age_days=_whole(min_age_days, "min_age_days", 0, 0, 36_500),
-        page=_whole(page, "page", 1, 1, 1_000_000),
-        page_size=_whole(page_size, "page_size", 50, 1, MAX_PAGE_SIZE),
+        min_age_days=_whole(min_age_days, "min_age_days", shown["min_age_days"], 0, 0, 36_500),
+        page=_whole(page, "page", shown["page"], 1, 1, 1_000_000),
+        page_size=_whole(page_size, "page_size", shown["page_size"], 50, 1, MAX_PAGE_SIZE),
     )

@@ -83,7 +83,39 @@ class PostgresProjectionStore:
                 ),
                 (uuid.uuid4().hex,),
             )
+            self._index_existing_rows()
         self.generation = self.meta()["generation"]
+
+    def _index_existing_rows(self) -> None:
+        """Once per store (in the opening transaction): worklist entries for rows written before
+        the worklist existed."""
+        conn = self._conn
+        if conn.execute(self._q("SELECT 1 FROM {} WHERE key = %s", "proj_meta"), (worklist.MIGRATED,)).fetchone():
+            return
+        after = ""
+        select = self._q(
+            "SELECT subject, view, attention FROM {} WHERE subject > %s ORDER BY subject LIMIT %s", "proj_address"
+        )
+        while True:
+            chunk = [
+                (s, bytes(v), bytes(a)) for s, v, a in conn.execute(select, (after, worklist.MIGRATE_CHUNK)).fetchall()
+            ]
+            if not chunk:
+                break
+            conn.execute(
+                self._q("DELETE FROM {} WHERE subject = ANY(%s)", "proj_worklist"), ([s for s, _, _ in chunk],)
+            )
+            values = worklist.stored_index_rows(chunk)
+            if values:
+                with conn.cursor() as cur:
+                    cur.executemany(self._insert_point(), values)
+            after = chunk[-1][0]
+        conn.execute(self._q("INSERT INTO {} VALUES (%s, '1')", "proj_meta"), (worklist.MIGRATED,))
+
+    def _insert_point(self) -> sql.Composed:
+        return sql.SQL("INSERT INTO {} ({}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)").format(
+            self._t["proj_worklist"], sql.SQL(worklist.COLUMNS)
+        )
 
     def _q(self, text: str, *tables: str) -> sql.Composed:
         return sql.SQL(text).format(*(self._t[t] for t in tables))
@@ -239,11 +271,8 @@ class PostgresProjectionStore:
                 for value in values:
                     copy.write_row(value)
         elif values:
-            insert = sql.SQL("INSERT INTO {} ({}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)").format(
-                self._t["proj_worklist"], sql.SQL(worklist.COLUMNS)
-            )
             with conn.cursor() as cur:
-                cur.executemany(insert, values)
+                cur.executemany(self._insert_point(), values)
 
     def _copy_upsert(self, values: list[tuple[Any, ...]]) -> None:
         conn = self._conn

@@ -65,8 +65,28 @@ class SQLiteProjectionStore:
                 "INSERT INTO proj_meta VALUES ('generation', ?) ON CONFLICT(key) DO NOTHING", (uuid.uuid4().hex,)
             )
             self._db.execute("INSERT INTO proj_meta VALUES ('version', '0') ON CONFLICT(key) DO NOTHING")
+            self._index_existing_rows()
             self._db.execute("COMMIT")
         self.generation = self.meta()["generation"]
+
+    def _index_existing_rows(self) -> None:
+        """Once per store (in the opening transaction): worklist entries for rows written before
+        the worklist existed."""
+        db = self._db
+        if db.execute("SELECT 1 FROM proj_meta WHERE key = ?", (worklist.MIGRATED,)).fetchone():
+            return
+        after = ""
+        while True:
+            chunk = db.execute(
+                "SELECT subject, view, attention FROM proj_address WHERE subject > ? ORDER BY subject LIMIT ?",
+                (after, worklist.MIGRATE_CHUNK),
+            ).fetchall()
+            if not chunk:
+                break
+            db.execute("DELETE FROM proj_worklist WHERE subject > ? AND subject <= ?", (after, chunk[-1][0]))
+            db.executemany(INSERT_POINT, worklist.stored_index_rows(chunk))
+            after = chunk[-1][0]
+        db.execute("INSERT INTO proj_meta VALUES (?, '1')", (worklist.MIGRATED,))
 
     # -- reads ------------------------------------------------------------------------------
     def positions(self) -> dict[str, int]:
