@@ -193,7 +193,7 @@ def worklist_renderable(w: dict[str, Any]) -> RenderableType:
             ", ".join(i["organisations"]),
             i["municipality"],
         )
-    where = f"page {w['page']} of {w['pages']:,} · {w['total']:,} open points"
+    where = f"page {w['page']} of {w['pages']:,} · {w['total']:,} open point{'' if w['total'] == 1 else 's'}"
     return Group(table, Text(where), provenance_line(w["provenance"]))
 
 
