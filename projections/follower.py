@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from projections import persisted
 from projections.backfills import BackfillRecords
 from projections.figures import Aggregate
 from projections.projector import Progress, Projector, RawReader, StreamLoader
@@ -60,6 +61,9 @@ class Follower:
         self.extents: dict[str, list[Any] | None] = {}  # the summaries' "extent" (None: a row without one)
         self._version = -1
         self._figures_stale = True  # the aggregate lags the store: summaries are loaded when figures are asked
+        # whether `summary_rows` and `extents` are loaded (figures at cut-offs need them); until
+        # then the aggregate follows the figures the store keeps (projections.persisted)
+        self._rows_loaded = False
         self.positions: dict[str, int] = {}  # the serving store's consumed positions, as of the last look
         self.head = 0  # the log's head, as of the last `refresh`
         self.lock = threading.RLock()  # the state above
@@ -145,17 +149,21 @@ class Follower:
         position = store.positions().get(LOG, 0)
         return {"position": position, "store_position": head, "behind": max(0, head - position)}
 
-    def figures(self) -> Aggregate:
-        """The aggregate, brought up to the store's rows (only changed summaries are read)."""
+    def figures(self, rows: bool = False) -> Aggregate:
+        """The aggregate, brought up to the store's rows (only changed summaries, or the stored
+        deltas, are read); with `rows`, also every address's summary and extent."""
         with self.lock:
+            if rows and not self._rows_loaded:
+                self._forget_figures()
+                self._figures_stale = True
             if self._figures_stale:
-                self._load_changes()
+                self._load_changes(rows)
                 self._figures_stale = False
             return self.agg
 
     def summaries(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every address's summary (as of the last refresh)."""
-        self.figures()
+        self.figures(rows=True)
         for subject, summary in list(self.summary_rows.items()):
             yield subject, _loads(summary)
 
@@ -180,13 +188,17 @@ class Follower:
                 if store is not None:
                     store.close()
             self._store = self._writer = None
+        self._forget_figures()
+        self._figures_stale = True
+        self.positions = {}
+        self._token = None
+
+    def _forget_figures(self) -> None:
         self.agg = Aggregate()
         self.summary_rows = {}
         self.extents = {}
         self._version = -1
-        self._figures_stale = True
-        self.positions = {}
-        self._token = None
+        self._rows_loaded = False
 
     def _catch_up_in_background(self) -> None:
         if self.background is not None and self.background.is_alive():
@@ -194,11 +206,57 @@ class Follower:
         self.background = threading.Thread(target=self.catch_up, name="projection-catch-up", daemon=True)
         self.background.start()
 
-    def _load_changes(self) -> None:
+    def _load_changes(self, rows: bool = False) -> None:
         store = self.store
         if self._version >= 0 and store.version() == self._version:
             self.positions = store.positions()
             return  # no row written since the last look
+        if not rows and not self._rows_loaded and self._follow_stored(store):
+            return
+        first = not self._rows_loaded
+        if first:
+            self._forget_figures()  # every row is read and summed: from an empty aggregate
+        self._load_rows(store)
+        self._rows_loaded = True
+        save = getattr(store, "save_figures", None)
+        if first and save is not None and self._version > 0:
+            save(self._version, persisted.encode_aggregate(self.agg))  # the next process starts from here
+
+    # a reader that applied more deltas than this stores the aggregate as a new base
+    COMPACT_AFTER = 64
+
+    def _follow_stored(self, store: ProjectionStore) -> bool:
+        """Bring the aggregate up to the store's version from its stored base and deltas;
+        False (nothing changed) when a version between has none (a bulk write)."""
+        since = getattr(store, "figures_since", None)
+        if since is None:
+            return False
+        positions, version, entries = since(self._version)
+        expect = max(self._version, 0) + 1
+        start = 0
+        for i, (v, base, _) in enumerate(entries):
+            if base:
+                expect, start = v + 1, i
+            elif v != expect:
+                return False
+            else:
+                expect += 1
+        if expect != version + 1:
+            return False
+        agg = self.agg
+        deltas = 0
+        for _, base, body in entries[start:]:
+            if base:
+                agg = persisted.aggregate_of(body)
+            else:
+                persisted.apply(agg, body)
+                deltas += 1
+        self.agg, self._version, self.positions = agg, version, positions
+        if deltas > self.COMPACT_AFTER:
+            store.save_figures(version, persisted.encode_aggregate(agg))  # type: ignore[attr-defined]
+        return True
+
+    def _load_rows(self, store: ProjectionStore) -> None:
         snapshot = getattr(store, "snapshot", None)
         if snapshot is not None:
             positions, version, rows = snapshot(self._version)

@@ -206,7 +206,7 @@ class ReadModel:
                 position = self.follower.position
                 return figures(agg), position, position, "projection"
         with self._lock:
-            self.follower.figures()
+            self.follower.figures(rows=True)  # the summaries and extents of every address too
             position = self.follower.position
             key = (position, at, known_at)
             hit = self._cutoff_cache.get(key)

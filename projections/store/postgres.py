@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from projections import persisted
 from projections.store import LOG, CaseRow, Row, StaleWrite
 
 COPY_FROM = 200  # rows; smaller writes use executemany
@@ -25,6 +26,7 @@ class PostgresProjectionStore:
 
     def __init__(self, conninfo: str, schema: str, *, bulk: bool = False) -> None:
         self.schema = schema
+        self.bulk = bulk  # a bulk write stores no figures delta (a reader then sums the rows once)
         self._lock = threading.Lock()
         self._conn = psycopg.connect(conninfo, autocommit=True)
         if bulk:
@@ -32,7 +34,7 @@ class PostgresProjectionStore:
         s = sql.Identifier(schema)
         self._t = {
             name: sql.SQL("{}.{}").format(s, sql.Identifier(name))
-            for name in ("proj_address", "proj_position", "proj_meta")
+            for name in ("proj_address", "proj_position", "proj_meta", "proj_figures")
         }
         with self._lock, self._conn.transaction():
             self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"projections:{schema}",))
@@ -58,6 +60,12 @@ class PostgresProjectionStore:
                 sql.SQL("CREATE TABLE IF NOT EXISTS {} (key text PRIMARY KEY, value text NOT NULL)").format(
                     self._t["proj_meta"]
                 )
+            )
+            self._conn.execute(  # the figures' aggregate: a delta per written version, and bases
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (version bigint PRIMARY KEY, base boolean NOT NULL, "
+                    "body bytea NOT NULL)"
+                ).format(self._t["proj_figures"])
             )
             meta = self._t["proj_meta"]
             self._conn.execute(
@@ -126,6 +134,49 @@ class PostgresProjectionStore:
             ]
         return positions, version, rows
 
+    def figures_since(self, after: int) -> tuple[dict[str, int], int, list[tuple[int, bool, bytes]]]:
+        """Positions, version and the stored figures after version `after` (the latest base at or
+        before the version when it is newer than `after`, then the deltas above), in one snapshot."""
+        with self._lock, self._conn.transaction():
+            conn = self._conn
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            positions = {n: int(p) for n, p in conn.execute(self._q("SELECT name, position FROM {}", "proj_position"))}
+            found = conn.execute(self._q("SELECT value FROM {} WHERE key = 'version'", "proj_meta")).fetchone()
+            version = int(found[0]) if found else 0
+            row = conn.execute(
+                self._q("SELECT max(version) FROM {} WHERE base AND version > %s AND version <= %s", "proj_figures"),
+                (after, version),
+            ).fetchone()
+            start = after if row is None or row[0] is None else int(row[0])
+            entries = conn.execute(
+                self._q(
+                    "SELECT version, base, body FROM {} WHERE version >= %s AND version <= %s "
+                    "AND (NOT base OR version = %s) ORDER BY version",
+                    "proj_figures",
+                ),
+                (start, version, start),
+            ).fetchall()
+        return positions, version, [(int(v), bool(b), bytes(body)) for v, b, body in entries if v > after]
+
+    def save_figures(self, version: int, body: bytes) -> None:
+        """Store the whole aggregate at `version` as a base; older figures are dropped."""
+        with self._lock, self._conn.transaction():
+            self._conn.execute(
+                self._q(
+                    "INSERT INTO {} VALUES (%s, true, %s) ON CONFLICT (version) DO UPDATE SET base = true, "
+                    "body = EXCLUDED.body",
+                    "proj_figures",
+                ),
+                (version, body),
+            )
+            self._conn.execute(self._q("DELETE FROM {} WHERE version < %s", "proj_figures"), (version,))
+
+    def _delta(self, rows: Sequence[Row]) -> bytes:
+        """The figures delta of `rows` against the summaries they replace (inside the write)."""
+        query = self._q("SELECT subject, summary FROM {} WHERE subject = ANY(%s)", "proj_address")
+        old = {s: bytes(b) for s, b in self._conn.execute(query, ([r.subject for r in rows],))}
+        return persisted.rows_delta(old, rows)
+
     def subjects(self) -> set[str]:
         return {r[0] for r in self._all(self._q("SELECT subject FROM {}", "proj_address"))}
 
@@ -152,6 +203,11 @@ class PostgresProjectionStore:
                 for name, value in expected.items():
                     if current.get(name, 0) != value:
                         raise StaleWrite(f"position {name} is {current.get(name, 0)}, expected {value}")
+            if not self.bulk:
+                conn.execute(
+                    self._q("INSERT INTO {} VALUES (%s, false, %s) ON CONFLICT (version) DO NOTHING", "proj_figures"),
+                    (version, self._delta(rows)),
+                )
             values = [(r.subject, r.streamposition, r.events, version, r.view, r.attention, r.summary) for r in rows]
             if len(values) >= COPY_FROM:
                 self._copy_upsert(values)

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from projections import persisted
 from projections.store import LOG, CaseRow, Row, StaleWrite
 
 SCHEMA = (
@@ -25,6 +26,8 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS proj_address_version ON proj_address(version)",
     "CREATE TABLE IF NOT EXISTS proj_position (name TEXT PRIMARY KEY, position INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS proj_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # the figures' aggregate: a delta per written version, and bases (projections.persisted)
+    "CREATE TABLE IF NOT EXISTS proj_figures (version INTEGER PRIMARY KEY, base INTEGER NOT NULL, body BLOB NOT NULL)",
 )
 UPSERT = (
     "INSERT INTO proj_address VALUES (?,?,?,?,?,?,?) ON CONFLICT(subject) DO UPDATE SET "
@@ -38,6 +41,7 @@ class SQLiteProjectionStore:
 
     def __init__(self, path: Path, *, bulk: bool = False) -> None:
         self.path = path
+        self.bulk = bulk  # a bulk write stores no figures delta (a reader then sums the rows once)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
         if bulk:
@@ -122,6 +126,39 @@ class SQLiteProjectionStore:
                 self._db.execute("COMMIT")
         return positions, version, rows
 
+    def figures_since(self, after: int) -> tuple[dict[str, int], int, list[tuple[int, bool, bytes]]]:
+        """Positions, version and the stored figures after version `after` (the latest base at or
+        before the version when it is newer than `after`, then the deltas above), in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                positions = dict(self._db.execute("SELECT name, position FROM proj_position").fetchall())
+                version = int(self._db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0])
+                base = self._db.execute(
+                    "SELECT max(version) FROM proj_figures WHERE base=1 AND version>? AND version<=?", (after, version)
+                ).fetchone()[0]
+                start = after if base is None else base
+                entries = self._db.execute(
+                    "SELECT version, base, body FROM proj_figures WHERE version>=? AND version<=? "
+                    "AND (base=0 OR version=?) ORDER BY version",
+                    (start, version, start),
+                ).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        return positions, version, [(int(v), bool(b), bytes(body)) for v, b, body in entries if v > after]
+
+    def save_figures(self, version: int, body: bytes) -> None:
+        """Store the whole aggregate at `version` as a base; older figures are dropped."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("INSERT OR REPLACE INTO proj_figures VALUES (?, 1, ?)", (version, body))
+                self._db.execute("DELETE FROM proj_figures WHERE version<?", (version,))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def data_version(self) -> int:
         """Changes whenever another connection (or process) committed to this store."""
         with self._lock:
@@ -153,6 +190,8 @@ class SQLiteProjectionStore:
                         if current.get(name, 0) != value:
                             raise StaleWrite(f"position {name} is {current.get(name, 0)}, expected {value}")
                 version = int(db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0]) + 1
+                if not self.bulk:
+                    db.execute("INSERT OR REPLACE INTO proj_figures VALUES (?, 0, ?)", (version, self._delta(rows)))
                 db.executemany(
                     UPSERT,
                     [(r.subject, r.streamposition, r.events, version, r.view, r.attention, r.summary) for r in rows],
@@ -171,6 +210,16 @@ class SQLiteProjectionStore:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+
+    def _delta(self, rows: Sequence[Row]) -> bytes:
+        """The figures delta of `rows` against the summaries they replace (inside the write)."""
+        old: dict[str, bytes] = {}
+        for start in range(0, len(rows), 500):
+            chunk = [r.subject for r in rows[start : start + 500]]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT subject, summary FROM proj_address WHERE subject IN ({marks})"
+            old.update(self._db.execute(sql, chunk).fetchall())
+        return persisted.rows_delta(old, rows)
 
     def finish_bulk(self) -> None:
         """Make a bulk-written store durable and ready to serve (WAL: readers never wait)."""
