@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,15 +46,12 @@ def main() -> None:
     ledger = open_ledger()
 
     def in_process(rows: bool) -> float:
-        model = open_read_model(ledger)
-        try:
+        with closing(open_read_model(ledger)) as model:
             model.refresh()
             started = time.perf_counter()
-            model.follower.figures(rows=rows)
+            model.follower.figures(rows=rows)  # rows: every summary, as before
             model.metrics()
             return time.perf_counter() - started
-        finally:
-            model.close()
 
     command, stored, summed = [], [], []
     argv = [sys.executable, "-m", "ledger", "metrics", "--json"]

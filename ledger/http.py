@@ -180,7 +180,7 @@ def _series_plan(query: Any) -> Plan:
     try:
         return series_plan(start or "", end or "", query.get("step"), query.get("ids"))
     except BadSeries as exc:
-        raise BadParameter(exc.parameter, exc.message) from None
+        raise BadParameter(exc.parameter, str(exc)) from None
 
 
 class DirectRoute(APIRoute):

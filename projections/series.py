@@ -11,7 +11,7 @@ door prefixes it its own way (`--from` on the command line).
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from typing import NamedTuple
 
 STEPS = {"month": 1, "quarter": 3, "year": 12}
 MAX_POINTS = 500
@@ -24,11 +24,9 @@ class BadSeries(ValueError):
     def __init__(self, parameter: str, message: str) -> None:
         super().__init__(message)
         self.parameter = parameter
-        self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     """A checked series request: its cut-offs, step, figure ids and points (ascending)."""
 
     start: str

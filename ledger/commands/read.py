@@ -199,7 +199,7 @@ def metrics_series(
     try:
         checked = plan(cutoff(start, "--from") or "", cutoff(end, "--to") or "", step or "", ids)
     except BadSeries as exc:
-        fail(f"--{exc.parameter}: {exc.message}", EXIT_USAGE)
+        fail(f"--{exc.parameter}: {exc}", EXIT_USAGE)
     with read_model() as model:
         doc = model.series(checked)
     if json:

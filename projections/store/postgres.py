@@ -117,14 +117,18 @@ class PostgresProjectionStore:
         query = self._q("SELECT subject, summary, version FROM {} WHERE version > %s", "proj_address")
         return iter([(s, bytes(b), int(v)) for s, b, v in self._all(query, (changed_after,))])
 
+    def _snapshot_start(self, conn: psycopg.Connection[Any]) -> tuple[dict[str, int], int]:
+        """Begin a read-only snapshot in the open transaction: its positions and version."""
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        positions = {n: int(p) for n, p in conn.execute(self._q("SELECT name, position FROM {}", "proj_position"))}
+        found = conn.execute(self._q("SELECT value FROM {} WHERE key = 'version'", "proj_meta")).fetchone()
+        return positions, int(found[0]) if found else 0
+
     def snapshot(self, changed_after: int) -> tuple[dict[str, int], int, list[tuple[str, bytes, int]]]:
         """Positions, version and changed summaries from one consistent snapshot."""
         with self._lock, self._conn.transaction():
             conn = self._conn
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            positions = {n: int(p) for n, p in conn.execute(self._q("SELECT name, position FROM {}", "proj_position"))}
-            found = conn.execute(self._q("SELECT value FROM {} WHERE key = 'version'", "proj_meta")).fetchone()
-            version = int(found[0]) if found else 0
+            positions, version = self._snapshot_start(conn)
             rows = [
                 (s, bytes(b), int(v))
                 for s, b, v in conn.execute(
@@ -139,10 +143,7 @@ class PostgresProjectionStore:
         before the version when it is newer than `after`, then the deltas above), in one snapshot."""
         with self._lock, self._conn.transaction():
             conn = self._conn
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            positions = {n: int(p) for n, p in conn.execute(self._q("SELECT name, position FROM {}", "proj_position"))}
-            found = conn.execute(self._q("SELECT value FROM {} WHERE key = 'version'", "proj_meta")).fetchone()
-            version = int(found[0]) if found else 0
+            positions, version = self._snapshot_start(conn)
             row = conn.execute(
                 self._q("SELECT max(version) FROM {} WHERE base AND version > %s AND version <= %s", "proj_figures"),
                 (after, version),

@@ -112,13 +112,22 @@ class SQLiteProjectionStore:
                 ).fetchall()
         return iter(rows)
 
+    def _snapshot_start(self) -> tuple[dict[str, int], int]:
+        """Begin a read transaction (a consistent view until COMMIT): its positions and version."""
+        self._db.execute("BEGIN")
+        try:
+            positions = dict(self._db.execute("SELECT name, position FROM proj_position").fetchall())
+            version = int(self._db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0])
+        except BaseException:
+            self._db.execute("COMMIT")
+            raise
+        return positions, version
+
     def snapshot(self, changed_after: int) -> tuple[dict[str, int], int, list[tuple[str, bytes, int]]]:
         """Positions, version and changed summaries read in one transaction (a consistent view)."""
         with self._lock:
-            self._db.execute("BEGIN")
+            positions, version = self._snapshot_start()
             try:
-                positions = dict(self._db.execute("SELECT name, position FROM proj_position").fetchall())
-                version = int(self._db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0])
                 rows = self._db.execute(
                     "SELECT subject, summary, version FROM proj_address WHERE version > ?", (changed_after,)
                 ).fetchall()
@@ -130,10 +139,8 @@ class SQLiteProjectionStore:
         """Positions, version and the stored figures after version `after` (the latest base at or
         before the version when it is newer than `after`, then the deltas above), in one transaction."""
         with self._lock:
-            self._db.execute("BEGIN")
+            positions, version = self._snapshot_start()
             try:
-                positions = dict(self._db.execute("SELECT name, position FROM proj_position").fetchall())
-                version = int(self._db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0])
                 base = self._db.execute(
                     "SELECT max(version) FROM proj_figures WHERE base=1 AND version>? AND version<=?", (after, version)
                 ).fetchone()[0]

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ledger.bootstrap import Ledger, Settings, open_ledger
+from ledger.bootstrap import Settings, open_ledger
 from ledger.http import create_app
 from tests.homes import imported_home, run_cli
 
@@ -28,16 +28,10 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ledger(home: Path) -> Iterator[Ledger]:
-    led = open_ledger(Settings(home=home, store_url=f"sqlite:///{(home / 'events.sqlite').absolute()}"))
-    yield led
-    led.close()
-
-
-@pytest.fixture(scope="module")
-def client(ledger: Ledger) -> Iterator[TestClient]:
-    with TestClient(create_app(ledger), raise_server_exceptions=False) as test_client:
-        yield test_client
+def client(home: Path) -> Iterator[TestClient]:
+    settings = Settings(home=home, store_url=f"sqlite:///{(home / 'events.sqlite').absolute()}")
+    with open_ledger(settings) as ledger, TestClient(create_app(ledger), raise_server_exceptions=False) as served:
+        yield served
 
 
 def test_every_point_equals_metrics_at_its_cutoffs(client: TestClient) -> None:
