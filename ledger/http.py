@@ -46,8 +46,10 @@ from ledger.ops import install as install_ops
 from ledger.ops import ready_lag
 from ledger.ports import replay_store
 from ledger.problems import problem
-from projections.answers import CaseView, Evaluation, Health, Metrics, Worklist
+from projections.answers import CaseView, Evaluation, Health, Metrics, Series, Worklist
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
+from projections.series import MAX_POINTS, BadSeries, Plan
+from projections.series import plan as series_plan
 from projections.store import NoStore
 from projections.timeutil import now_utc
 from projections.worklist import PARAMETERS as WORKLIST_NAMES
@@ -185,6 +187,58 @@ def _time(value: str | None, parameter: str, *, pivot: bool = False) -> str | No
         return query_time(value, parameter, pivot=pivot)
     except BadTime as exc:
         raise BadParameter(parameter, exc.message) from None
+
+
+SERIES = frozenset({"from", "to", "step", "ids"})
+SERIES_PARAMETERS = [
+    {
+        "name": "from",
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string", "examples": ["2018-01-01"]},
+        "description": "The series' first cut-off (date or RFC 3339; a date means the end of that day, UTC).",
+    },
+    {
+        "name": "to",
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string", "examples": ["2024-12-31"]},
+        "description": "The series' last cut-off: the points are the step ends from `from` to `to`.",
+    },
+    {
+        "name": "step",
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string", "enum": ["month", "quarter", "year"]},
+        "description": "Calendar steps (UTC); each point is the last microsecond of one.",
+    },
+    {
+        "name": "ids",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "examples": ["G1,G4"]},
+        "description": "The G figures to give, separated by commas (default: G1 … G15).",
+    },
+]
+SERIES_BAD_INPUT = {
+    "description": "a missing, malformed or unknown parameter, `from` after `to`, an unknown step or figure id, "
+    f"or more than {MAX_POINTS} points (named in invalid-params)"
+}
+
+
+def _series_plan(query: Any) -> Plan:
+    """A checked series request of a query string (`BadParameter` naming what is wrong)."""
+    unknown = sorted(set(query) - SERIES)
+    if unknown:
+        raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}")
+    for name in ("from", "to", "step"):
+        if query.get(name) is None:
+            raise BadParameter(name, f"{name} is required")
+    start, end = _time(query.get("from"), "from"), _time(query.get("to"), "to")
+    try:
+        return series_plan(start or "", end or "", query.get("step"), query.get("ids"))
+    except BadSeries as exc:
+        raise BadParameter(exc.parameter, str(exc)) from None
 
 
 class DirectRoute(APIRoute):
@@ -484,6 +538,21 @@ def create_app(
             return Response(orjson.dumps(m.metrics(at, known_at)), media_type=JSON)
 
         return await answer(work, at, known_at, figures=True)
+
+    @read_route(
+        "/metrics/series",
+        summary="G figures over time: each point as known then and as known now (projections §5)",
+        response_model=Series,
+        responses={422: SERIES_BAD_INPUT, 503: BUSY},
+        openapi_extra=declare("figures", parameters=SERIES_PARAMETERS),
+    )
+    async def get_series(request: Request) -> Response:
+        plan = _series_plan(request.query_params)
+
+        def work(m: ReadModel) -> Response:
+            return Response(orjson.dumps(m.series(plan)), media_type=JSON)
+
+        return await answer(work, plan.start, plan.end, figures=True)
 
     @read_route(
         "/evaluation",

@@ -257,6 +257,24 @@ def metrics_renderable(m: dict[str, Any]) -> RenderableType:
     return Group(table, provenance_line(m["provenance"]))
 
 
+def series_renderable(s: dict[str, Any]) -> RenderableType:
+    """`ledger metrics --series`: one row per point and figure, as known then and as known now."""
+    import orjson
+
+    p = s["provenance"]
+    table = Table(title=f"G figures by {p['step']}, {day(p['from'])} – {day(p['to'])}", title_justify="left")
+    column(table, "point")
+    column(table, "id")
+    column(table, "as known then")
+    column(table, "as known now")
+    for point in s["points"]:
+        for figure in s["ids"]:
+            then, now = (orjson.dumps(point[k][figure]).decode() for k in ("known_then", "known_now"))
+            table.add_row(day(point["at"]), figure, then, now if now != then else "=")
+    line = Text(f"{p['points']} points; position {p['position']:,}, head {p['head_hash'] or '-'}", style="dim")
+    return Group(table, line)
+
+
 def _years(values: dict[str, Any], show: Any) -> str:
     return " · ".join(f"{y}: {show(v)}" for y, v in values.items()) or DASH
 

@@ -99,6 +99,18 @@ class ProjectionStore(Protocol):
         """(subject, summary, row version) of rows written after version `changed_after`."""
         ...
 
+    def snapshot(self, changed_after: int) -> tuple[dict[str, int], int, list[tuple[str, bytes, int]]]:
+        """Positions, version and the summaries written after `changed_after`, read consistently."""
+        ...
+
+    def figures_since(self, after: int) -> tuple[dict[str, int], int, list[tuple[int, bool, bytes]]]:
+        """Positions, version and the stored figures (bases and deltas) after version `after`."""
+        ...
+
+    def save_figures(self, version: int, body: bytes) -> None:
+        """Store the whole aggregate at `version` as a base (`projections.persisted`)."""
+        ...
+
     def version(self) -> int:
         """A counter that grows with every write (rows carry the version that wrote them)."""
         ...

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from projections import worklist
+from projections import persisted, worklist
 from projections.store import LOG, CaseRow, NoStore, Row, StaleWrite
 from projections.worklist import Entry, Point, Query
 
@@ -29,6 +29,7 @@ class PostgresProjectionStore:
         """`readonly`: a session whose transactions cannot write, on an existing schema (a reader
         of the store another process fills: `LEDGER_PROJECTIONS_SOURCE=kafka`)."""
         self.schema = schema
+        self.bulk = bulk  # a bulk write stores no figures delta (a reader then sums the rows once)
         self._lock = threading.Lock()
         if readonly:
             conninfo = psycopg.conninfo.make_conninfo(conninfo, options="-c default_transaction_read_only=on")
@@ -39,6 +40,7 @@ class PostgresProjectionStore:
         self._t = {
             name: sql.SQL("{}.{}").format(s, sql.Identifier(name))
             for name in ("proj_address", "proj_position", "proj_meta", "proj_worklist")
+            for name in ("proj_address", "proj_position", "proj_meta", "proj_figures")
         }
         if readonly:
             self.generation = self.meta()["generation"]
@@ -83,6 +85,10 @@ class PostgresProjectionStore:
                         sql.Identifier(name), self._t["proj_worklist"]
                     )
                 )
+            self._conn.execute(  # the figures' aggregate: a delta per written version, and bases
+                    "CREATE TABLE IF NOT EXISTS {} (version bigint PRIMARY KEY, base boolean NOT NULL, "
+                    "body bytea NOT NULL)"
+                ).format(self._t["proj_figures"])
             meta = self._t["proj_meta"]
             self._conn.execute(
                 sql.SQL("INSERT INTO {} VALUES ('generation', %s), ('version', '0') ON CONFLICT DO NOTHING").format(
@@ -185,14 +191,18 @@ class PostgresProjectionStore:
         query = self._q("SELECT subject, summary, version FROM {} WHERE version > %s", "proj_address")
         return iter([(s, bytes(b), int(v)) for s, b, v in self._all(query, (changed_after,))])
 
+    def _snapshot_start(self, conn: psycopg.Connection[Any]) -> tuple[dict[str, int], int]:
+        """Begin a read-only snapshot in the open transaction: its positions and version."""
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        positions = {n: int(p) for n, p in conn.execute(self._q("SELECT name, position FROM {}", "proj_position"))}
+        found = conn.execute(self._q("SELECT value FROM {} WHERE key = 'version'", "proj_meta")).fetchone()
+        return positions, int(found[0]) if found else 0
+
     def snapshot(self, changed_after: int) -> tuple[dict[str, int], int, list[tuple[str, bytes, int]]]:
         """Positions, version and changed summaries from one consistent snapshot."""
         with self._lock, self._conn.transaction():
             conn = self._conn
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            positions = {n: int(p) for n, p in conn.execute(self._q("SELECT name, position FROM {}", "proj_position"))}
-            found = conn.execute(self._q("SELECT value FROM {} WHERE key = 'version'", "proj_meta")).fetchone()
-            version = int(found[0]) if found else 0
+            positions, version = self._snapshot_start(conn)
             rows = [
                 (s, bytes(b), int(v))
                 for s, b, v in conn.execute(
@@ -201,6 +211,46 @@ class PostgresProjectionStore:
                 )
             ]
         return positions, version, rows
+
+    def figures_since(self, after: int) -> tuple[dict[str, int], int, list[tuple[int, bool, bytes]]]:
+        """Positions, version and the stored figures after version `after` (the latest base at or
+        before the version when it is newer than `after`, then the deltas above), in one snapshot."""
+        with self._lock, self._conn.transaction():
+            conn = self._conn
+            positions, version = self._snapshot_start(conn)
+            row = conn.execute(
+                self._q("SELECT max(version) FROM {} WHERE base AND version > %s AND version <= %s", "proj_figures"),
+                (after, version),
+            ).fetchone()
+            start = after if row is None or row[0] is None else int(row[0])
+            entries = conn.execute(
+                self._q(
+                    "SELECT version, base, body FROM {} WHERE version >= %s AND version <= %s "
+                    "AND (NOT base OR version = %s) ORDER BY version",
+                    "proj_figures",
+                ),
+                (start, version, start),
+            ).fetchall()
+        return positions, version, [(int(v), bool(b), bytes(body)) for v, b, body in entries if v > after]
+
+    def save_figures(self, version: int, body: bytes) -> None:
+        """Store the whole aggregate at `version` as a base; older figures are dropped."""
+        with self._lock, self._conn.transaction():
+            self._conn.execute(
+                self._q(
+                    "INSERT INTO {} VALUES (%s, true, %s) ON CONFLICT (version) DO UPDATE SET base = true, "
+                    "body = EXCLUDED.body",
+                    "proj_figures",
+                ),
+                (version, body),
+            )
+            self._conn.execute(self._q("DELETE FROM {} WHERE version < %s", "proj_figures"), (version,))
+
+    def _delta(self, rows: Sequence[Row]) -> bytes:
+        """The figures delta of `rows` against the summaries they replace (inside the write)."""
+        query = self._q("SELECT subject, summary FROM {} WHERE subject = ANY(%s)", "proj_address")
+        old = {s: bytes(b) for s, b in self._conn.execute(query, ([r.subject for r in rows],))}
+        return persisted.rows_delta(old, rows)
 
     def subjects(self) -> set[str]:
         return {r[0] for r in self._all(self._q("SELECT subject FROM {}", "proj_address"))}
@@ -231,6 +281,11 @@ class PostgresProjectionStore:
                 for name, value in expected.items():
                     if current.get(name, 0) != value:
                         raise StaleWrite(f"position {name} is {current.get(name, 0)}, expected {value}")
+            if not self.bulk:
+                conn.execute(
+                    self._q("INSERT INTO {} VALUES (%s, false, %s) ON CONFLICT (version) DO NOTHING", "proj_figures"),
+                    (version, self._delta(rows)),
+                )
             values = [(r.subject, r.streamposition, r.events, version, r.view, r.attention, r.summary) for r in rows]
             if len(values) >= COPY_FROM:
                 self._copy_upsert(values)

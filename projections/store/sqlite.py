@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from projections import worklist
+from projections import persisted, worklist
 from projections.store import LOG, CaseRow, NoStore, Row, StaleWrite
 from projections.worklist import Entry, Point, Query
 
@@ -31,6 +31,8 @@ SCHEMA = (
     "ref TEXT NOT NULL, since TEXT NOT NULL, strict INTEGER NOT NULL, urgency INTEGER NOT NULL, "
     "municipality TEXT NOT NULL, PRIMARY KEY (subject, scope, code, ref)) WITHOUT ROWID",
     *(f"CREATE INDEX IF NOT EXISTS {name} ON proj_worklist ({columns})" for name, columns in worklist.INDEXES),
+    # the figures' aggregate: a delta per written version, and bases (projections.persisted)
+    "CREATE TABLE IF NOT EXISTS proj_figures (version INTEGER PRIMARY KEY, base INTEGER NOT NULL, body BLOB NOT NULL)",
 )
 INSERT_POINT = f"INSERT INTO proj_worklist ({worklist.COLUMNS}) VALUES (?,?,?,?,?,?,?,?)"
 UPSERT = (
@@ -47,6 +49,7 @@ class SQLiteProjectionStore:
         """`readonly`: open an existing store with a connection that cannot write (a reader of
         the store another process fills: `LEDGER_PROJECTIONS_SOURCE=kafka`)."""
         self.path = path
+        self.bulk = bulk  # a bulk write stores no figures delta (a reader then sums the rows once)
         self._lock = threading.Lock()
         if readonly:
             uri = f"{path.absolute().as_uri()}?mode=ro"
@@ -164,19 +167,59 @@ class SQLiteProjectionStore:
                 ).fetchall()
         return iter(rows)
 
+    def _snapshot_start(self) -> tuple[dict[str, int], int]:
+        """Begin a read transaction (a consistent view until COMMIT): its positions and version."""
+        self._db.execute("BEGIN")
+        try:
+            positions = dict(self._db.execute("SELECT name, position FROM proj_position").fetchall())
+            version = int(self._db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0])
+        except BaseException:
+            self._db.execute("COMMIT")
+            raise
+        return positions, version
+
     def snapshot(self, changed_after: int) -> tuple[dict[str, int], int, list[tuple[str, bytes, int]]]:
         """Positions, version and changed summaries read in one transaction (a consistent view)."""
         with self._lock:
-            self._db.execute("BEGIN")
+            positions, version = self._snapshot_start()
             try:
-                positions = dict(self._db.execute("SELECT name, position FROM proj_position").fetchall())
-                version = int(self._db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0])
                 rows = self._db.execute(
                     "SELECT subject, summary, version FROM proj_address WHERE version > ?", (changed_after,)
                 ).fetchall()
             finally:
                 self._db.execute("COMMIT")
         return positions, version, rows
+
+    def figures_since(self, after: int) -> tuple[dict[str, int], int, list[tuple[int, bool, bytes]]]:
+        """Positions, version and the stored figures after version `after` (the latest base at or
+        before the version when it is newer than `after`, then the deltas above), in one transaction."""
+        with self._lock:
+            positions, version = self._snapshot_start()
+            try:
+                base = self._db.execute(
+                    "SELECT max(version) FROM proj_figures WHERE base=1 AND version>? AND version<=?", (after, version)
+                ).fetchone()[0]
+                start = after if base is None else base
+                entries = self._db.execute(
+                    "SELECT version, base, body FROM proj_figures WHERE version>=? AND version<=? "
+                    "AND (base=0 OR version=?) ORDER BY version",
+                    (start, version, start),
+                ).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        return positions, version, [(int(v), bool(b), bytes(body)) for v, b, body in entries if v > after]
+
+    def save_figures(self, version: int, body: bytes) -> None:
+        """Store the whole aggregate at `version` as a base; older figures are dropped."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("INSERT OR REPLACE INTO proj_figures VALUES (?, 1, ?)", (version, body))
+                self._db.execute("DELETE FROM proj_figures WHERE version<?", (version,))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def data_version(self) -> int:
         """Changes whenever another connection (or process) committed to this store."""
@@ -213,6 +256,8 @@ class SQLiteProjectionStore:
                         if current.get(name, 0) != value:
                             raise StaleWrite(f"position {name} is {current.get(name, 0)}, expected {value}")
                 version = int(db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0]) + 1
+                if not self.bulk:
+                    db.execute("INSERT OR REPLACE INTO proj_figures VALUES (?, 0, ?)", (version, self._delta(rows)))
                 db.executemany(
                     UPSERT,
                     [(r.subject, r.streamposition, r.events, version, r.view, r.attention, r.summary) for r in rows],
@@ -233,6 +278,16 @@ class SQLiteProjectionStore:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+
+    def _delta(self, rows: Sequence[Row]) -> bytes:
+        """The figures delta of `rows` against the summaries they replace (inside the write)."""
+        old: dict[str, bytes] = {}
+        for start in range(0, len(rows), 500):
+            chunk = [r.subject for r in rows[start : start + 500]]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT subject, summary FROM proj_address WHERE subject IN ({marks})"
+            old.update(self._db.execute(sql, chunk).fetchall())
+        return persisted.rows_delta(old, rows)
 
     def finish_bulk(self) -> None:
         """Make a bulk-written store durable and ready to serve (WAL: readers never wait)."""

@@ -22,9 +22,9 @@ import pytest
 from ledger.adapters.raw import RawReader
 from ledger.bootstrap import Ledger, Settings, open_ledger, open_read_model, read_ports
 from ledger.generator import generate
-from projections.figures import metrics
+from projections.figures import evaluation, metrics
 from projections.projector import Projector
-from projections.query import Ports, aggregate_from_log
+from projections.query import DEFAULT_PIVOT, Ports, aggregate_from_log
 from projections.rebuild import rebuild
 from projections.store import LOG, Row, StaleWrite
 from projections.worklist import ORGS, Point, Query, reference_answer
@@ -313,6 +313,59 @@ class ProjectionStoreContract:
             }
         finally:
             model.close()
+
+    def test_a_new_reader_takes_the_stored_figures_equal_to_a_fold(self, ledger: Ledger, lines: list[bytes]) -> None:
+        """Issue 14 item 4: `ledger metrics` without cut-offs reads the aggregate the store keeps
+        (its base and the deltas every write stores), not every summary; the same figures."""
+        rnd = random.Random(5)
+
+        def folded(head: int) -> dict[str, Any]:
+            reader = RawReader(ledger)
+            try:
+                agg, _ = aggregate_from_log(reader, head, None, None)
+            finally:
+                reader.close()
+            return {"metrics": metrics(agg, NOW), "evaluation": evaluation(agg, NOW, DEFAULT_PIVOT)}
+
+        def served(expect_stored: bool) -> dict[str, Any]:
+            model = open_read_model(ledger)
+            try:
+                model.refresh()
+                m, e = model.metrics(now=NOW), model.evaluation(now=NOW)
+                # the stored figures were enough: no summary was read
+                assert (model.follower.summary_rows == {}) is expect_stored
+            finally:
+                model.close()
+            m.pop("provenance")
+            e.pop("provenance")
+            return {"metrics": m, "evaluation": e}
+
+        start, step = 0, 0
+        while start < len(lines):
+            end = start + rnd.randint(1, 900)
+            import_lines(ledger, lines[start:end])
+            # the first reader of an empty store follows the deltas from version 1 on
+            assert served(expect_stored=True) == folded(ledger.log.max_position())
+            start, step = end, step + 1
+        assert step > 2
+        p = read_ports(ledger)
+        rebuild(p.location, p.read_raw, p.load_streams, p.max_position)  # bulk: no deltas
+        assert served(expect_stored=False) == folded(ledger.log.max_position())  # sums the rows, stores a base
+        assert served(expect_stored=True) == folded(ledger.log.max_position())  # from that base
+        # a correction changes an address's summary: its delta takes the old one out
+        last = {e["subject"]: e for e in map(orjson.loads, lines)}  # each address's last event: retractable
+        target = next(e for e in last.values() if e["type"].endswith(".ClaimDecided.v1"))
+        retraction = {
+            **{k: target[k] for k in ("specversion", "source", "subject", "time", "org", "actor")},
+            "id": "b8f2a5c4-0000-4000-8000-000000000001",
+            "type": "nl.groningen.ledger.EventRetracted.v1",
+            "data": {"retracts": target["id"], "reason": "dubbel geregistreerd"},
+            "recordedtime": "2025-01-02T00:00:00.000000Z",
+        }
+        before = folded(ledger.log.max_position())
+        import_lines(ledger, [orjson.dumps(retraction)])
+        after = served(expect_stored=True)
+        assert after == folded(ledger.log.max_position()) and after != before
 
     def test_case_after_append_shows_the_new_state(self, ledger: Ledger, lines: list[bytes]) -> None:
         import_lines(ledger, lines[:300])
