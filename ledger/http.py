@@ -36,7 +36,7 @@ from starlette.routing import request_response
 from domain.envelope import SUBJECT_PATTERN, not_a_subject
 from domain.schemas import SCHEMA_DIR
 from domain.timeutil import BadTime, query_time
-from ledger import intake_http, trust_http
+from ledger import intake_http, trust_http, web
 from ledger.bootstrap import ConfigError, Ledger, Settings, open_ledger, open_read_model
 from ledger.identity.access import Access, Denied, Gate, declare, secure_openapi
 from ledger.identity.accesslog import AccessLogUnavailable
@@ -201,6 +201,8 @@ def create_app(
         summary="IMG and NCG actions per address: the joint case view, governance metrics and evaluation figures.",
         description=DESCRIPTION,
         version="1",
+        docs_url=None,  # /docs is the web app's, from its own Swagger UI assets (ledger.web): no CDN
+        redoc_url=None,
     )
     app.state.ledger = ledger
     app.state.model = None
@@ -441,6 +443,7 @@ def create_app(
     app.include_router(replay_router(lambda _request: replay_store(opened()), problem))
     app.include_router(intake_http.router)
     app.include_router(trust_http.router)  # checkpoints and proofs
+    web.install(app, model, opened, lambda: replay_store(opened()))  # the pages (ledger/web/)
 
     plain_openapi = app.openapi
 

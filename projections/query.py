@@ -190,6 +190,18 @@ class ReadModel:
         body = self.case_json(subject, at, known_at, now)
         return None if body is None else _loads(body)
 
+    def find(self, postcode: str, huisnummer: int, addition: str | None = None) -> list[dict[str, Any]]:
+        """The addresses registered at a postcode and house number (`subject`, `registered`),
+        with `addition` (huisletter and/or toevoeging, case and spaces ignored) only those that match."""
+        wanted = "".join((addition or "").split()).upper()
+        found = []
+        for subject, view in self.store.find(postcode, huisnummer):
+            registered = _loads(view)["address"]["registered"] or {}
+            have = f"{registered.get('huisletter') or ''}{registered.get('toevoeging') or ''}".upper()
+            if not wanted or have == wanted:
+                found.append({"subject": subject, "registered": registered})
+        return found
+
     # -- figures ----------------------------------------------------------------------------
     def _figures_at(
         self, at: str | None, known_at: str | None, figures: Callable[[Aggregate], dict[str, Any]]

@@ -72,6 +72,10 @@ class ProjectionStore(Protocol):
 
     def case(self, subject: str) -> CaseRow | None: ...
 
+    def find(self, postcode: str, huisnummer: int) -> list[tuple[str, bytes]]:
+        """(subject, view) of the addresses registered at this postcode and house number."""
+        ...
+
     def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
         """The last folded stream position of those subjects that have a row."""
         ...

@@ -101,6 +101,19 @@ class PostgresProjectionStore:
         s, sp, n, view, att = rows[0]
         return CaseRow(s, int(sp), int(n), bytes(view), bytes(att))
 
+    def find(self, postcode: str, huisnummer: int) -> list[tuple[str, bytes]]:
+        """(subject, view) of the addresses registered at this postcode and house number (a scan)."""
+        rows = self._all(
+            self._q(
+                "SELECT subject, view FROM {} WHERE convert_from(view, 'UTF8')::jsonb #>> '{{address,registered,postcode}}'"
+                " = %s AND convert_from(view, 'UTF8')::jsonb #>> '{{address,registered,huisnummer}}' = %s "
+                "ORDER BY subject",
+                "proj_address",
+            ),
+            (postcode, str(huisnummer)),
+        )
+        return [(s, bytes(v)) for s, v in rows]
+
     def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
         query = self._q("SELECT subject, streamposition FROM {} WHERE subject = ANY(%s)", "proj_address")
         return {s: int(p) for s, p in self._all(query, (list(subjects),))}
