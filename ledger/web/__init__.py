@@ -13,7 +13,9 @@ from projections.query import ReadModel
 from replay.source import ReplayStore
 
 
-def install(app: FastAPI, model: Callable[[], ReadModel], ledger: Callable[[], Any], store: Callable[[], ReplayStore]) -> None:
+def install(
+    app: FastAPI, model: Callable[[], ReadModel], ledger: Callable[[], Any], store: Callable[[], ReplayStore]
+) -> None:
     """Add the pages and their assets to the app (which must be made with `docs_url=None`)."""
     from ledger.web import pages, static
 

@@ -29,7 +29,10 @@ TITLES: dict[str, tuple[str, str]] = {
     "E3": ("Van verzoek tot coördinator: voor en na de omslag", "Request to coordinator: before and after the pivot"),
     "E4": ("Aangehouden meldingen", "Deferred claims"),
     "E5": ("Conversie van outreach", "Outreach conversion"),
-    "E6": ("Doorverwijzingen en klachten: voor en na de omslag", "Referrals and complaints: before and after the pivot"),
+    "E6": (
+        "Doorverwijzingen en klachten: voor en na de omslag",
+        "Referrals and complaints: before and after the pivot",
+    ),
 }
 WORDS: dict[str, tuple[str, str]] = {
     "before": ("voor", "before"),
@@ -105,14 +108,28 @@ def chart(figure: str, body: dict[str, Any], lang: str) -> dict[str, Any] | None
     if figure in ("G9", "G10"):
         series = next(iter(body.values()))
         years = _years(series)
-        return {"type": "line", "percent": True, "labels": years, "datasets": [{"label": w("share"), "data": [series[y] for y in years]}]}
+        return {
+            "type": "line",
+            "percent": True,
+            "labels": years,
+            "datasets": [{"label": w("share"), "data": [series[y] for y in years]}],
+        }
     if figure == "G12":
         f = body["integrated_approach_funnel"]
         keys = ["samenloop_ever", "offered", "agreed", "coordinator_assigned"]
-        return {"type": "bar", "labels": [w(k) for k in keys], "datasets": [{"label": w("count"), "data": [f[k] for k in keys]}]}
+        return {
+            "type": "bar",
+            "labels": [w(k) for k in keys],
+            "datasets": [{"label": w("count"), "data": [f[k] for k in keys]}],
+        }
     if figure == "G15":
         per = body["late_registration_share"]
-        return {"type": "bar", "percent": True, "labels": list(per), "datasets": [{"label": w("share"), "data": [v["share"] for v in per.values()]}]}
+        return {
+            "type": "bar",
+            "percent": True,
+            "labels": list(per),
+            "datasets": [{"label": w("share"), "data": [v["share"] for v in per.values()]}],
+        }
     if figure == "E1":
         lead = body["claim_lead_time"]
         years = sorted(set(lead["samenloop"]) | set(lead["other"]))
@@ -120,13 +137,20 @@ def chart(figure: str, body: dict[str, Any], lang: str) -> dict[str, Any] | None
             "type": "line",
             "labels": years,
             "datasets": [
-                {"label": f"{w(group)}: {w('median_days')}", "data": [lead[group].get(y, {}).get("median_days") for y in years]}
+                {
+                    "label": f"{w(group)}: {w('median_days')}",
+                    "data": [lead[group].get(y, {}).get("median_days") for y in years],
+                }
                 for group in ("samenloop", "other")
             ],
         }
     if figure == "E3":
         periods = body["request_to_coordinator"]
-        return {"type": "bar", "labels": [w("median_days")], "datasets": [{"label": w(p), "data": [periods[p]["median_days"]]} for p in periods]}
+        return {
+            "type": "bar",
+            "labels": [w("median_days")],
+            "datasets": [{"label": w(p), "data": [periods[p]["median_days"]]} for p in periods],
+        }
     if figure == "E6":
         periods = body["referrals_and_complaints"]
         keys = ["referrals_per_100", "complaints_per_1000"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 LANGS = ("nl", "en")
 
@@ -88,8 +89,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "projections": ("Projecties", "Projections"),
     "behind": ("Achterstand (gebeurtenissen)", "Lag (events)"),
     "kafka": ("Kafka", "Kafka"),
-    "kafka_off": ("Niet geconfigureerd (ingebed: projecties volgen de opslag zelf)",
-                  "Not configured (embedded: the projections follow the store themselves)"),
+    "kafka_off": (
+        "Niet geconfigureerd (ingebed: projecties volgen de opslag zelf)",
+        "Not configured (embedded: the projections follow the store themselves)",
+    ),
     "kafka_on": ("Geconfigureerd", "Configured"),
     "checkpoint": ("Laatste checkpoint", "Latest checkpoint"),
     "no_checkpoint": ("Nog geen checkpoint gepubliceerd.", "No checkpoint published yet."),
@@ -153,7 +156,7 @@ def translator(lang: str) -> Callable[[str], str]:
     return t
 
 
-def word(table: dict[object, tuple[str, str]], key: object, lang: str) -> str:
+def word(table: Mapping[Any, tuple[str, str]], key: object, lang: str) -> str:
     """A code's words from one of the tables above (the code itself when unknown)."""
     pair = table.get(key)
     return pair[LANGS.index(lang)] if pair else str(key)

@@ -7,12 +7,11 @@ is figures (an evaluator's too), status and the API docs are open.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-
-import re
 
 import orjson
 from fastapi import APIRouter, Request
@@ -87,7 +86,9 @@ def error_page(request: Request, exc: PageError) -> HTMLResponse:
     return page(request, "error.html", exc.status, error=exc)
 
 
-def make_router(model: Callable[[], ReadModel], ledger: Callable[[], Any], store: Callable[[], ReplayStore]) -> APIRouter:
+def make_router(
+    model: Callable[[], ReadModel], ledger: Callable[[], Any], store: Callable[[], ReplayStore]
+) -> APIRouter:
     """The pages; `model` gives the refreshed read model, `ledger` the wired ledger, `store` the replay's store."""
     router = APIRouter(include_in_schema=False)
 
@@ -144,9 +145,7 @@ def make_router(model: Callable[[], ReadModel], ledger: Callable[[], Any], store
         lang = language(request.query_params.get("lang"))
         parts = sections(metrics, evaluation, lang)
         charts = orjson.dumps({s["id"]: s["chart"] for s in parts if s["chart"]}).decode()
-        return page(
-            request, "dashboard.html", sections=parts, charts=charts, query=q, provenance=metrics["provenance"]
-        )
+        return page(request, "dashboard.html", sections=parts, charts=charts, query=q, provenance=metrics["provenance"])
 
     @router.get("/status", openapi_extra=declare("anonymous"))
     def status(request: Request) -> Response:

@@ -105,9 +105,9 @@ class PostgresProjectionStore:
         """(subject, view) of the addresses registered at this postcode and house number (a scan)."""
         rows = self._all(
             self._q(
-                "SELECT subject, view FROM {} WHERE convert_from(view, 'UTF8')::jsonb #>> '{{address,registered,postcode}}'"
-                " = %s AND convert_from(view, 'UTF8')::jsonb #>> '{{address,registered,huisnummer}}' = %s "
-                "ORDER BY subject",
+                "SELECT subject, view FROM {} WHERE "
+                "convert_from(view, 'UTF8')::jsonb #>> '{{address,registered,postcode}}' = %s AND "
+                "convert_from(view, 'UTF8')::jsonb #>> '{{address,registered,huisnummer}}' = %s ORDER BY subject",
                 "proj_address",
             ),
             (postcode, str(huisnummer)),
