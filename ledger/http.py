@@ -289,6 +289,8 @@ def create_app(
 
     @app.exception_handler(Denied)
     async def denied(request: Request, exc: Denied) -> Response:
+        if web.wants_page(request):  # a browser on a page: the sign-in page with the reason (ledger/web)
+            return web.denied_page(request, exc)
         return exc.response()
 
     @app.exception_handler(AccessLogUnavailable)

@@ -60,10 +60,15 @@ def _word(key: str, lang: str) -> str:
     return pair[LANGS.index(lang)] if pair else key.replace("_", " ")
 
 
+def is_share(path: tuple[str, ...] | list[str]) -> bool:
+    """Whether a figure's leaf is a share 0–1 (written as a percentage): a `share…` field, or a year of a rate."""
+    return path[-1].startswith("share") or (len(path) > 1 and "rate" in path[-2])
+
+
 def _text(path: tuple[str, ...], value: Any, lang: str) -> str:
     if value is None:
         return "–"
-    if isinstance(value, (int, float)) and any("share" in p or "rate" in p for p in path):
+    if isinstance(value, (int, float)) and is_share(path):
         return share(float(value), lang)
     if isinstance(value, (int, float)):
         return number(value, lang)

@@ -105,6 +105,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "source": ("Bron", "Source"),
     "as_of": ("Peilmoment", "As of"),
     "now": ("nu", "now"),
+    "signin": ("Aanmelden", "Sign in"),
+    "signout": ("Afmelden", "Sign out"),
+    "token": ("Token", "Token"),
+    "token_hint": (
+        "Het bearer-token van uw organisatie (bijvoorbeeld van ledger token issue)",
+        "Your organisation's bearer token (for example from ledger token issue)",
+    ),
+    "signin_development": (
+        "Ontwikkelmodus: er zijn geen sleutels van een uitgever ingesteld, dus lezen kan zonder token.",
+        "Development mode: no issuer keys are configured, so reading needs no token.",
+    ),
+    "signed_in_as": ("Aangemeld als", "Signed in as"),
 }
 
 STATUS = {

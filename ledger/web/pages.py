@@ -20,7 +20,8 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from domain.envelope import SUBJECT_PATTERN, not_a_subject
-from ledger.identity.access import declare, principal_of
+from ledger.identity.access import TOKEN_COOKIE, declare, principal_of
+from ledger.identity.tokens import TokenError
 from ledger.web import format as fmt
 from ledger.web.figures import sections
 from ledger.web.i18n import ATTENTION, MILESTONES, PHASES, STATUS, language, translator, word
@@ -42,7 +43,7 @@ HIDE_ADDRESS = frozenset({"EVALUATOR"})  # roles that never see an address (trus
 def _context(request: Request, **extra: Any) -> dict[str, Any]:
     lang = language(request.query_params.get("lang"))
     principal = principal_of(request)
-    role = principal.role if principal is not None else None
+    role = principal.role if principal is not None else _cookie_role(request)
 
     def link(path: str, **params: str | None) -> str:
         """A URL of this app that keeps the page language."""
@@ -63,6 +64,8 @@ def _context(request: Request, **extra: Any) -> dict[str, Any]:
         "switch": request.url.path + ("?" + urlencode(other) if other else ""),
         "path": request.url.path,
         "addresses": role not in HIDE_ADDRESS,
+        "role": role,
+        "development": bool(request.app.state.gate.development),
         "euros": lambda c: fmt.euros(c, lang),
         "number": lambda v: fmt.number(v, lang),
         "day": lambda i: fmt.day(i, lang),
@@ -73,6 +76,18 @@ def _context(request: Request, **extra: Any) -> dict[str, Any]:
         "milestone_word": lambda m: word(MILESTONES, m, lang),
         **extra,
     }
+
+
+def _cookie_role(request: Request) -> str | None:
+    """On an open page, the role of a signed-in browser's token (for the navigation only)."""
+    verifier = request.app.state.gate.verifier
+    token = request.cookies.get(TOKEN_COOKIE)
+    if verifier is None or not token:
+        return None
+    try:
+        return str(verifier.verify(token).role)
+    except TokenError:
+        return None
 
 
 def page(request: Request, template: str, status: int = 200, **extra: Any) -> HTMLResponse:
