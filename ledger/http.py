@@ -46,8 +46,9 @@ from ledger.ops import install as install_ops
 from ledger.ops import ready_lag
 from ledger.ports import replay_store
 from ledger.problems import problem
-from projections.answers import CaseView, Evaluation, Health, Metrics
+from projections.answers import Addresses, CaseView, Evaluation, Health, Metrics
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
+from projections.search import BadSearch, parse_search
 from replay.http import make_router as replay_router
 
 SCHEMAS = SCHEMA_DIR
@@ -408,6 +409,38 @@ def create_app(
             return Response(orjson.dumps(m.evaluation(pivot, at, known_at)), media_type=JSON)
 
         return await answer(work, at, known_at, figures=True)
+
+    SEARCH = [
+        {"name": "postcode", "in": "query", "required": True, "schema": {"type": "string", "examples": ["9711AB"]}},
+        {"name": "huisnummer", "in": "query", "required": True, "schema": {"type": "string", "examples": ["12"]}},
+        {
+            "name": "toevoeging",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "Huisletter and/or toevoeging (e.g. `a`, `2`, `a-2`); case, spaces and dashes ignored.",
+        },
+    ]
+
+    @read_route(
+        "/addresses",
+        summary="Find addresses by postcode and house number (the web app's search)",
+        response_model=Addresses,
+        responses={422: {"description": "a malformed postcode, number or addition (named in invalid-params)"}},
+        openapi_extra=declare("cases", parameters=SEARCH),
+    )
+    async def get_addresses(request: Request) -> Response:
+        query = request.query_params
+        _cutoffs(query, frozenset({"postcode", "huisnummer", "toevoeging"}))  # refuses unknown names
+        try:
+            asked = parse_search(query.get("postcode"), query.get("huisnummer"), query.get("toevoeging"))
+        except BadSearch as exc:
+            raise BadParameter(exc.parameter, exc.message) from None
+
+        def work(m: ReadModel) -> Response:
+            return Response(orjson.dumps({"addresses": m.find(asked)}), media_type=JSON)
+
+        return await answer(work, None, None)
 
     @app.get(
         "/contract",

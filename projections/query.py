@@ -29,6 +29,7 @@ from projections.fold import fold
 from projections.follower import SYNC_LIMIT, Follower, Ports
 from projections.history import prepare
 from projections.projector import Progress, RawReader, scan
+from projections.search import Search
 from projections.store import ProjectionStore
 from projections.summary import summarize
 from projections.timeutil import now_utc
@@ -190,12 +191,12 @@ class ReadModel:
         body = self.case_json(subject, at, known_at, now)
         return None if body is None else _loads(body)
 
-    def find(self, postcode: str, huisnummer: int, addition: str | None = None) -> list[dict[str, Any]]:
-        """The addresses registered at a postcode and house number (`subject`, `registered`),
-        with `addition` (huisletter and/or toevoeging, case and spaces ignored) only those that match."""
-        wanted = "".join((addition or "").split()).upper()
+    def find(self, search: Search) -> list[dict[str, Any]]:
+        """The addresses registered at the search's postcode and house number (`subject`,
+        `registered`); with an addition only those whose huisletter + toevoeging it is (case ignored)."""
+        wanted = "".join((search.addition or "").split()).upper()
         found = []
-        for subject, view in self.store.find(postcode, huisnummer):
+        for subject, view in self.store.find(search.postcode, search.huisnummer):
             registered = _loads(view)["address"]["registered"] or {}
             have = f"{registered.get('huisletter') or ''}{registered.get('toevoeging') or ''}".upper()
             if not wanted or have == wanted:

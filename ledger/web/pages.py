@@ -7,7 +7,6 @@ is figures (an evaluator's too), status and the API docs are open.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from ledger.web.i18n import ATTENTION, MILESTONES, PHASES, STATUS, language, tra
 from ledger.web.params import PageError, checked, cut
 from ledger.web.status import status_of
 from projections.query import DEFAULT_PIVOT, ReadModel
+from projections.search import BadSearch, parse_search
 from projections.timeutil import now_utc
 from replay.errors import ReplayError
 from replay.run import cutoff, render, replay
@@ -35,7 +35,6 @@ from replay.source import ReplayStore
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), auto_reload=False)
-POSTCODE = r"^[1-9][0-9]{3} ?[A-Za-z]{2}$"
 CUTOFFS = frozenset({"at", "known_at"})
 HIDE_ADDRESS = frozenset({"EVALUATOR"})  # roles that never see an address (trust.md §1)
 
@@ -192,9 +191,8 @@ def _find(model: Callable[[], ReadModel], q: dict[str, str]) -> list[dict[str, A
             raise PageError(422, not_a_subject(q["bag"]), "bag")
         view = model().case(q["bag"])
         return [] if view is None else [{"subject": q["bag"], "registered": view["address"]["registered"] or {}}]
-    postcode, number = q.get("postcode", ""), q.get("huisnummer", "")
-    if not re.match(POSTCODE, postcode):
-        raise PageError(422, "postcode must be 4 digits (the first not 0) and 2 letters, e.g. 9711AB", "postcode")
-    if not number.isascii() or not number.isdigit() or not 1 <= int(number) <= 99999:
-        raise PageError(422, "huisnummer must be a whole number from 1 to 99999", "huisnummer")
-    return model().find(postcode.replace(" ", "").upper(), int(number), q.get("toevoeging"))
+    try:
+        asked = parse_search(q.get("postcode"), q.get("huisnummer"), q.get("toevoeging"))
+    except BadSearch as exc:
+        raise PageError(422, exc.message, exc.parameter) from None
+    return model().find(asked)

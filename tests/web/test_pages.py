@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from domain.timeutil import parse_utc
@@ -59,6 +60,8 @@ def test_find_by_postcode_number_addition_and_bag_id(visit: Callable[..., Visit]
     page.fill("#huisnummer", "12")
     page.click("button[type=submit]")
     links = page.locator("#results a")
+    api = site.json("/addresses?postcode=9712AB&huisnummer=12")["addresses"]
+    assert [link.get_attribute("href") for link in links.all()] == [f"/adres/{a['subject']}" for a in api]
     assert links.count() == 2
     assert sorted(links.all_inner_texts()) == ["9712AB 12a-2", "9712AB 12b-2"]
     page.fill("#toevoeging", "b2")
@@ -68,6 +71,9 @@ def test_find_by_postcode_number_addition_and_bag_id(visit: Callable[..., Visit]
     assert page.url.endswith("/adres/0014200000000502")
     bag = visit("/?bag=0014200000000501").page
     assert bag.locator("#results a").get_attribute("href") == "/adres/0014200000000501"
+    assert site.json("/addresses?postcode=9712ab&huisnummer=12&toevoeging=B-2")["addresses"] == api[1:]
+    refused = httpx.get(site.base + "/addresses?postcode=0712AB&huisnummer=12", timeout=30)
+    assert refused.status_code == 422 and refused.json()["invalid-params"][0]["name"] == "postcode"
     assert visit("/?postcode=9712AB&huisnummer=13").page.locator("#results").inner_text() == "Geen adres gevonden."
 
 
