@@ -118,9 +118,7 @@ def make_router(
     @router.get("/adres/{subject}", openapi_extra=declare("cases"))
     def case(request: Request, subject: str) -> Response:
         try:
-            if not SUBJECT_PATTERN.match(subject):
-                raise PageError(422, not_a_subject(subject), "subject")
-            q = checked(request.query_params, CUTOFFS)
+            q = _address_query(request, subject)
             at, known_at = cut(q, "at"), cut(q, "known_at")
             view = model().case(subject, at, known_at)
             if view is None:
@@ -135,9 +133,7 @@ def make_router(
     def history(request: Request, subject: str) -> Response:
         """The replay's HTML report: the very page `ledger replay --format html` writes."""
         try:
-            if not SUBJECT_PATTERN.match(subject):
-                raise PageError(422, not_a_subject(subject), "subject")
-            q = checked(request.query_params, CUTOFFS)
+            q = _address_query(request, subject)
             report = replay(store(), subject, cutoff(q.get("at"), "at"), cutoff(q.get("known_at"), "known_at"))
         except PageError as exc:
             return error_page(request, exc)
@@ -182,6 +178,13 @@ def make_router(
         )
 
     return router
+
+
+def _address_query(request: Request, subject: str) -> dict[str, str]:
+    """The cut-offs of a page about one address, after checking the address is a BAG id."""
+    if not SUBJECT_PATTERN.match(subject):
+        raise PageError(422, not_a_subject(subject), "subject")
+    return checked(request.query_params, CUTOFFS)
 
 
 def _find(model: Callable[[], ReadModel], q: dict[str, str]) -> list[dict[str, Any]]:
