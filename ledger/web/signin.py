@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ledger.identity.access import TOKEN_COOKIE, Denied, declare
 from ledger.identity.tokens import TokenError
-from ledger.web.pages import page
+from ledger.web.pages import HIDE_ADDRESS, page
 
 MAX_FORM = 16_384
 
@@ -49,10 +49,11 @@ def make_router() -> APIRouter:
         if verifier is None:
             return page(request, "signin.html", 400, reason="development mode: no token is needed", development=True)
         try:
-            verifier.verify(token)
+            principal = verifier.verify(token)
         except TokenError as exc:
             return page(request, "signin.html", 401, reason=f"invalid token: {exc.message}", development=False)
-        target = "/?lang=en" if request.query_params.get("lang") == "en" else "/"
+        target = "/dashboard" if principal.role in HIDE_ADDRESS else "/"  # an evaluator has no address search
+        target += "?lang=en" if request.query_params.get("lang") == "en" else ""
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", path="/")
         return response

@@ -44,12 +44,14 @@ def test_roles_decide_what_the_pages_show(browser: Browser, guarded: tuple[str, 
     assert "bearer token" in page.locator("#problem").inner_text()
 
     page.fill("#token", "not-a-token")
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     assert "invalid token" in page.locator("#problem").inner_text()
 
     page.goto(f"{base}/aanmelden")
     page.fill("#token", _token(key, "OMBUDSMAN"))
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     shown = page.goto(f"{base}/adres/{SUBJECT}")
     assert shown is not None and shown.status == 200
     assert page.locator("h1").inner_text() == "Dossier 9712AB 12a-2"
@@ -64,7 +66,9 @@ def test_roles_decide_what_the_pages_show(browser: Browser, guarded: tuple[str, 
     page = evaluator.new_page()
     page.goto(f"{base}/aanmelden")
     page.fill("#token", _token(key, "EVALUATOR"))
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/dashboard")  # signed in, an evaluator lands on the figures
     assert page.goto(f"{base}/adres/{SUBJECT}").status == 403  # type: ignore[union-attr]
     assert page.goto(f"{base}/?postcode=9712AB&huisnummer=12").status == 403  # type: ignore[union-attr]
     assert page.goto(f"{base}/adres/{SUBJECT}/geschiedenis").status == 403  # type: ignore[union-attr]

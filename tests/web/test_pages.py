@@ -58,16 +58,19 @@ def test_find_by_postcode_number_addition_and_bag_id(visit: Callable[..., Visit]
     page = visit("/").page
     page.fill("#postcode", "9712 ab")
     page.fill("#huisnummer", "12")
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     links = page.locator("#results a")
     api = site.json("/addresses?postcode=9712AB&huisnummer=12")["addresses"]
     assert [link.get_attribute("href") for link in links.all()] == [f"/adres/{a['subject']}" for a in api]
     assert links.count() == 2
     assert sorted(links.all_inner_texts()) == ["9712AB 12a-2", "9712AB 12b-2"]
     page.fill("#toevoeging", "b2")
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     assert page.locator("#results a").all_inner_texts() == ["9712AB 12b-2"]
-    page.locator("#results a").click()
+    with page.expect_navigation():
+        page.locator("#results a").click()
     assert page.url.endswith("/adres/0014200000000502")
     bag = visit("/?bag=0014200000000501").page
     assert bag.locator("#results a").get_attribute("href") == "/adres/0014200000000501"
@@ -109,7 +112,8 @@ def test_case_page_equals_the_api(visit: Callable[..., Visit], site: Site) -> No
 def test_case_page_cut_off_controls(visit: Callable[..., Visit], site: Site) -> None:
     page = visit("/adres/0014200000000501").page
     page.fill("#at", "2021-03-05")
-    page.click(".cutoffs button[type=submit]")
+    with page.expect_navigation():
+        page.click(".cutoffs button[type=submit]")
     assert "at=2021-03-05" in page.url
     api = site.json("/cases/0014200000000501?at=2021-03-05")
     assert api["damage"]["awarded_cents"] == 0
