@@ -43,8 +43,12 @@ def make_router() -> APIRouter:
 
     @router.post("/aanmelden", openapi_extra=declare("anonymous"))
     async def sign_in(request: Request) -> Response:
-        body = await request.body()
-        token = (parse_qs(body[:MAX_FORM].decode("utf-8", "replace")).get("token") or [""])[0].strip()
+        body = b""
+        async for chunk in request.stream():  # read no further than a form with a token can be
+            body += chunk
+            if len(body) > MAX_FORM:
+                return page(request, "signin.html", 413, reason="the form is too large", development=False)
+        token = (parse_qs(body.decode("utf-8", "replace")).get("token") or [""])[0].strip()
         verifier = request.app.state.gate.verifier
         if verifier is None:
             return page(request, "signin.html", 400, reason="development mode: no token is needed", development=True)

@@ -60,6 +60,8 @@ def test_roles_decide_what_the_pages_show(browser: Browser, guarded: tuple[str, 
     # the cookie is a credential for reads only: an append with it alone is refused
     append = httpx.post(f"{base}/events", cookies={"ledger_token": cookie["value"]}, content=b"[]")
     assert append.status_code == 401
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    assert httpx.post(f"{base}/aanmelden", content=b"token=" + b"a" * 20_000, headers=form).status_code == 413
     context.close()
 
     evaluator = browser.new_context()
