@@ -36,7 +36,7 @@ from starlette.routing import request_response
 from domain.envelope import SUBJECT_PATTERN, not_a_subject
 from domain.schemas import SCHEMA_DIR
 from domain.timeutil import BadTime, query_time
-from ledger import intake_http, trust_http
+from ledger import intake_http, trust_http, web
 from ledger.bootstrap import ConfigError, Ledger, Settings, open_ledger, open_read_model
 from ledger.identity.access import Access, Denied, Gate, declare, secure_openapi
 from ledger.identity.accesslog import AccessLogUnavailable
@@ -46,8 +46,9 @@ from ledger.ops import install as install_ops
 from ledger.ops import ready_lag
 from ledger.ports import replay_store
 from ledger.problems import problem
-from projections.answers import CaseView, Evaluation, Health, Metrics, Series, Worklist
+from projections.answers import Addresses, CaseView, Evaluation, Health, Metrics, Series, Worklist
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
+from projections.search import BadSearch, parse_search
 from projections.series import MAX_POINTS, BadSeries, Plan
 from projections.series import plan as series_plan
 from projections.store import NoStore
@@ -316,6 +317,8 @@ def create_app(
         summary="IMG and NCG actions per address: the joint case view, governance metrics and evaluation figures.",
         description=DESCRIPTION,
         version="1",
+        docs_url=None,  # /docs is the web app's, from its own Swagger UI assets (ledger.web): no CDN
+        redoc_url=None,
     )
     app.state.ledger = ledger
     app.state.model = None
@@ -402,6 +405,8 @@ def create_app(
 
     @app.exception_handler(Denied)
     async def denied(request: Request, exc: Denied) -> Response:
+        if web.wants_page(request):  # a browser on a page: the sign-in page with the reason (ledger/web)
+            return web.denied_page(request, exc)
         return exc.response()
 
     @app.exception_handler(AccessLogUnavailable)
@@ -571,6 +576,38 @@ def create_app(
 
         return await answer(work, at, known_at, figures=True)
 
+    SEARCH = [
+        {"name": "postcode", "in": "query", "required": True, "schema": {"type": "string", "examples": ["9711AB"]}},
+        {"name": "huisnummer", "in": "query", "required": True, "schema": {"type": "string", "examples": ["12"]}},
+        {
+            "name": "toevoeging",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "Huisletter and/or toevoeging (e.g. `a`, `2`, `a-2`); case, spaces and dashes ignored.",
+        },
+    ]
+
+    @read_route(
+        "/addresses",
+        summary="Find addresses by postcode and house number (the web app's search)",
+        response_model=Addresses,
+        responses={422: {"description": "a malformed postcode, number or addition (named in invalid-params)"}},
+        openapi_extra=declare("cases", parameters=SEARCH),
+    )
+    async def get_addresses(request: Request) -> Response:
+        query = request.query_params
+        _cutoffs(query, frozenset({"postcode", "huisnummer", "toevoeging"}))  # refuses unknown names
+        try:
+            asked = parse_search(query.get("postcode"), query.get("huisnummer"), query.get("toevoeging"))
+        except BadSearch as exc:
+            raise BadParameter(exc.parameter, exc.message) from None
+
+        def work(m: ReadModel) -> Response:
+            return Response(orjson.dumps({"addresses": m.find(asked)}), media_type=JSON)
+
+        return await answer(work, None, None)
+
     @app.get(
         "/contract",
         summary="The event contract: every type with its JSON Schema",
@@ -607,6 +644,7 @@ def create_app(
     app.include_router(replay_router(lambda _request: replay_store(opened()), problem))
     app.include_router(intake_http.router)
     app.include_router(trust_http.router)  # checkpoints and proofs
+    web.install(app, model, opened, lambda: replay_store(opened()))  # the pages (ledger/web/)
 
     plain_openapi = app.openapi
 

@@ -480,6 +480,17 @@ class Evaluation(Closed):
     provenance: Provenance
 
 
+class FoundAddress(Closed):
+    subject: str
+    registered: dict[str, object] = Field(description="the latest AddressRegistered data")
+
+
+class Addresses(Closed):
+    """`GET /addresses`: the addresses registered at a postcode and house number."""
+
+    addresses: list[FoundAddress]
+
+
 class Health(Closed):
     """`GET /healthz`: alive, and how far the projections are behind the event store."""
 

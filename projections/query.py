@@ -29,6 +29,7 @@ from projections.fold import fold
 from projections.follower import SYNC_LIMIT, Follower, Ports
 from projections.history import prepare
 from projections.projector import Progress, RawReader, scan
+from projections.search import Search
 from projections.series import Plan
 from projections.store import KAFKA_PREFIX, ProjectionStore
 from projections.summary import summarize
@@ -221,6 +222,18 @@ class ReadModel:
             None, None, query.now, position, position, source="projection", backfills=backfills
         )
         return out
+
+    def find(self, search: Search) -> list[dict[str, Any]]:
+        """The addresses registered at the search's postcode and house number (`subject`,
+        `registered`); with an addition only those whose huisletter + toevoeging it is (case ignored)."""
+        wanted = "".join((search.addition or "").split()).upper()
+        found = []
+        for subject, view in self.store.find(search.postcode, search.huisnummer):
+            registered = _loads(view)["address"]["registered"] or {}
+            have = f"{registered.get('huisletter') or ''}{registered.get('toevoeging') or ''}".upper()
+            if not wanted or have == wanted:
+                found.append({"subject": subject, "registered": registered})
+        return found
 
     # -- figures ----------------------------------------------------------------------------
     def _figures_at(

@@ -27,6 +27,9 @@ from ledger.identity.tokens import Principal, TokenError, Verifier
 from ledger.problems import problem
 
 ACCESS_KEY = "x-ledger-access"
+# The web pages' sign-in (ledger/web/signin.py) keeps the bearer token in this cookie (HttpOnly,
+# SameSite=Strict); it is read only for reads (GET, HEAD), never for an append.
+TOKEN_COOKIE = "ledger_token"
 REALM = "groningen-ledger"
 SCHEME = "bearer"
 
@@ -143,6 +146,8 @@ class Gate:
     def token_of(self, request: Request) -> str | None:
         header = request.headers.get("authorization")
         if header is None:
+            if self.verifier is not None and request.method in ("GET", "HEAD"):
+                return request.cookies.get(TOKEN_COOKIE) or None
             return None
         scheme, _, token = header.strip().partition(" ")
         token = token.strip()

@@ -89,6 +89,9 @@ class ProjectionStore(Protocol):
 
     def points(self) -> Iterator[tuple[str, Point]]:
         """Every entry of the worklist index (for checks; not a query path)."""
+
+    def find(self, postcode: str, huisnummer: int) -> list[tuple[str, bytes]]:
+        """(subject, view) of the addresses registered at this postcode and house number."""
         ...
 
     def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:

@@ -183,6 +183,19 @@ class PostgresProjectionStore:
         rows = self._all(query, (worklist.ALL,))
         return iter([(s, Point(c, r, since, bool(strict), m)) for s, c, r, since, strict, m in rows])
 
+    def find(self, postcode: str, huisnummer: int) -> list[tuple[str, bytes]]:
+        """(subject, view) of the addresses registered at this postcode and house number (a scan)."""
+        rows = self._all(
+            self._q(
+                "SELECT subject, view FROM {} WHERE "
+                "convert_from(view, 'UTF8')::jsonb #>> '{{address,registered,postcode}}' = %s AND "
+                "convert_from(view, 'UTF8')::jsonb #>> '{{address,registered,huisnummer}}' = %s ORDER BY subject",
+                "proj_address",
+            ),
+            (postcode, str(huisnummer)),
+        )
+        return [(s, bytes(v)) for s, v in rows]
+
     def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
         query = self._q("SELECT subject, streamposition FROM {} WHERE subject = ANY(%s)", "proj_address")
         return {s: int(p) for s, p in self._all(query, (list(subjects),))}

@@ -20,11 +20,15 @@ from projections import persisted, worklist
 from projections.store import LOG, CaseRow, NoStore, Row, StaleWrite
 from projections.worklist import Entry, Point, Query
 
+# The registration's postcode and house number in the stored view: indexed for the address search.
+POSTCODE = "json_extract(CAST(view AS TEXT), '$.address.registered.postcode')"
+NUMBER = "json_extract(CAST(view AS TEXT), '$.address.registered.huisnummer')"
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS proj_address (subject TEXT PRIMARY KEY, streamposition INTEGER NOT NULL, "
     "events INTEGER NOT NULL, version INTEGER NOT NULL, view BLOB NOT NULL, attention BLOB NOT NULL, "
     "summary BLOB NOT NULL)",
     "CREATE INDEX IF NOT EXISTS proj_address_version ON proj_address(version)",
+    f"CREATE INDEX IF NOT EXISTS proj_address_postcode ON proj_address({POSTCODE}, {NUMBER})",
     "CREATE TABLE IF NOT EXISTS proj_position (name TEXT PRIMARY KEY, position INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS proj_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS proj_worklist (subject TEXT NOT NULL, scope TEXT NOT NULL, code TEXT NOT NULL, "
@@ -146,6 +150,15 @@ class SQLiteProjectionStore:
                 (worklist.ALL,),
             ).fetchall()
         return iter([(s, Point(c, r, since, bool(strict), m)) for s, c, r, since, strict, m in rows])
+
+    def find(self, postcode: str, huisnummer: int) -> list[tuple[str, bytes]]:
+        """(subject, view) of the addresses registered at this postcode and house number."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT subject, view FROM proj_address WHERE {POSTCODE}=? AND {NUMBER}=? ORDER BY subject",
+                (postcode, huisnummer),
+            ).fetchall()
+        return [(s, bytes(v)) for s, v in rows]
 
     def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -458,3 +458,24 @@ class ProjectionStoreContract:
         finally:
             store.close()
         assert rows_of(p.location) == built  # opening it again indexed every row's points
+
+    def test_find_by_postcode_and_number_equals_a_scan_of_the_views(self, ledger: Ledger, lines: list[bytes]) -> None:
+        from projections.search import parse_search
+
+        import_lines(ledger, lines)
+        model = open_read_model(ledger)
+        try:
+            model.refresh()
+            by_place: dict[tuple[str, int], set[str]] = {}
+            for subject, _ in model.summaries():
+                registered = model.case(subject, now=NOW)["address"]["registered"]
+                if registered:
+                    by_place.setdefault((registered["postcode"], registered["huisnummer"]), set()).add(subject)
+            assert len(by_place) > 50
+            for (postcode, number), subjects in sorted(by_place.items())[:60]:
+                found = model.find(parse_search(postcode.lower(), str(number)))
+                assert {f["subject"] for f in found} == subjects
+                assert all(f["registered"]["postcode"] == postcode for f in found)
+            assert model.find(parse_search("9999ZZ", "1")) == []
+        finally:
+            model.close()
