@@ -86,9 +86,11 @@ class PostgresProjectionStore:
                     )
                 )
             self._conn.execute(  # the figures' aggregate: a delta per written version, and bases
+                sql.SQL(
                     "CREATE TABLE IF NOT EXISTS {} (version bigint PRIMARY KEY, base boolean NOT NULL, "
                     "body bytea NOT NULL)"
                 ).format(self._t["proj_figures"])
+            )
             meta = self._t["proj_meta"]
             self._conn.execute(
                 sql.SQL("INSERT INTO {} VALUES ('generation', %s), ('version', '0') ON CONFLICT DO NOTHING").format(
