@@ -200,6 +200,13 @@ start_role() {
     ) &
     pid=$!
     printf '%s\n' "$pid" >"$RUN/$name.pid"
+    # Until the subshell has become the role (exec'd, with the marker in its environment).
+    local deadline=$((SECONDS + 30))
+    until role_pid "$name" >/dev/null; do
+        pid_alive "$pid" || { tail -n 30 "$LOGS/$name.log" >&2; die "$name exited at once (pid $pid)"; }
+        ((SECONDS < deadline)) || die "$name (pid $pid) did not start within 30 s"
+        sleep 0.05
+    done
     log "started $name (pid $pid, ${PORT:+port $PORT, }ops port $OPS, log $LOGS/$name.log)"
 }
 
@@ -286,8 +293,15 @@ cmd_up() {
     postgres_sh start >/dev/null 8>&- || die "PostgreSQL did not start (deploy/postgres.sh, port $PG_PORT)"
     kafka_sh start-cluster >/dev/null 8>&- || die "Kafka did not start (deploy/kafka.sh start-cluster, port $KAFKA_PORT)"
     # The topics, the principals' SCRAM credentials and the ACLs (idempotent, as compose's kafka-init).
-    operator kafka init --credentials "$SECRETS/kafka" >"$LOGS/kafka-init.log" 2>&1 \
-        || { tail -n 20 "$LOGS/kafka-init.log" >&2; die "ledger kafka init failed"; }
+    # Up to three tries: right after the topics are created, a broker that has not yet seen them in
+    # the metadata log can answer the configs' description without them (KeyError 'retention.ms').
+    local try
+    for try in 1 2 3; do
+        operator kafka init --credentials "$SECRETS/kafka" >"$LOGS/kafka-init.log" 2>&1 && break
+        ((try < 3)) || { tail -n 20 "$LOGS/kafka-init.log" >&2; die "ledger kafka init failed"; }
+        log "ledger kafka init failed ($(tail -n 1 "$LOGS/kafka-init.log")); once more"
+        sleep 2
+    done
     # The store's tables, once, before several roles open it at the same moment.
     if [[ ! -f "$STATE/store.ready" ]]; then
         operator verify >/dev/null 2>"$LOGS/store-init.log" || { cat "$LOGS/store-init.log" >&2; die "the store cannot be opened"; }
