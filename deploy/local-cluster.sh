@@ -160,11 +160,11 @@ role_environment() {
     fi
 }
 
-pid_alive() {
-    local state
-    kill -0 "$1" 2>/dev/null || return 1
-    state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)"
-    [[ -n "$state" && "$state" != Z ]]
+# running PID: the process exists and is not a zombie.
+running() {
+    local stat
+    stat="$(ps -o stat= -p "$1" 2>/dev/null || true)"
+    [[ -n "$stat" && "$stat" != Z* ]]
 }
 
 # role_pid NAME: the recorded PID of the role if that process still runs as this cluster's role.
@@ -172,7 +172,7 @@ role_pid() {
     local pid
     [[ -f "$RUN/$1.pid" ]] || return 1
     pid="$(cat "$RUN/$1.pid" 2>/dev/null || true)"
-    [[ "$pid" =~ ^[0-9]+$ ]] && pid_alive "$pid" || return 1
+    [[ "$pid" =~ ^[0-9]+$ ]] && running "$pid" || return 1
     tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "LOCAL_CLUSTER_ROLE=$STATE/$1" || return 1
     printf '%s\n' "$pid"
 }
@@ -203,7 +203,7 @@ start_role() {
     # Until the subshell has become the role (exec'd, with the marker in its environment).
     local deadline=$((SECONDS + 30))
     until role_pid "$name" >/dev/null; do
-        pid_alive "$pid" || { tail -n 30 "$LOGS/$name.log" >&2; die "$name exited at once (pid $pid)"; }
+        running "$pid" || { tail -n 30 "$LOGS/$name.log" >&2; die "$name exited at once (pid $pid)"; }
         ((SECONDS < deadline)) || die "$name (pid $pid) did not start within 30 s"
         sleep 0.05
     done
@@ -343,10 +343,11 @@ cmd_status() {
     else
         printf '%-12s %-8s %-12s %s\n' postgres - "$PG_PORT" dead
     fi
+    out="$(kafka_sh status-cluster 2>&1 >/dev/null || true)"
     for n in 1 2 3; do
         total=$((total + 1))
-        pid="$(cat "$DEPLOY_STATE/kafka/cluster/node$n/kafka.pid" 2>/dev/null || true)"
-        if [[ "$pid" =~ ^[0-9]+$ ]] && pid_alive "$pid"; then
+        if [[ "$out" =~ node\ $n\ running\ \(pid\ ([0-9]+) ]]; then
+            pid="${BASH_REMATCH[1]}"
             printf '%-12s %-8s %-12s %s\n' "kafka-$n" "$pid" $((KAFKA_PORT + 100 * (n - 1))) alive
             up=$((up + 1))
         else

@@ -119,12 +119,13 @@ def free_port_pair(start: int = 30000, stop: int = 32700, step: int = 10) -> int
     ports = list(range(start, stop, step))
     random.Random(os.getpid() ^ time.time_ns()).shuffle(ports)
     for port in ports:
-        if all(_port_free(p) for p in (port, port + 1)):
+        if all(port_free(p) for p in (port, port + 1)):
             return port
     raise RuntimeError("no free port pair for a private Kafka broker")
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
+    """Whether nothing listens on (or holds) `port` of 127.0.0.1."""
     with socket.socket() as sock:
         try:
             sock.bind(("127.0.0.1", port))

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 from consumers.clients import KafkaEndpoint
+from tests.consumers.chaos import port_free, retry_port_in_use
 from tests.consumers.kafka_support import LEDGER
-from tests.servers import REPO_ROOT
+from tests.servers import REPO_ROOT, run_deploy_script
 
 SCRIPT = REPO_ROOT / "deploy" / "local-cluster.sh"
 # Candidate LEDGER_CLUSTER_PORT_BASEs: clear of PostgreSQL's 25432, kafka.sh's 29092 and 29192-29393,
@@ -21,19 +21,10 @@ PORT_BASES = (26000, 27000, 28000, 24000)
 OFFSETS = (432, 92, 93, 192, 193, 292, 293, *range(380, 382), *range(464, 472), 800, 801)
 
 
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def free_port_base() -> int:
     """The first candidate base all of whose ports are free on 127.0.0.1."""
     for base in PORT_BASES:
-        if all(_free(base + offset) for offset in OFFSETS):
+        if all(port_free(base + offset) for offset in OFFSETS):
             return base
     raise RuntimeError(f"no free port base for deploy/local-cluster.sh among {PORT_BASES}")
 
@@ -62,23 +53,7 @@ class LocalCluster:
 
     def script(self, *args: str, timeout: float = 600) -> str:
         """Run `deploy/local-cluster.sh ARGS`; its stdout, or RuntimeError with its output."""
-        try:
-            done = subprocess.run(
-                ["bash", str(SCRIPT), *args],
-                env=self._env(),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise RuntimeError(f"local-cluster.sh {' '.join(args)} did not finish within {timeout:.0f} s") from exc
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"local-cluster.sh {' '.join(args)} exited {done.returncode}\n{done.stderr[-4000:]}\n{done.stdout}"
-            )
-        return done.stdout
+        return run_deploy_script("local-cluster.sh", *args, timeout=timeout, env=self._env())
 
     def up(self) -> dict[str, str]:
         out = self.script("up")
@@ -123,8 +98,6 @@ class LocalCluster:
     def start_broker(self, node: int) -> float:
         """Start a killed broker on its data; the seconds until it was an unfenced broker again. Retried
         while a client's self-connected socket holds its port (tests.consumers.chaos.retry_port_in_use)."""
-        from tests.consumers.chaos import retry_port_in_use
-
         started = time.monotonic()
         retry_port_in_use(lambda: self.script("start-broker", str(node), timeout=300))
         return time.monotonic() - started

@@ -31,16 +31,8 @@ from pathlib import Path
 from consumers.topics import TopicNames
 from consumers.tracking import RelayTracking
 from ledger.bootstrap import Settings, kafka_location, open_ledger, projections_location
+from tests.consumers import kafka_support as support
 from tests.consumers.chaos import Publisher, check_outcome, group_caught_up, wait_for
-from tests.consumers.kafka_support import (
-    generated_history,
-    ledger_env,
-    principals,
-    read_topic_confluent,
-    reference_rows,
-    run_ledger,
-    store_rows,
-)
 from tests.soak.cluster import LocalCluster
 
 SECONDS = float(os.environ.get("LEDGER_SOAK_SECONDS") or 75)
@@ -65,7 +57,9 @@ def _ready(url: str) -> dict | None:
 def _token(cluster: LocalCluster) -> str:
     """An evaluator's bearer token from the cluster's token issuer (the key secrets.sh made)."""
     issuer = Path(cluster.exports["LEDGER_CLUSTER_SECRETS"]) / "issuer"
-    done = run_ledger({"LEDGER_HOME": str(issuer), "PATH": os.environ["PATH"]}, "token", "issue", "--role", "EVALUATOR")
+    done = support.run_ledger(
+        {"LEDGER_HOME": str(issuer), "PATH": os.environ["PATH"]}, "token", "issue", "--role", "EVALUATOR"
+    )
     return done.stdout.decode().strip()
 
 
@@ -195,7 +189,7 @@ def _copies_only(cluster: LocalCluster) -> int:
     value, position and hash). Returns how many records were re-sent."""
     seen: dict[str, tuple] = {}
     resent = 0
-    for record in read_topic_confluent(cluster.admin, "ledger.events"):
+    for record in support.read_topic_confluent(cluster.admin, "ledger.events"):
         headers = dict(record["headers"])
         event_id = headers["ce_id"].decode()
         body = (record["key"], record["value"], headers.get("ce_streamposition"), headers.get("ce_hash"))
@@ -215,8 +209,8 @@ def test_the_cluster_survives_kills_and_broker_restarts(tmp_path: Path) -> None:
     try:
         exports = cluster.up()  # fails loudly (RuntimeError with the script's output) when a server cannot start
         up_s = time.monotonic() - began
-        users = principals(cluster.admin, cluster.credentials)
-        events = generated_history(ADDRESSES, seed=SEED % 1000)
+        users = support.principals(cluster.admin, cluster.credentials)
+        events = support.generated_history(ADDRESSES, seed=SEED % 1000)
         chunk = 40
         # Load shaping: spread the history over the chaos phase.
         pause = max(0.05, 0.8 * SECONDS / max(1, len(events) // chunk))
@@ -231,12 +225,12 @@ def test_the_cluster_survives_kills_and_broker_restarts(tmp_path: Path) -> None:
         _caught_up(cluster, store_url, publisher.acked, home)
         catch_up_s = time.monotonic() - chaos_end
 
-        env = ledger_env(home, None, store=store_url)
-        reference = reference_rows(env, tmp_path / "reference")
+        env = support.ledger_env(home, None, store=store_url)
+        reference = support.reference_rows(env, tmp_path / "reference")
         ledger = open_ledger(Settings(home=home, store_url=store_url))
         try:
-            from_kafka = store_rows(kafka_location(ledger))
-            served = store_rows(projections_location(ledger))
+            from_kafka = support.store_rows(kafka_location(ledger))
+            served = support.store_rows(projections_location(ledger))
         finally:
             ledger.close()
         assert from_kafka == reference, "the consume group's projections differ from a clean rebuild from the store"
