@@ -11,21 +11,26 @@ import os
 import random
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from consumers.clients import KafkaEndpoint, make_admin, make_consumer
-from consumers.rebuild import rebuild_from_kafka
 from consumers.topics import TopicNames
 from consumers.tracking import RelayTracking
 from ledger.bootstrap import Ledger, Settings, open_ledger
 from projections.store.sqlite import SQLiteLocation
 from tests import servers
-from tests.consumers.chaos import LedgerProcess, PrivateBroker, Publisher, retry_port_in_use, wait_for
+from tests.consumers.chaos import (
+    LedgerProcess,
+    PrivateBroker,
+    Publisher,
+    check_outcome,
+    group_caught_up,
+    retry_port_in_use,
+    wait_for,
+)
 from tests.consumers.kafka_support import (
     delete_topics,
-    export,
     generated_history,
     ledger_env,
     principals,
@@ -95,31 +100,13 @@ def _running(entry: Path) -> bool:
     return (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _group_caught_up(bootstrap: str, group: str, topics: list[str]) -> bool:
-    """Whether `group` has committed the end offset of every partition of `topics`."""
-    admin = make_admin(bootstrap, "ledger-tests-lag")
-    consumer = make_consumer(bootstrap, "ledger-tests-lag", None)
-    try:
-        from kafka.structs import TopicPartition
-
-        tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
-        ends = consumer.end_offsets(tps)
-        committed = admin.list_group_offsets(group).get(group, {})
-        return all(ends[tp] == 0 or (tp in committed and committed[tp].offset >= ends[tp]) for tp in tps)
-    except Exception:  # noqa: BLE001 - the broker may still be settling: not caught up yet
-        return False
-    finally:
-        consumer.close()
-        admin.close()
-
-
 def _converge(env: dict[str, str], bootstrap: str, names: TopicNames, acked: set[str], tmp: Path) -> dict:
     """Wait (with deadlines) until the running processes have done everything; return the reference rows."""
     ledger = _open(env)
     try:
         wait_for(lambda: len(ledger.app.index.lookup_ids(sorted(acked))) == len(acked), 240, "acked events stored")
         wait_for(
-            lambda: _group_caught_up(bootstrap, names.prefix + "ledger-intake", sorted(names.inbound)),
+            lambda: group_caught_up(bootstrap, names.prefix + "ledger-intake", sorted(names.inbound)),
             240,
             "intake caught up",
         )
@@ -166,31 +153,6 @@ def _projection_diagnosis(location: Any, reference: dict, bootstrap: str, names:
         f"{[(s, rows.get(s, (0,))[0], reference[s][0]) for s in stale[:5]]}); store positions {positions}; "
         f"end offsets {ends}; stored events missing on the topic: {len(stored - on_topic)}\n{logs}"
     )
-
-
-def _check_outcome(env: dict[str, str], bootstrap: str, names: TopicNames, publisher: Publisher, tmp: Path) -> dict:
-    """The acceptance criteria; returns figures for the report line."""
-    exported = export(env)
-    counts = Counter(e["id"] for e in exported)
-    published = {e["id"] for e in publisher.events}
-    missing = publisher.acked - set(counts)
-    assert not missing, f"{len(missing)} acknowledged events are not in the export, e.g. {sorted(missing)[:3]}"
-    twice = [i for i, n in counts.items() if n > 1]
-    assert not twice, f"events stored more than once: {twice[:3]}"
-    assert set(counts) <= published, "the export holds events nobody published"
-    assert "verify: intact" in run_ledger(env, "verify").stdout.decode()
-    on_topic = Counter(
-        r["headers"] and dict(r["headers"])["ce_id"].decode() for r in read_topic_confluent(bootstrap, names.events)
-    )
-    assert set(counts) <= set(on_topic), "ledger.events lacks stored events"
-    location = SQLiteLocation(tmp / "from-kafka")
-    rebuild_from_kafka(location, lambda: make_consumer(bootstrap, "ledger-tests-rebuild", None), topic=names.events)
-    return {
-        "stored": len(exported),
-        "acked": len(publisher.acked),
-        "resent_on_topic": sum(on_topic.values()) - len(on_topic),
-        "rebuilt_rows": store_rows(location),
-    }
 
 
 def _json_warnings(processes: dict[str, LedgerProcess]) -> list[dict[str, Any]]:
@@ -249,7 +211,7 @@ def test_kill_minus_nine_and_a_broker_restart_lose_nothing(private_broker: Priva
         for process in processes.values():
             process.stop()
     wait_for(lambda: not _leftovers(tmp_path / "home"), 30, "every process of the test (and its children) gone")
-    outcome = _check_outcome(env, bootstrap, names, publisher, tmp_path)
+    outcome = check_outcome(env, bootstrap, names, publisher, tmp_path)
     assert outcome["rebuilt_rows"] == reference, "rebuild --from kafka differs from a rebuild from the store"
     warnings = _json_warnings(processes)
     assert any("waiting for kafka" in w["event"] or "cannot reach the Kafka brokers" in w["event"] for w in warnings), (
@@ -310,7 +272,7 @@ def test_killing_the_partition_leader_of_three_loses_nothing(kafka_cluster: Kafk
         for process in processes.values():
             process.stop()
     wait_for(lambda: not _leftovers(tmp_path / "home"), 30, "every process of the test (and its children) gone")
-    outcome = _check_outcome(env, kafka_cluster, names, publisher, tmp_path)
+    outcome = check_outcome(env, kafka_cluster, names, publisher, tmp_path)
     assert outcome["rebuilt_rows"] == reference
     print(
         f"leader kill survived: {outcome['acked']} acknowledged, {outcome['stored']} stored exactly once, "
