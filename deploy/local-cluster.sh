@@ -292,16 +292,10 @@ cmd_up() {
         || die "deploy/compose/secrets.sh failed"
     postgres_sh start >/dev/null 8>&- || die "PostgreSQL did not start (deploy/postgres.sh, port $PG_PORT)"
     kafka_sh start-cluster >/dev/null 8>&- || die "Kafka did not start (deploy/kafka.sh start-cluster, port $KAFKA_PORT)"
-    # The topics, the principals' SCRAM credentials and the ACLs (idempotent, as compose's kafka-init).
-    # Up to three tries: right after the topics are created, a broker that has not yet seen them in
-    # the metadata log can answer the configs' description without them (KeyError 'retention.ms').
-    local try
-    for try in 1 2 3; do
-        operator kafka init --credentials "$SECRETS/kafka" >"$LOGS/kafka-init.log" 2>&1 && break
-        ((try < 3)) || { tail -n 20 "$LOGS/kafka-init.log" >&2; die "ledger kafka init failed"; }
-        log "ledger kafka init failed ($(tail -n 1 "$LOGS/kafka-init.log")); once more"
-        sleep 2
-    done
+    # The topics, the principals' SCRAM credentials and the ACLs (idempotent, as compose's kafka-init;
+    # it waits for brokers that have not yet seen topics just created: consumers.clients.topic_configs).
+    operator kafka init --credentials "$SECRETS/kafka" >"$LOGS/kafka-init.log" 2>&1 \
+        || { tail -n 20 "$LOGS/kafka-init.log" >&2; die "ledger kafka init failed"; }
     # The store's tables, once, before several roles open it at the same moment.
     if [[ ! -f "$STATE/store.ready" ]]; then
         operator verify >/dev/null 2>"$LOGS/store-init.log" || { cat "$LOGS/store-init.log" >&2; die "the store cannot be opened"; }
