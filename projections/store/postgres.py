@@ -39,8 +39,7 @@ class PostgresProjectionStore:
         s = sql.Identifier(schema)
         self._t = {
             name: sql.SQL("{}.{}").format(s, sql.Identifier(name))
-            for name in ("proj_address", "proj_position", "proj_meta", "proj_worklist")
-            for name in ("proj_address", "proj_position", "proj_meta", "proj_figures")
+            for name in ("proj_address", "proj_position", "proj_meta", "proj_worklist", "proj_figures")
         }
         if readonly:
             self.generation = self.meta()["generation"]
