@@ -91,6 +91,7 @@ COMMAND_MODULES = (
     "ledger.commands.schema",  # schema
     "ledger.commands.generate",  # generate
     "ledger.commands.read",  # case, metrics, evaluation, rebuild
+    "ledger.commands.worklist",  # worklist
     "ledger.commands.serve",  # serve
     "ledger.commands.demo",  # demo
     "ledger.commands.replay",  # replay

@@ -46,9 +46,12 @@ from ledger.ops import install as install_ops
 from ledger.ops import ready_lag
 from ledger.ports import replay_store
 from ledger.problems import problem
-from projections.answers import Addresses, CaseView, Evaluation, Health, Metrics
+from projections.answers import Addresses, CaseView, Evaluation, Health, Metrics, Worklist
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
 from projections.search import BadSearch, parse_search
+from projections.timeutil import now_utc
+from projections.worklist import PARAMETERS as WORKLIST_NAMES
+from projections.worklist import BadQuery, parse_query
 from replay.http import make_router as replay_router
 
 SCHEMAS = SCHEMA_DIR
@@ -104,6 +107,60 @@ PIVOT_PARAMETER = {
     "schema": {"type": "string", "default": DEFAULT_PIVOT[:10]},
     "description": "Comparison date for the before/after figures (a date means the start of that day, UTC).",
 }
+
+WORKLIST_PARAMETERS = [
+    {
+        "name": "code",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "examples": ["claim_over_term", "aos_open_48h,stalled"]},
+        "description": "Only these attention codes (comma-separated): no_coordinator, deferred_awaiting_strengthening, "
+        "claim_over_term, aos_open_48h, stalled.",
+    },
+    {
+        "name": "organisation",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": ["IMG", "NCG"]},
+        "description": "Only points this organisation must act on.",
+    },
+    {
+        "name": "municipality",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "examples": ["0014", "1979,1952"]},
+        "description": "Only addresses in these municipalities (gemeentecodes, comma-separated): the registered "
+        "gemeentecode, else the BAG id's first four digits.",
+    },
+    {
+        "name": "min_age_days",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 0, "maximum": 36500, "default": 0},
+        "description": "Only points that arose at least this many days ago.",
+    },
+    {
+        "name": "page",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "default": 1},
+        "description": "Which page (1-based).",
+    },
+    {
+        "name": "page_size",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+        "description": "Points per page.",
+    },
+]
+WORKLIST_DESCRIPTION = (
+    "The open attention points of every address (projections §1 `attention`) as they stand now, from an "
+    "index the projections keep: sorted by urgency (the kind of point — aos_open_48h, claim_over_term, "
+    "no_coordinator, stalled, deferred_awaiting_strengthening — then the oldest first, then address and "
+    "reference), with `total` matching points and one page. `age_days` is the days since the point arose. "
+    "No cut-offs: a case's past is `/cases/{id}?at=…`."
+)
 
 
 class BadParameter(Exception):
@@ -376,6 +433,38 @@ def create_app(
             return Response(body, media_type=JSON)
 
         return await answer(work, at, known_at)
+
+    @read_route(
+        "/worklist",
+        summary="Every open attention point across addresses, filtered, in urgency order, one page",
+        description=WORKLIST_DESCRIPTION,
+        response_model=Worklist,
+        responses={422: {"description": "a parameter that cannot be read, or an unknown one (in invalid-params)"}},
+        openapi_extra=declare("worklist", parameters=WORKLIST_PARAMETERS),
+    )
+    async def get_worklist(request: Request) -> Response:
+        query = request.query_params
+        unknown = sorted(set(query) - set(WORKLIST_NAMES))
+        if unknown:
+            why = "; the worklist is the present: no cut-offs" if unknown[0] in CUTOFFS else ""
+            raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}{why}")
+        try:
+            asked = parse_query(
+                now_utc(),
+                code=query.get("code"),
+                organisation=query.get("organisation"),
+                municipality=query.get("municipality"),
+                min_age_days=query.get("min_age_days"),
+                page=query.get("page"),
+                page_size=query.get("page_size"),
+            )
+        except BadQuery as exc:
+            raise BadParameter(exc.parameter, exc.message) from None
+
+        def work(m: ReadModel) -> Response:
+            return Response(orjson.dumps(m.worklist(asked)), media_type=JSON)
+
+        return await answer(work, None, None)
 
     @read_route(
         "/metrics",

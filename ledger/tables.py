@@ -177,6 +177,26 @@ def _attention(items: list[dict[str, Any]]) -> RenderableType:
     return Text("\n".join(lines), style="yellow")
 
 
+# -- worklist -------------------------------------------------------------------------------
+def worklist_renderable(w: dict[str, Any]) -> RenderableType:
+    """One page of the worklist: a table of points, then where the page is and the provenance."""
+    table = Table(title="Worklist (most urgent first)", title_justify="left")
+    for header in ("address", "code", "ref", "since", "age (days)", "who acts", "municipality"):
+        column(table, header, justify="right" if header == "age (days)" else "left")
+    for i in w["items"]:
+        table.add_row(
+            i["subject"],
+            i["code"].replace("_", " "),
+            i["ref"] or DASH,
+            day(i["since"]),
+            f"{i['age_days']:,.1f}",
+            ", ".join(i["organisations"]),
+            i["municipality"],
+        )
+    where = f"page {w['page']} of {w['pages']:,} · {w['total']:,} open point{'' if w['total'] == 1 else 's'}"
+    return Group(table, Text(where), provenance_line(w["provenance"]))
+
+
 # -- metrics --------------------------------------------------------------------------------
 def metrics_renderable(m: dict[str, Any]) -> RenderableType:
     table = Table(title="Governance metrics", title_justify="left")

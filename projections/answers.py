@@ -413,3 +413,42 @@ class Health(Closed):
     position: int
     store_position: int
     behind: int
+
+
+# -- worklist (issue #13: every open attention point across addresses) ---------------------------
+
+AttentionCode = Literal[
+    "no_coordinator", "deferred_awaiting_strengthening", "claim_over_term", "aos_open_48h", "stalled"
+]
+
+
+class WorklistItem(Closed):
+    """One open attention point of one address."""
+
+    subject: str
+    code: AttentionCode
+    ref: str | None
+    since: Instant = Field(description="when the point arose")
+    age_days: float = Field(description="days from `since` to the answer's `now`")
+    urgency: int = Field(ge=1, le=5, description="the kind of point's rank: 1 most urgent")
+    organisations: list[Literal["IMG", "NCG"]] = Field(description="who must act on it")
+    municipality: str = Field(description="gemeentecode: the registered one, else the BAG id's first four digits")
+
+
+class WorklistFilters(Closed):
+    code: list[AttentionCode] | None
+    organisation: Literal["IMG", "NCG"] | None
+    municipality: list[str] | None
+    min_age_days: int
+
+
+class Worklist(Closed):
+    """`GET /worklist`: one page of the open attention points that match the filters, in urgency order."""
+
+    items: list[WorklistItem]
+    total: int = Field(description="matching points on every page")
+    page: int
+    page_size: int
+    pages: int
+    filters: WorklistFilters
+    provenance: Provenance

@@ -33,6 +33,8 @@ from projections.search import Search
 from projections.store import ProjectionStore
 from projections.summary import summarize
 from projections.timeutil import now_utc
+from projections.worklist import Query
+from projections.worklist import answer as worklist_answer
 
 __all__ = ["DEFAULT_PIVOT", "SYNC_LIMIT", "Busy", "Follower", "Ports", "ReadModel", "aggregate_from_log"]
 
@@ -202,6 +204,18 @@ class ReadModel:
             if not wanted or have == wanted:
                 found.append({"subject": subject, "registered": registered})
         return found
+    # -- worklist ---------------------------------------------------------------------------
+    def worklist(self, query: Query) -> dict[str, Any]:
+        """The open attention points across addresses that match `query`, one page in urgency
+        order, from the worklist index (no cut-offs: the points as they stand at `query.now`)."""
+        position = self.follower.position
+        total, entries = self.store.worklist(query)
+        out = worklist_answer(query, total, entries)
+        backfills = self.backfills(until=position, at=None, known_at=None)
+        out["provenance"] = self.provenance(
+            None, None, query.now, position, position, source="projection", backfills=backfills
+        )
+        return out
 
     # -- figures ----------------------------------------------------------------------------
     def _figures_at(

@@ -2,8 +2,10 @@
 
 One row per address holds what serving needs without a fold: the now-independent case view,
 the attention candidates (finished against "now" at query time) and the summary the global
-figures are added up from, each as JSON bytes. Positions (how far the store has consumed the
-event log, or each Kafka partition) are written in the same transaction as the rows.
+figures are added up from, each as JSON bytes. Its attention points are also entries of the
+worklist index (`projections.worklist`), replaced with the row in the same transaction.
+Positions (how far the store has consumed the event log, or each Kafka partition) are written
+in the same transaction as the rows.
 
 A store is opened from a `StoreSpec` (see `open_store`). `rebuild_store` opens a fresh store
 beside the active one; `swap` makes it the active one atomically.
@@ -14,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from projections.worklist import Entry, Point, Query
 
 LOG = "log"  # the position name of the event store's global order
 
@@ -28,6 +32,7 @@ class Row:
     view: bytes
     attention: bytes
     summary: bytes
+    points: tuple[Point, ...] = ()  # its open attention points: the worklist index's entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +79,15 @@ class ProjectionStore(Protocol):
 
     def find(self, postcode: str, huisnummer: int) -> list[tuple[str, bytes]]:
         """(subject, view) of the addresses registered at this postcode and house number."""
+        ...
+
+    def worklist(self, query: Query) -> tuple[int, list[Entry]]:
+        """(total, one page) of the open attention points that match `query`, in urgency order,
+        from the worklist index."""
+        ...
+
+    def points(self) -> Iterator[tuple[str, Point]]:
+        """Every entry of the worklist index (for checks; not a query path)."""
         ...
 
     def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:

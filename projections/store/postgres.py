@@ -15,7 +15,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from projections import worklist
 from projections.store import LOG, CaseRow, Row, StaleWrite
+from projections.worklist import Entry, Point, Query
 
 COPY_FROM = 200  # rows; smaller writes use executemany
 
@@ -32,7 +34,7 @@ class PostgresProjectionStore:
         s = sql.Identifier(schema)
         self._t = {
             name: sql.SQL("{}.{}").format(s, sql.Identifier(name))
-            for name in ("proj_address", "proj_position", "proj_meta")
+            for name in ("proj_address", "proj_position", "proj_meta", "proj_worklist")
         }
         with self._lock, self._conn.transaction():
             self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"projections:{schema}",))
@@ -59,6 +61,21 @@ class PostgresProjectionStore:
                     self._t["proj_meta"]
                 )
             )
+            self._conn.execute(
+                sql.SQL(
+                    # byte order ("C"), as Python sorts: the urgency order's ties are broken the same way
+                    'CREATE TABLE IF NOT EXISTS {} (subject text COLLATE "C" NOT NULL, scope text COLLATE "C" '
+                    'NOT NULL, code text COLLATE "C" NOT NULL, ref text COLLATE "C" NOT NULL, '
+                    'since text COLLATE "C" NOT NULL, strict smallint NOT NULL, urgency smallint NOT NULL, '
+                    'municipality text COLLATE "C" NOT NULL, PRIMARY KEY (subject, scope, code, ref))'
+                ).format(self._t["proj_worklist"])
+            )
+            for name, columns in worklist.INDEXES:
+                self._conn.execute(
+                    sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (" + columns + ")").format(
+                        sql.Identifier(name), self._t["proj_worklist"]
+                    )
+                )
             meta = self._t["proj_meta"]
             self._conn.execute(
                 sql.SQL("INSERT INTO {} VALUES ('generation', %s), ('version', '0') ON CONFLICT DO NOTHING").format(
@@ -66,7 +83,39 @@ class PostgresProjectionStore:
                 ),
                 (uuid.uuid4().hex,),
             )
+            self._index_existing_rows()
         self.generation = self.meta()["generation"]
+
+    def _index_existing_rows(self) -> None:
+        """Once per store (in the opening transaction): worklist entries for rows written before
+        the worklist existed."""
+        conn = self._conn
+        if conn.execute(self._q("SELECT 1 FROM {} WHERE key = %s", "proj_meta"), (worklist.MIGRATED,)).fetchone():
+            return
+        after = ""
+        select = self._q(
+            "SELECT subject, view, attention FROM {} WHERE subject > %s ORDER BY subject LIMIT %s", "proj_address"
+        )
+        while True:
+            chunk = [
+                (s, bytes(v), bytes(a)) for s, v, a in conn.execute(select, (after, worklist.MIGRATE_CHUNK)).fetchall()
+            ]
+            if not chunk:
+                break
+            conn.execute(
+                self._q("DELETE FROM {} WHERE subject = ANY(%s)", "proj_worklist"), ([s for s, _, _ in chunk],)
+            )
+            values = worklist.stored_index_rows(chunk)
+            if values:
+                with conn.cursor() as cur:
+                    cur.executemany(self._insert_point(), values)
+            after = chunk[-1][0]
+        conn.execute(self._q("INSERT INTO {} VALUES (%s, '1')", "proj_meta"), (worklist.MIGRATED,))
+
+    def _insert_point(self) -> sql.Composed:
+        return sql.SQL("INSERT INTO {} ({}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)").format(
+            self._t["proj_worklist"], sql.SQL(worklist.COLUMNS)
+        )
 
     def _q(self, text: str, *tables: str) -> sql.Composed:
         return sql.SQL(text).format(*(self._t[t] for t in tables))
@@ -113,6 +162,25 @@ class PostgresProjectionStore:
             (postcode, str(huisnummer)),
         )
         return [(s, bytes(v)) for s, v in rows]
+    def worklist(self, query: Query) -> tuple[int, list[Entry]]:
+        table = self._t["proj_worklist"].as_string(self._conn)
+        count, count_params = worklist.count_sql(table, query, "%s")
+        page, page_params = worklist.page_sql(table, query, "%s")
+        with self._lock, self._conn.transaction():
+            conn = self._conn
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")  # count and page agree
+            found = conn.execute(count, count_params).fetchone()
+            rows = conn.execute(page, page_params).fetchall()
+        return int(found[0]) if found else 0, worklist.entries(rows)
+
+    def points(self) -> Iterator[tuple[str, Point]]:
+        query = self._q(
+            "SELECT subject, code, ref, since, strict, municipality FROM {} WHERE scope = %s "
+            "ORDER BY subject, code, ref",
+            "proj_worklist",
+        )
+        rows = self._all(query, (worklist.ALL,))
+        return iter([(s, Point(c, r, since, bool(strict), m)) for s, c, r, since, strict, m in rows])
 
     def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
         query = self._q("SELECT subject, streamposition FROM {} WHERE subject = ANY(%s)", "proj_address")
@@ -180,6 +248,7 @@ class PostgresProjectionStore:
                         ),
                         values,
                     )
+            self._write_points(rows)
             with conn.cursor() as cur:
                 if positions:
                     cur.executemany(
@@ -199,6 +268,23 @@ class PostgresProjectionStore:
                     ),
                     list(extra.items()),
                 )
+
+    def _write_points(self, rows: Sequence[Row]) -> None:
+        """Replace the worklist entries of the rows' addresses (in the rows' transaction)."""
+        if not rows:
+            return
+        conn = self._conn
+        conn.execute(self._q("DELETE FROM {} WHERE subject = ANY(%s)", "proj_worklist"), ([r.subject for r in rows],))
+        values = [p for r in rows for p in worklist.index_rows(r.subject, r.points)]
+        if len(values) >= COPY_FROM:
+            columns = sql.SQL(worklist.COLUMNS)
+            copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(self._t["proj_worklist"], columns)
+            with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+                for value in values:
+                    copy.write_row(value)
+        elif values:
+            with conn.cursor() as cur:
+                cur.executemany(self._insert_point(), values)
 
     def _copy_upsert(self, values: list[tuple[Any, ...]]) -> None:
         conn = self._conn

@@ -16,7 +16,9 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from projections import worklist
 from projections.store import LOG, CaseRow, Row, StaleWrite
+from projections.worklist import Entry, Point, Query
 
 # The registration's postcode and house number in the stored view: indexed for the address search.
 POSTCODE = "json_extract(CAST(view AS TEXT), '$.address.registered.postcode')"
@@ -29,7 +31,12 @@ SCHEMA = (
     f"CREATE INDEX IF NOT EXISTS proj_address_postcode ON proj_address({POSTCODE}, {NUMBER})",
     "CREATE TABLE IF NOT EXISTS proj_position (name TEXT PRIMARY KEY, position INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS proj_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS proj_worklist (subject TEXT NOT NULL, scope TEXT NOT NULL, code TEXT NOT NULL, "
+    "ref TEXT NOT NULL, since TEXT NOT NULL, strict INTEGER NOT NULL, urgency INTEGER NOT NULL, "
+    "municipality TEXT NOT NULL, PRIMARY KEY (subject, scope, code, ref)) WITHOUT ROWID",
+    *(f"CREATE INDEX IF NOT EXISTS {name} ON proj_worklist ({columns})" for name, columns in worklist.INDEXES),
 )
+INSERT_POINT = f"INSERT INTO proj_worklist ({worklist.COLUMNS}) VALUES (?,?,?,?,?,?,?,?)"
 UPSERT = (
     "INSERT INTO proj_address VALUES (?,?,?,?,?,?,?) ON CONFLICT(subject) DO UPDATE SET "
     "streamposition=excluded.streamposition, events=excluded.events, version=excluded.version, "
@@ -62,8 +69,28 @@ class SQLiteProjectionStore:
                 "INSERT INTO proj_meta VALUES ('generation', ?) ON CONFLICT(key) DO NOTHING", (uuid.uuid4().hex,)
             )
             self._db.execute("INSERT INTO proj_meta VALUES ('version', '0') ON CONFLICT(key) DO NOTHING")
+            self._index_existing_rows()
             self._db.execute("COMMIT")
         self.generation = self.meta()["generation"]
+
+    def _index_existing_rows(self) -> None:
+        """Once per store (in the opening transaction): worklist entries for rows written before
+        the worklist existed."""
+        db = self._db
+        if db.execute("SELECT 1 FROM proj_meta WHERE key = ?", (worklist.MIGRATED,)).fetchone():
+            return
+        after = ""
+        while True:
+            chunk = db.execute(
+                "SELECT subject, view, attention FROM proj_address WHERE subject > ? ORDER BY subject LIMIT ?",
+                (after, worklist.MIGRATE_CHUNK),
+            ).fetchall()
+            if not chunk:
+                break
+            db.execute("DELETE FROM proj_worklist WHERE subject > ? AND subject <= ?", (after, chunk[-1][0]))
+            db.executemany(INSERT_POINT, worklist.stored_index_rows(chunk))
+            after = chunk[-1][0]
+        db.execute("INSERT INTO proj_meta VALUES (?, '1')", (worklist.MIGRATED,))
 
     # -- reads ------------------------------------------------------------------------------
     def positions(self) -> dict[str, int]:
@@ -100,6 +127,26 @@ class SQLiteProjectionStore:
                 (postcode, huisnummer),
             ).fetchall()
         return [(s, bytes(v)) for s, v in rows]
+    def worklist(self, query: Query) -> tuple[int, list[Entry]]:
+        count, count_params = worklist.count_sql("proj_worklist", query, "?")
+        page, page_params = worklist.page_sql("proj_worklist", query, "?")
+        with self._lock:
+            self._db.execute("BEGIN")  # the count and the page from one snapshot
+            try:
+                total = int(self._db.execute(count, count_params).fetchone()[0])
+                rows = self._db.execute(page, page_params).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        return total, worklist.entries(rows)
+
+    def points(self) -> Iterator[tuple[str, Point]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT subject, code, ref, since, strict, municipality FROM proj_worklist WHERE scope = ? "
+                "ORDER BY subject, code, ref",
+                (worklist.ALL,),
+            ).fetchall()
+        return iter([(s, Point(c, r, since, bool(strict), m)) for s, c, r, since, strict, m in rows])
 
     def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -170,6 +217,8 @@ class SQLiteProjectionStore:
                     UPSERT,
                     [(r.subject, r.streamposition, r.events, version, r.view, r.attention, r.summary) for r in rows],
                 )
+                db.executemany("DELETE FROM proj_worklist WHERE subject = ?", [(r.subject,) for r in rows])
+                db.executemany(INSERT_POINT, [p for r in rows for p in worklist.index_rows(r.subject, r.points)])
                 db.executemany(
                     "INSERT INTO proj_position VALUES (?,?) ON CONFLICT(name) DO UPDATE SET position=excluded.position",
                     list(positions.items()),

@@ -51,6 +51,7 @@ ENDPOINTS: dict[str, tuple[str, str, set[str] | None, int]] = {
     "case-unknown": ("GET", f"/cases/{UNKNOWN}", READERS, 404),
     "history-known": ("GET", f"/cases/{KNOWN}/history", READERS, 200),
     "history-unknown": ("GET", f"/cases/{UNKNOWN}/history", READERS, 404),
+    "worklist": ("GET", "/worklist?code=claim_over_term", READERS, 200),
     "metrics": ("GET", "/metrics", FIGURES, 200),
     "evaluation": ("GET", "/evaluation", FIGURES, 200),
     "metrics-at": ("GET", "/metrics?at=2025-01-01", FIGURES, 200),

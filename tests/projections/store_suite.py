@@ -27,6 +27,7 @@ from projections.projector import Projector
 from projections.query import Ports, aggregate_from_log
 from projections.rebuild import rebuild
 from projections.store import LOG, Row, StaleWrite
+from projections.worklist import ORGS, Point, Query, reference_answer
 
 NOW = "2025-06-01T00:00:00.000000Z"
 
@@ -50,16 +51,31 @@ def import_lines(ledger: Ledger, lines: list[bytes]) -> None:
 
 
 def rows_of(location: Any) -> dict[str, tuple[Any, ...]]:
+    """Every address's row as stored, with its worklist index entries."""
     store = location.open_active()
     try:
+        points: dict[str, list[Any]] = {}
+        for subject, point in store.points():
+            points.setdefault(subject, []).append(point)
         return {
-            subject: (case.streamposition, case.events, case.view, case.attention, summary)
+            subject: (case.streamposition, case.events, case.view, case.attention, summary, points.get(subject, []))
             for subject, summary, _ in store.summaries()
             for case in [store.case(subject)]
             if case is not None
         }
     finally:
         store.close()
+
+
+def forget_worklist(store: Any) -> None:
+    """Make `store` look as written before the worklist existed: no entries, no record of them."""
+    if hasattr(store, "_db"):  # SQLite
+        store._db.execute("DELETE FROM proj_worklist")
+        store._db.execute("DELETE FROM proj_meta WHERE key = 'worklist'")
+    else:
+        store._conn.execute(store._q("DELETE FROM {}", "proj_worklist"))
+        store._conn.execute(store._q("DELETE FROM {} WHERE key = 'worklist'", "proj_meta"))
+    assert list(store.points()) == []
 
 
 class ProjectionStoreContract:
@@ -336,3 +352,76 @@ class ProjectionStoreContract:
             assert model.find(parse_search("9999ZZ", "1")) == []
         finally:
             model.close()
+    # -- the worklist index -----------------------------------------------------------------
+    def test_worklist_entries_are_replaced_with_their_row(self, p: Ports) -> None:
+        store = p.location.open_active()
+        try:
+            a, b = "0014200000000001", "1952200000000002"
+            old = (Point("stalled", "", "2024-01-02T00:00:00.000000Z", False, "0014"),)
+            new = (
+                Point("claim_over_term", "C-2", "2024-03-01T00:00:00.000000Z", True, "0014"),
+                Point("no_coordinator", "", "2024-02-01T00:00:00.000000Z", False, "0014"),
+            )
+            other = (Point("aos_open_48h", "A-1", "2024-05-01T00:00:00.000000Z", True, "1952"),)
+            store.write([Row(a, 1, 1, b"{}", b"[]", b"{}", old), Row(b, 1, 1, b"{}", b"[]", b"{}", other)], {LOG: 2})
+            store.write([Row(a, 2, 2, b"{}", b"[]", b"{}", new)], {LOG: 3})
+            assert sorted(store.points()) == sorted([(a, new[0]), (a, new[1]), (b, other[0])])
+            now = "2024-06-01T00:00:00.000000Z"
+            total, page = store.worklist(Query(now=now, page_size=2))
+            assert total == 3 and [(e.subject, e.code) for e in page] == [(b, "aos_open_48h"), (a, "claim_over_term")]
+            total, page = store.worklist(Query(now=now, page=2, page_size=2))
+            assert total == 3 and [(e.subject, e.code, e.ref) for e in page] == [(a, "no_coordinator", "")]
+            assert store.worklist(Query(now=now, organisation="NCG"))[0] == 1  # only no_coordinator is NCG's too
+            assert store.worklist(Query(now=now, municipalities=("1952",)))[0] == 1
+            assert store.worklist(Query(now=now, min_age_days=100))[0] == 1  # 2024-02-01 is 121 days before
+            # a strict point arises only after its moment, a non-strict one at it
+            assert store.worklist(Query(now="2024-03-01T00:00:00.000000Z", codes=("claim_over_term",)))[0] == 0
+            assert store.worklist(Query(now="2024-02-01T00:00:00.000000Z", codes=("no_coordinator",)))[0] == 1
+            store.write([Row(a, 3, 3, b"{}", b"[]", b"{}")], {LOG: 4})  # nothing open any more
+            assert [s for s, _ in store.points()] == [b]
+        finally:
+            store.close()
+
+    def test_worklist_equals_the_case_views_of_every_address(self, ledger: Ledger) -> None:
+        import_lines(ledger, list(_history(1000, 7)))  # enough addresses for some of every code
+        model = open_read_model(ledger)
+        try:
+            model.refresh()
+            subjects = sorted(model.store.subjects())
+            points = []
+            for subject in subjects:
+                view = model.case(subject, now=NOW)
+                registered = view["address"]["registered"] or {}
+                where = registered.get("gemeentecode") or subject[:4]
+                for a in view["attention"]:
+                    points.append((subject, Point(a["code"], a["ref"] or "", a["since"], False, where)))
+            assert len(points) > 20 and {p.code for _, p in points} >= {"claim_over_term", "no_coordinator"}
+            for query in (
+                Query(now=NOW, page_size=500),
+                Query(now=NOW, page=2, page_size=3),
+                Query(now=NOW, codes=("claim_over_term", "no_coordinator"), min_age_days=90),
+                *(Query(now=NOW, organisation=org, page_size=7) for org in ORGS),
+                Query(now=NOW, municipalities=(points[0][1].municipality,), page_size=500),
+            ):
+                total, page = reference_answer(points, query)
+                answer = model.worklist(query)
+                assert answer["total"] == total
+                assert [(i["subject"], i["code"], i["ref"] or "", i["since"]) for i in answer["items"]] == [
+                    (e.subject, e.code, e.ref, e.since) for e in page
+                ]
+        finally:
+            model.close()
+
+    def test_a_store_from_before_the_worklist_gets_its_index_when_opened(
+        self, ledger: Ledger, p: Ports, lines: list[bytes]
+    ) -> None:
+        import_lines(ledger, lines)
+        rebuild(p.location, p.read_raw, p.load_streams, p.max_position)
+        built = rows_of(p.location)
+        assert any(row[-1] for row in built.values())
+        store = p.location.open_active()
+        try:
+            forget_worklist(store)
+        finally:
+            store.close()
+        assert rows_of(p.location) == built  # opening it again indexed every row's points
