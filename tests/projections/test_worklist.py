@@ -18,12 +18,11 @@ from hypothesis import strategies as st
 
 from domain.timeutil import days_between
 from projections import case_view
-from projections.projector import Projector
 from projections.query import ReadModel
 from projections.rebuild import rebuild
 from projections.timeutil import add_days
 from projections.worklist import CODES, ORGANISATIONS, ORGS, URGENCY, Query, municipality_of
-from tests.projections.test_properties import SETTINGS, batches, fresh, import_all
+from tests.projections.test_properties import SETTINGS, follow_in_batches, fresh
 from tests.replay.strategies import histories
 
 PREFIXES = ("0014", "0003", "1952")
@@ -108,15 +107,7 @@ def questions(draw: st.DrawFn, moments: list[str]) -> Query:
 @given(st.data(), ledgers())
 def test_the_index_answers_what_the_case_views_say(data: st.DataObject, events: list[dict[str, Any]]) -> None:
     with fresh() as (ledger, p):
-        store = p.location.open_active()
-        projector = Projector(store, p.read_raw, p.load_streams)
-        start = 0
-        for end in batches(data, len(events)):
-            import_all(ledger, events[start:end])
-            projector.batch = data.draw(st.integers(1, 8))
-            projector.catch_up(ledger.log.max_position())
-            start = end
-        store.close()
+        follow_in_batches(data, ledger, p, events).store.close()
         subjects = sorted({e["subject"] for e in events})
         # "now" at the moments points arise (strict and not), just after them, and at event times
         arising = [point.since for _, point in _points(p)]
