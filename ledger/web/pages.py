@@ -29,6 +29,8 @@ from ledger.web.status import status_of
 from projections.query import DEFAULT_PIVOT, ReadModel
 from projections.search import BadSearch, parse_search
 from projections.timeutil import now_utc
+from projections.worklist import CODES, BadQuery, query_of
+from projections.worklist import PARAMETERS as WORKLIST_NAMES
 from replay.errors import ReplayError
 from replay.run import cutoff, render, replay
 from replay.source import ReplayStore
@@ -156,6 +158,27 @@ def make_router(
         parts = sections(metrics, evaluation, lang)
         charts = orjson.dumps({s["id"]: s["chart"] for s in parts if s["chart"]}).decode()
         return page(request, "dashboard.html", sections=parts, charts=charts, query=q, provenance=metrics["provenance"])
+
+    @router.get("/werklijst", openapi_extra=declare("worklist"))
+    def worklist(request: Request) -> Response:
+        """Every open attention point across addresses (the worklist index), filtered, paged."""
+        try:
+            q = checked(request.query_params, frozenset(WORKLIST_NAMES))
+            asked = query_of(now_utc(), q)
+        except PageError as exc:
+            return error_page(request, exc)
+        except BadQuery as exc:
+            return error_page(request, PageError(422, exc.message, exc.parameter))
+        answer = model().worklist(asked)
+        lang = language(request.query_params.get("lang"))
+
+        def page_link(number: int) -> str:
+            params = {**q, "page": str(number)}
+            if lang == "en":
+                params["lang"] = "en"
+            return "/werklijst?" + urlencode(params)
+
+        return page(request, "worklist.html", worklist=answer, query=q, codes=CODES, page_link=page_link)
 
     @router.get("/status", openapi_extra=declare("anonymous"))
     def status(request: Request) -> Response:

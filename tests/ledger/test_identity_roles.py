@@ -63,6 +63,7 @@ ENDPOINTS: dict[str, tuple[str, str, set[str] | None, int]] = {
     "page-history": ("GET", f"/adres/{KNOWN}/geschiedenis", READERS, 200),
     "page-dashboard": ("GET", "/dashboard", FIGURES, 200),
     "page-status": ("GET", "/status", None, 200),
+    "page-worklist": ("GET", "/werklijst", READERS, 200),
 }
 
 

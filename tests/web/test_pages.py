@@ -26,6 +26,7 @@ PAGES = {
     "dashboard": "/dashboard?at=" + AT,
     "status": "/status",
     "docs": "/docs",
+    "worklist": "/werklijst",
 }
 
 
@@ -194,6 +195,32 @@ def _leaves(node: object) -> list[object]:
     if isinstance(node, dict):
         return [leaf for child in node.values() for leaf in _leaves(child)]
     return [node]
+
+
+def test_worklist_page_equals_the_api(visit: Callable[..., Visit], site: Site) -> None:
+    api = site.json("/worklist")
+    page = visit("/werklijst").page
+    assert page.locator("#total").get_attribute("data-total") == str(api["total"])
+    rows = page.locator("#worklist tbody tr")
+    assert [(r.get_attribute("data-subject"), r.get_attribute("data-code")) for r in rows.all()] == [
+        (i["subject"], i["code"]) for i in api["items"]
+    ]
+    assert api["total"] >= 2
+    page.select_option("#code", "claim_over_term")
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    only = site.json("/worklist?code=claim_over_term")
+    assert [r.get_attribute("data-code") for r in page.locator("#worklist tbody tr").all()] == [
+        "claim_over_term"
+    ] * only["total"]
+    first = visit("/werklijst?page_size=1").page
+    assert first.locator("#worklist tbody tr").count() == 1
+    with first.expect_navigation():
+        first.click("a[rel=next]")
+    second = site.json("/worklist?page_size=1&page=2")["items"][0]
+    assert first.locator("#worklist tbody tr").get_attribute("data-subject") == second["subject"]
+    bad = visit("/werklijst?min_age_days=-1").page.locator("#problem")
+    assert bad.get_attribute("data-status") == "422" and bad.get_attribute("data-parameter") == "min_age_days"
 
 
 def test_status_page(visit: Callable[..., Visit], site: Site) -> None:
