@@ -24,6 +24,7 @@ PAGES = {
     "case": "/adres/0014200000000501?at=" + AT,
     "history": "/adres/0014200000000501/geschiedenis?at=" + AT + "&known_at=" + AT,
     "dashboard": "/dashboard?at=" + AT,
+    "over-time": "/dashboard/verloop?from=2020-01-01&to=2024-12-31&step=year",
     "status": "/status",
     "docs": "/docs",
     "worklist": "/werklijst",
@@ -189,6 +190,34 @@ def test_dashboard_numbers_equal_the_api(visit: Callable[..., Visit], site: Site
     assert page.locator("#G1 td").inner_text() == str(metrics["G1"]["programme_addresses"]) == "1"
     drawn = page.evaluate("Array.from(document.querySelectorAll('canvas[data-chart]')).filter(c => c.width > 0).length")
     assert drawn == page.locator("canvas[data-chart]").count() >= 8
+
+
+def test_over_time_page_equals_the_series_api(visit: Callable[..., Visit], site: Site) -> None:
+    series = site.json("/metrics/series?from=2020-01-01&to=2024-12-31&step=year&ids=G3,G4,G7")
+    assert [p["at"][:10] for p in series["points"]] == [
+        "2020-12-31",
+        "2021-12-31",
+        "2022-12-31",
+        "2023-12-31",
+        "2024-12-31",
+    ]
+    page = visit(PAGES["over-time"]).page
+    cells = page.locator("td[data-path]")
+    checked = 0
+    for i in range(cells.count()):
+        cell = cells.nth(i)
+        value: object = series["points"]
+        for key in (cell.get_attribute("data-path") or "").split("."):
+            value = value[int(key)] if isinstance(value, list) else value[key]  # type: ignore[index]
+        assert cell.inner_text() == ("–" if value is None else number(value))  # type: ignore[arg-type]
+        checked += 1
+    per_point = sum(len(_leaves(series["points"][0][axis])) for axis in ("known_then", "known_now"))
+    assert checked == per_point * len(series["points"]) > 0
+    assert page.locator("#G4 tbody tr").count() == len(series["points"])
+    drawn = page.evaluate("Array.from(document.querySelectorAll('canvas[data-chart]')).filter(c => c.width > 0).length")
+    assert drawn == 3
+    refused = visit("/dashboard/verloop?from=2024-01-01&to=2020-01-01").page
+    assert "from" in refused.locator("main").inner_text()
 
 
 def _leaves(node: object) -> list[object]:
