@@ -31,7 +31,7 @@ import orjson
 from consumers import failpoints
 from consumers.binding import TRACE_HEADERS, decode_submission
 from consumers.logs import get_logger
-from consumers.polling import Idle, StaleAssignment, idle_turn, raise_if_fenced, rewind, run_member
+from consumers.polling import GroupMember, raise_if_fenced
 from consumers.topics import INBOUND, REJECTIONS
 from domain.envelope import TRACEPARENT_FIELDS
 from domain.results import ACCEPTED, DUPLICATE, PERSONAL_DATA, REJECTED, AppendResult, Rejection
@@ -224,8 +224,11 @@ def _assignment_logger(logger: Any) -> Any:
     return LogAssignments()
 
 
-class Intake:
+class Intake(GroupMember[IntakeStats]):
     """Consumes the inbound topics as one consumer group and appends through the ledger's service."""
+
+    name = "intake"
+    waiting_for = "kafka or the store"
 
     def __init__(
         self,
@@ -239,81 +242,37 @@ class Intake:
         rebalancing_factory: Callable[[], Any] | None = None,
         observe: Callable[[Any], None] | None = None,
     ) -> None:
+        super().__init__(
+            consumer_factory,
+            IntakeStats(),
+            get_logger("intake"),
+            stop=stop,
+            rebalancing_factory=rebalancing_factory,
+            observe=observe,
+        )
         self.append = append
-        # Called with the Kafka consumer after each poll (the operators' metrics read its lag).
-        self.observe = observe
-        self.consumer_factory = consumer_factory
-        # Without the static instance id, for rejoining after a stale assignment (see
-        # `consumers.projection.ProjectionConsumer`).
-        self.rebalancing_factory = rebalancing_factory
-        self._stale = False
         self.producer_factory = producer_factory
         self.topics = dict(topics or INBOUND)
         self.rejections_topic = rejections_topic
-        self.stop = stop or threading.Event()
-        self.logger = get_logger("intake")
-        self.stats = IntakeStats()
-        self._consumer: Any = None
         self._producer: Any = None
 
     # -- running ---------------------------------------------------------------------------------
-    def run(self, *, once: bool = False, max_idle: float | None = None) -> IntakeStats:
-        """Consume until stopped; with `once`, until caught up (or idle for `max_idle` seconds)."""
-        self.logger.info("intake starting", topics=sorted(self.topics))
-        run_member(
-            "intake",
-            lambda: self._session(once, max_idle),
-            consumer=lambda: self._consumer,
-            waiting_for="kafka or the store",
-            logger=self.logger,
-            stop=self.stop,
-            stats=self.stats,
-            on_error=lambda: self._close(clean=False),
-            close=lambda: self._close(clean=True),
-        )
-        self.logger.info("intake stopped", **vars(self.stats))
-        return self.stats
+    def _started(self) -> dict[str, Any]:
+        return {"topics": sorted(self.topics)}
 
     def _session(self, once: bool, max_idle: float | None) -> bool:
         """Poll and process until stopped or done; True when done (`once`)."""
-        if self._consumer is None:
-            factory = self.rebalancing_factory if self._stale and self.rebalancing_factory else self.consumer_factory
-            self._consumer = factory()
-            self._consumer.subscribe(sorted(self.topics), listener=_assignment_logger(self.logger))
-            self.logger.info("intake connected to kafka")
+        consumer = self._join(sorted(self.topics), lambda _: _assignment_logger(self.logger))
         if self._producer is None:
             self._producer = self.producer_factory()
-        consumer = self._consumer
-        idle = Idle()
-        while not self.stop.is_set():
-            polled = consumer.poll(timeout_ms=500)
-            if self.observe is not None:
-                self.observe(consumer)
-            if not polled:
-                try:
-                    if idle_turn(
-                        idle,
-                        consumer,
-                        once=once,
-                        max_idle=max_idle,
-                        name="intake",
-                        topics=sorted(self.topics),
-                        logger=self.logger,
-                    ):
-                        return True
-                except StaleAssignment:
-                    self._stale = True  # the next session joins without the static instance id
-                    raise
-                continue
-            idle.busy()
-            try:
-                self._process(polled)
-            except Exception:
-                rewind(consumer, polled)
-                raise
-            failpoints.hit("intake.after_append_before_commit")
-            self._commit(consumer, polled)
-        return False
+        return self._poll_loop(consumer, sorted(self.topics), once=once, max_idle=max_idle)
+
+    def _handle(self, consumer: Any, polled: dict[Any, list[Any]]) -> None:
+        self._process(polled)
+
+    def _handled(self, consumer: Any, polled: dict[Any, list[Any]], handled: None) -> None:
+        failpoints.hit("intake.after_append_before_commit")
+        self._commit(consumer, polled)
 
     # -- one poll --------------------------------------------------------------------------------
     def _process(self, polled: dict[Any, list[Any]]) -> None:
