@@ -24,6 +24,7 @@ from projections.store.sqlite import SQLiteLocation
 from tests import servers
 from tests.consumers.chaos import LedgerProcess, PrivateBroker, Publisher, retry_port_in_use, wait_for
 from tests.consumers.kafka_support import (
+    committed_to_end,
     delete_topics,
     export,
     generated_history,
@@ -95,31 +96,15 @@ def _running(entry: Path) -> bool:
     return (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _group_caught_up(bootstrap: str, group: str, topics: list[str]) -> bool:
-    """Whether `group` has committed the end offset of every partition of `topics`."""
-    admin = make_admin(bootstrap, "ledger-tests-lag")
-    consumer = make_consumer(bootstrap, "ledger-tests-lag", None)
-    try:
-        from kafka.structs import TopicPartition
-
-        tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
-        ends = consumer.end_offsets(tps)
-        committed = admin.list_group_offsets(group).get(group, {})
-        return all(ends[tp] == 0 or (tp in committed and committed[tp].offset >= ends[tp]) for tp in tps)
-    except Exception:  # noqa: BLE001 - the broker may still be settling: not caught up yet
-        return False
-    finally:
-        consumer.close()
-        admin.close()
-
-
 def _converge(env: dict[str, str], bootstrap: str, names: TopicNames, acked: set[str], tmp: Path) -> dict:
     """Wait (with deadlines) until the running processes have done everything; return the reference rows."""
     ledger = _open(env)
     try:
         wait_for(lambda: len(ledger.app.index.lookup_ids(sorted(acked))) == len(acked), 240, "acked events stored")
         wait_for(
-            lambda: _group_caught_up(bootstrap, names.prefix + "ledger-intake", sorted(names.inbound)),
+            lambda: committed_to_end(
+                bootstrap, names.prefix + "ledger-intake", sorted(names.inbound), "ledger-tests-lag"
+            ),
             240,
             "intake caught up",
         )

@@ -20,13 +20,14 @@ import orjson
 import pytest
 
 from ledger.adapters.raw import RawReader
-from ledger.bootstrap import Ledger, Settings, open_ledger, open_read_model, read_ports
+from ledger.bootstrap import Ledger, open_read_model, read_ports
 from ledger.generator import generate
 from projections.figures import metrics
 from projections.projector import Projector
 from projections.query import Ports, aggregate_from_log
 from projections.rebuild import rebuild
 from projections.store import LOG, Row, StaleWrite
+from tests.homes import opened
 
 NOW = "2025-06-01T00:00:00.000000Z"
 
@@ -69,9 +70,7 @@ class ProjectionStoreContract:
 
     @pytest.fixture
     def ledger(self, store_url: str, tmp_path: Path) -> Iterator[Ledger]:
-        led = open_ledger(Settings(home=tmp_path, store_url=store_url))
-        yield led
-        led.close()
+        yield from opened(tmp_path, store_url)
 
     @pytest.fixture
     def p(self, ledger: Ledger) -> Iterator[Ports]:
