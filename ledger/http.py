@@ -45,7 +45,7 @@ from ledger.openapi import ContractIndex, Ready, finish
 from ledger.ops import install as install_ops
 from ledger.ops import ready_lag
 from ledger.ports import replay_store
-from ledger.problems import problem
+from ledger.problems import BadParameter, problem, refuse_unknown
 from projections.answers import CaseView, Evaluation, Health, Metrics
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
 from replay.http import make_router as replay_router
@@ -105,19 +105,10 @@ PIVOT_PARAMETER = {
 }
 
 
-class BadParameter(Exception):
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(message)
-        self.parameter = parameter
-        self.message = message
-
-
 def _cutoffs(query: Any, allowed: frozenset[str]) -> tuple[str | None, str | None]:
     """`at` and `known_at` of a query string, after refusing any parameter not `allowed`."""
     if query:
-        unknown = sorted(set(query) - allowed)
-        if unknown:
-            raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}")
+        refuse_unknown(query, allowed)
         return _time(query.get("at"), "at"), _time(query.get("known_at"), "known_at")
     return None, None
 
