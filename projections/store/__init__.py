@@ -90,6 +90,10 @@ class ProjectionStore(Protocol):
 
     def count(self) -> int: ...
 
+    def finish_bulk(self) -> None:
+        """Make a bulk-written (rebuilt) store durable and ready to serve."""
+        ...
+
     def close(self) -> None: ...
 
 
