@@ -150,21 +150,24 @@ def trace_context(record: Any) -> dict[str, bytes]:
     return plain
 
 
-def _withheld_record(
-    record: Any, org: str, result: AppendResult
-) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
-    body = withheld_result(record, org, result)
-    key = record.key if record.key is not None and _BAG_ID.fullmatch(record.key) else None
-    headers = [
+def _result_headers(body: dict[str, Any], record: Any, org: str, result: AppendResult) -> list[tuple[str, bytes]]:
+    """The headers every rejection carries: the result `body`, its code, where the record was read."""
+    return [
         (H_RESULT, orjson.dumps(body)),
         (H_CODE, (result.code or "").encode()),
         (H_TOPIC, record.topic.encode()),
         (H_PARTITION, str(record.partition).encode()),
         (H_OFFSET, str(record.offset).encode()),
         (H_ORG, org.encode()),
-        (H_SHA256, body["sha256"].encode()),
-        (H_WITHHELD, b"true"),
     ]
+
+
+def _withheld_record(
+    record: Any, org: str, result: AppendResult
+) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
+    body = withheld_result(record, org, result)
+    key = record.key if record.key is not None and _BAG_ID.fullmatch(record.key) else None
+    headers = [*_result_headers(body, record, org, result), (H_SHA256, body["sha256"].encode()), (H_WITHHELD, b"true")]
     # The trace goes on (events §1) when it is a well-formed traceparent, which holds nothing but
     # random hex; tracestate is the vendors' free text and stays behind with the other headers.
     traceparent = trace_context(record).get("traceparent")
@@ -194,14 +197,7 @@ def rejection_record(
     # A binary-mode record's ce_traceparent / ce_tracestate also as the plain W3C headers that
     # tracing tools read (events §1: the trace context is passed on).
     headers += [(name, raw) for name, raw in trace_context(record).items() if name not in present]
-    headers += [
-        (H_RESULT, orjson.dumps(body)),
-        (H_CODE, (result.code or "").encode()),
-        (H_TOPIC, record.topic.encode()),
-        (H_PARTITION, str(record.partition).encode()),
-        (H_OFFSET, str(record.offset).encode()),
-        (H_ORG, org.encode()),
-    ]
+    headers += _result_headers(body, record, org, result)
     value = record.value
     if value is None:
         value = b""
