@@ -30,7 +30,6 @@ import orjson
 
 from consumers import failpoints
 from consumers.binding import TRACE_HEADERS, decode_submission
-from consumers.logs import get_logger
 from consumers.polling import GroupMember, raise_if_fenced
 from consumers.topics import INBOUND, REJECTIONS
 from domain.envelope import TRACEPARENT_FIELDS
@@ -238,14 +237,7 @@ class Intake(GroupMember[IntakeStats]):
         rebalancing_factory: Callable[[], Any] | None = None,
         observe: Callable[[Any], None] | None = None,
     ) -> None:
-        super().__init__(
-            consumer_factory,
-            IntakeStats(),
-            get_logger("intake"),
-            stop=stop,
-            rebalancing_factory=rebalancing_factory,
-            observe=observe,
-        )
+        super().__init__(consumer_factory, IntakeStats(), stop, rebalancing_factory, observe)
         self.append = append
         self.producer_factory = producer_factory
         self.topics = dict(topics or INBOUND)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from consumers.logs import get_logger
+
 HEALTH_PROBE_S = 5.0  # while idle, ask the broker this often whether it is still there
 UNASSIGNED_WARNING_S = 30.0  # a member without partitions says so this often
 REJOIN_AFTER_S = 45.0  # ... and leaves and rejoins its group after this long, if its topics have partitions
@@ -215,15 +217,13 @@ class GroupMember(Generic[StatsT]):
     read again after the retry) and then to `_handled`. Subclasses set `name` and `waiting_for`.
     """
 
-    name: str  # in log lines and errors: "intake", "consume"
+    name: str  # in log lines and errors, and the logger's component: "intake", "consume"
     waiting_for: str  # what a retried error waits for, in the log line
 
     def __init__(
         self,
         consumer_factory: Callable[[], Any],
         stats: StatsT,
-        logger: Any,
-        *,
         stop: threading.Event | None,
         rebalancing_factory: Callable[[], Any] | None,
         observe: Callable[[Any], None] | None,
@@ -237,7 +237,7 @@ class GroupMember(Generic[StatsT]):
         self.observe = observe
         self.stop = stop or threading.Event()
         self.stats = stats
-        self.logger = logger
+        self.logger = get_logger(self.name)
         self._stale = False
         self._consumer: Any = None
 

@@ -18,7 +18,6 @@ from typing import Any, Protocol
 
 from consumers import failpoints
 from consumers.binding import from_binary
-from consumers.logs import get_logger
 from consumers.polling import GroupMember, raise_if_fenced
 from consumers.sink import StoreSwapped
 from consumers.topics import EVENTS
@@ -103,14 +102,7 @@ class ProjectionConsumer(GroupMember[ConsumeStats]):
         rebalancing_factory: Callable[[], Any] | None = None,
         observe: Callable[[Any], None] | None = None,
     ) -> None:
-        super().__init__(
-            consumer_factory,
-            ConsumeStats(),
-            get_logger("consume"),
-            stop=stop,
-            rebalancing_factory=rebalancing_factory,
-            observe=observe,
-        )
+        super().__init__(consumer_factory, ConsumeStats(), stop, rebalancing_factory, observe)
         self.sink = sink
         self.topic = topic
         self.max_records = max_records
@@ -146,9 +138,7 @@ class ProjectionConsumer(GroupMember[ConsumeStats]):
             return None
         return len(events), applied, positions
 
-    def _handled(
-        self, consumer: Any, polled: dict[Any, list[Any]], handled: tuple[int, int, Positions] | None
-    ) -> None:
+    def _handled(self, consumer: Any, polled: dict[Any, list[Any]], handled: tuple[int, int, Positions] | None) -> None:
         if handled is None:
             return
         records, applied, positions = handled
