@@ -8,6 +8,7 @@ extension: `name`, `reason`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass
 from http import HTTPStatus
 
 import orjson
@@ -31,14 +32,16 @@ def problem(
     return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM, headers=headers)
 
 
+@dataclass(eq=False)
 class HttpError(Exception):
     """A request refused with `status` and a one-line `detail`, naming the `parameter` at fault if one is."""
 
-    def __init__(self, status: int, detail: str, parameter: str | None = None) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.parameter = parameter
+    status: int
+    detail: str
+    parameter: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)
 
     def response(self) -> Response:
         """The refusal as problem details."""

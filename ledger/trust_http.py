@@ -13,6 +13,7 @@ RFC 9457 problem details naming it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -26,6 +27,7 @@ from ledger.problems import BadParameter, problem, refuse_unknown
 router = APIRouter(tags=["checkpoints and proofs"])
 JSON = "application/json"
 NOTE = "text/plain; charset=utf-8"
+Endpoint = Callable[[Request], Response]
 
 
 def _ledger(request: Request) -> Any:
@@ -90,12 +92,12 @@ def checkpoint_of_size(request: Request, size: str) -> Response:
     return Response(stored.note, media_type=NOTE)
 
 
-@router.get(
-    "/proofs/inclusion",
-    summary="RFC 9162 inclusion proof of a global position in a tree size",
-    response_model=InclusionProof,
-    responses={422: BAD_NUMBER},
-)
+def _proof_route(path: str, summary: str, model: type[Any]) -> Callable[[Endpoint], Endpoint]:
+    """A proof endpoint's route: JSON described by `model`, 422 for a bad number."""
+    return router.get(path, summary=summary, response_model=model, responses={422: BAD_NUMBER})
+
+
+@_proof_route("/proofs/inclusion", "RFC 9162 inclusion proof of a global position in a tree size", InclusionProof)
 def inclusion(request: Request) -> Response:
     tree, (position, size) = _numbers(request, ("position",), optional=("size",))
     tree_size = tree.size()
@@ -117,12 +119,7 @@ def inclusion(request: Request) -> Response:
     return Response(orjson.dumps(body), media_type=JSON)
 
 
-@router.get(
-    "/proofs/consistency",
-    summary="RFC 9162 consistency proof between two tree sizes",
-    response_model=ConsistencyProof,
-    responses={422: BAD_NUMBER},
-)
+@_proof_route("/proofs/consistency", "RFC 9162 consistency proof between two tree sizes", ConsistencyProof)
 def consistency(request: Request) -> Response:
     tree, (old, new) = _numbers(request, ("from", "to"))
     assert old is not None and new is not None
