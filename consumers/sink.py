@@ -21,11 +21,10 @@ from typing import Any
 import orjson
 
 from projections.projector import address_row
-from projections.store import ProjectionStore, StaleWrite
+from projections.store import KAFKA_PREFIX, ProjectionStore, StaleWrite
 
 StreamLoader = Callable[[Sequence[str]], dict[str, list[bytes]]]
 Positions = dict[tuple[str, int], int]
-KAFKA_PREFIX = "kafka:"
 WRITE_ATTEMPTS = 5
 
 

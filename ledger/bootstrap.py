@@ -195,13 +195,19 @@ def location(spec: str, variable: str) -> Location:
 
 
 def read_ports(ledger: Ledger) -> Ports:
-    """The read model's ports on a wired ledger: its store, the fast raw reader, the log's reads."""
+    """The read model's ports on a wired ledger: its store, the fast raw reader, the log's reads.
+
+    With `LEDGER_PROJECTIONS_SOURCE=kafka` the store is the Kafka-fed one (`kafka_location`),
+    which `ledger consume` fills: the read side opens it read-only and never catches it up."""
     from ledger.adapters.raw import RawReader
     from projections.query import Ports
 
     reader = RawReader(ledger)
+    fed_by_kafka = ledger.settings.projections_source == "kafka"
     return Ports(
-        location=projections_location(ledger),
+        location=kafka_location(ledger) if fed_by_kafka else projections_location(ledger),
+        read_only=fed_by_kafka,
+        events_stored=ledger.tree.size,
         read_raw=reader,
         log_version=reader.data_version,
         load_streams=ledger.app.index.load_streams,

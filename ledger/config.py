@@ -158,6 +158,19 @@ def ready_max_lag(raw: str | None) -> int:
     return int(text)
 
 
+PROJECTION_SOURCES = ("store", "kafka")
+
+
+def projections_source(raw: str | None) -> str:
+    """`LEDGER_PROJECTIONS_SOURCE`: who fills the projections the read side serves: `store`
+    (default: the serving process itself follows the event store) or `kafka` (`ledger consume`
+    fills the Kafka-fed store; `case`, `metrics`, `evaluation` and `serve` only read it)."""
+    source = (raw or "").strip().lower() or "store"
+    if source not in PROJECTION_SOURCES:
+        raise ConfigError(f"LEDGER_PROJECTIONS_SOURCE must be store or kafka, not {source!r}")
+    return source
+
+
 def access_log_mode(raw: str | None) -> str:
     """`LEDGER_HTTP_ACCESS_LOG`: `json`, `off`, or empty (on when an ops port is set)."""
     mode = (raw or "").strip().lower()
@@ -189,6 +202,7 @@ class Settings:
     # beside the event store) and the Kafka-fed ones (default beside those).
     projections: str | None = None
     kafka_projections: str | None = None
+    projections_source: str = "store"  # "kafka": the read side reads the Kafka-fed store, never writes it
     cutoff_limit: int = 2  # figures at cut-offs one server process computes at once
     # Operators (docs/operations.md): the Prometheus port of this process, where it listens, how far
     # behind the projections may be for /readyz, and serve's JSON access log.
@@ -231,6 +245,7 @@ class Settings:
             kafka_credentials=Path(creds) if (creds := os.environ.get("LEDGER_KAFKA_CREDENTIALS")) else None,
             projections=os.environ.get("LEDGER_PROJECTIONS") or None,
             kafka_projections=os.environ.get("LEDGER_KAFKA_PROJECTIONS") or None,
+            projections_source=projections_source(os.environ.get("LEDGER_PROJECTIONS_SOURCE")),
             cutoff_limit=cutoff_limit(os.environ.get("LEDGER_CUTOFF_LIMIT")),
             ops_port=tcp_port(os.environ.get("LEDGER_OPS_PORT"), "LEDGER_OPS_PORT"),
             ops_host=os.environ.get("LEDGER_OPS_HOST") or "127.0.0.1",

@@ -48,6 +48,7 @@ from ledger.ports import replay_store
 from ledger.problems import BadParameter, problem, refuse_unknown
 from projections.answers import CaseView, Evaluation, Health, Metrics
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
+from projections.store import NoStore
 from replay.http import make_router as replay_router
 
 SCHEMAS = SCHEMA_DIR
@@ -165,9 +166,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        warm = model()  # catch up, sum the figures and sort their multisets before the first request
-        warm.metrics()
-        warm.evaluation()
+        try:
+            warm = model()  # catch up, sum the figures and sort their multisets before the first request
+            warm.metrics()
+            warm.evaluation()
+        except NoStore:
+            pass  # a Kafka-fed store `ledger consume` has not filled yet: reads answer 503 until it has
         gc.collect()
         gc.freeze()  # what start-up built lives as long as the server: no collector passes over it
         yield
@@ -284,6 +288,10 @@ def create_app(
     async def unlogged(request: Request, exc: AccessLogUnavailable) -> Response:
         detail = f"reads of address data are refused until they can be logged: {exc}"
         return problem(503, detail, headers={"Retry-After": "5"})
+
+    @app.exception_handler(NoStore)
+    async def no_store(request: Request, exc: NoStore) -> Response:
+        return problem(503, f"{exc}: nothing to answer from yet", headers={"Retry-After": "5"})
 
     @app.exception_handler(Busy)
     async def busy(request: Request, exc: Busy) -> Response:

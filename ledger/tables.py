@@ -67,9 +67,12 @@ def provenance_line(p: dict[str, Any]) -> Text:
         cut.append(f"pivot {day(p['pivot'])}")
     head = (p.get("head_hash") or "")[:12]
     behind = f", {p['behind']:,} events behind the store" if p.get("behind") else ""
+    fed = p.get("projections") or {}
+    where = f" of {fed['fed_by']}" if fed.get("fed_by") else ""
+    at = f"position {p['position']:,}" if p["position"] is not None else f"{fed.get('events', 0):,} events consumed"
     text = (
-        f"{', '.join(cut) or 'latest'} · {p['events']:,} events from the {p.get('source', 'projection')}"
-        f" · position {p['position']:,} (head {head or DASH}){behind} · now {p['now'][:19]}Z"
+        f"{', '.join(cut) or 'latest'} · {p['events']:,} events from the {p.get('source', 'projection')}{where}"
+        f" · {at} (head {head or DASH}){behind} · now {p['now'][:19]}Z"
     )
     if p.get("backfills"):
         warning = "\n".join(f"⚠ {line}" for line in describe(p["backfills"]))

@@ -41,6 +41,14 @@ class Backfill(Closed):
     counted: int
 
 
+class KafkaFed(Closed):
+    """Where Kafka-fed projections stand: what they include and the offsets they consumed."""
+
+    fed_by: Literal["kafka"]
+    events: int = Field(description="stored events the projections include")
+    offsets: dict[str, int] = Field(description='"topic:partition" -> the next offset to read')
+
+
 class Provenance(Closed):
     """The cut-offs used, what was read, and where the store stood."""
 
@@ -50,11 +58,16 @@ class Provenance(Closed):
     source: Literal["projection", "event log"] | None = None
     pivot: Instant | None = None
     events: int
-    position: int
+    position: int | None = Field(
+        description="the last global position included; null for Kafka-fed projections that lag (no prefix of the log)"
+    )
     head_hash: str | None
     store_position: int
     behind: int
     backfills: list[Backfill] | None = Field(None, description="present only when back-filled events are included")
+    projections: KafkaFed | None = Field(
+        None, description="present when the answer comes from Kafka-fed projections (LEDGER_PROJECTIONS_SOURCE=kafka)"
+    )
 
 
 # -- joint case view (§1) ------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import orjson
 from projections.backfills import BackfillRecords
 from projections.figures import Aggregate
 from projections.projector import Progress, Projector, RawReader, StreamLoader
-from projections.store import LOG, ProjectionStore
+from projections.store import LOG, NoStore, ProjectionStore
 
 SYNC_LIMIT = 20_000  # a serving process catches up inline when at most this far behind
 
@@ -45,6 +45,11 @@ class Ports:
     log_version: Callable[[], int | None] | None = None
     # optional: the record of backfills, named in the provenance of the answers that include them
     backfills: BackfillRecords | None = None
+    # True: another process fills the store (`ledger consume` from Kafka); the follower opens it
+    # read-only, never catches it up, and measures its lag against `events_stored`
+    read_only: bool = False
+    # how many events the log holds (the Merkle tree's size: global positions may skip numbers)
+    events_stored: Callable[[], int] | None = None
 
 
 class Follower:
@@ -62,6 +67,9 @@ class Follower:
         self._figures_stale = True  # the aggregate lags the store: summaries are loaded when figures are asked
         self.positions: dict[str, int] = {}  # the serving store's consumed positions, as of the last look
         self.head = 0  # the log's head, as of the last `refresh`
+        self.read_only = ports.read_only
+        self.included = 0  # read-only: events the store's rows include, as of the last `refresh`
+        self.stored = 0  # read-only: events in the log, as of the last `refresh`
         self.lock = threading.RLock()  # the state above
         self._catching = threading.RLock()  # one catch-up at a time
         self.background: threading.Thread | None = None  # the catch-up in the background, if one ran
@@ -69,16 +77,37 @@ class Follower:
 
     @property
     def store(self) -> ProjectionStore:
-        """The projection store that serves (opened on first use)."""
+        """The projection store that serves (opened on first use; read-only: `NoStore` while
+        nothing has filled it)."""
         if self._store is None:
-            self._store = self.ports.location.open_active()
+            if self.read_only:
+                self._store = self.ports.location.open_active(readonly=True)
+            else:
+                self._store = self.ports.location.open_active()
             self._active = self.ports.location.active_id()
         return self._store
 
     @property
     def position(self) -> int:
-        """The last global position the projections include."""
+        """The last global position the projections include. A Kafka-fed store (read-only) has
+        no such position: partitions are consumed independently. It is the log's head when the
+        store includes every event, else the number of events it includes (for cache keys only:
+        `complete` tells which)."""
+        if self.read_only:
+            return self.head if self.complete else self.included
         return self.positions.get(LOG, 0)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the projections include every event of the log (as of the last `refresh`)."""
+        return self.behind == 0
+
+    @property
+    def behind(self) -> int:
+        """Events of the log the projections do not include yet (as of the last `refresh`)."""
+        if self.read_only:
+            return max(0, self.stored - self.included)
+        return max(0, self.head - self.positions.get(LOG, 0))
 
     def _writer_store(self) -> ProjectionStore:
         if self._writer is None:
@@ -86,7 +115,10 @@ class Follower:
         return self._writer
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        """Bring the projection store up to the head of the log; events applied."""
+        """Bring the projection store up to the head of the log; events applied (none when
+        another process fills the store: `read_only`)."""
+        if self.read_only:
+            return 0
         with self._catching:
             head = self.ports.max_position()
             p = self.ports
@@ -108,6 +140,9 @@ class Follower:
             if token is not None and token == self._token:
                 return  # nothing was committed to the log or the projection store since the last look
         head = self.ports.max_position()
+        if self.read_only:
+            self._look_read_only(head, token)
+            return
         if head > self.positions.get(LOG, 0):
             if sync_limit is None or head - self.positions.get(LOG, 0) <= sync_limit:
                 if self._catching.acquire(blocking=sync_limit is None):
@@ -122,6 +157,20 @@ class Follower:
             self.positions = self.store.positions()
             self._figures_stale = True
             self._token = token
+
+    def _look_read_only(self, head: int, token: tuple[Any, ...] | None) -> None:
+        """`refresh` of a store another process fills: read how far it got, write nothing."""
+        stored = self._events_stored(head)
+        with self.lock:
+            store = self.store
+            self.head, self.stored = head, stored
+            self.positions = store.positions()
+            self.included = store.events_total()
+            self._figures_stale = True
+            self._token = token
+
+    def _events_stored(self, head: int) -> int:
+        return self.ports.events_stored() if self.ports.events_stored is not None else head
 
     def current(self, figures: bool = False) -> bool:
         """Whether nothing was committed to either store since the last `refresh` (and, with
@@ -140,6 +189,16 @@ class Follower:
         """The projection's position, the event store's head and the difference, read now
         (without catching up: a liveness probe does no projection work)."""
         head = self.ports.max_position()
+        if self.read_only:
+            stored = self._events_stored(head)
+            try:
+                with self.lock:
+                    store = self.store
+                included = store.events_total()
+            except NoStore:
+                included = 0  # alive, and as far behind as can be: nothing filled the store yet
+            behind = max(0, stored - included)
+            return {"position": head - behind, "store_position": head, "behind": behind}
         with self.lock:
             store = self.store
         position = store.positions().get(LOG, 0)

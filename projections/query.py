@@ -29,7 +29,7 @@ from projections.fold import fold
 from projections.follower import SYNC_LIMIT, Follower, Ports
 from projections.history import prepare
 from projections.projector import Progress, RawReader, scan
-from projections.store import ProjectionStore
+from projections.store import KAFKA_PREFIX, ProjectionStore
 from projections.summary import summarize
 from projections.timeutil import now_utc
 
@@ -139,9 +139,24 @@ class ReadModel:
             "store_position": self.follower.head,
             "behind": max(0, self.follower.head - position),
         }
+        if self.follower.read_only:
+            # A Kafka-fed store: its partitions are consumed independently, so while it lags its
+            # rows are no prefix of the log that one position and head hash could name.
+            complete = self.follower.complete
+            out.update(
+                position=position if complete else None,
+                head_hash=out["head_hash"] if complete else None,
+                behind=self.follower.behind,
+                projections={"fed_by": "kafka", "events": self.follower.included, "offsets": self._offsets()},
+            )
         if backfills:
             out["backfills"] = backfills  # absent when the answer includes no back-filled event
         return out
+
+    def _offsets(self) -> dict[str, int]:
+        """A Kafka-fed store's consumed offsets ("topic:partition" -> next offset to read)."""
+        cut = len(KAFKA_PREFIX)
+        return {name[cut:]: value for name, value in self.follower.positions.items() if name.startswith(KAFKA_PREFIX)}
 
     def backfills(self, **bounds: Unpack[Bounds]) -> list[dict[str, Any]]:
         """The provenance entries of the backfills an answer with these bounds includes."""
@@ -247,13 +262,13 @@ class ReadModel:
         events = 0
         for subject, extent in extents.items():
             if extent is None:
-                return aggregate_from_log(self.ports.read_raw, position, at, known_at)  # rows from before extents
+                return aggregate_from_log(self.ports.read_raw, self._until(position), at, known_at)  # old rows
             if (at is not None and extent[2] > at) or (known_at is not None and extent[3] > known_at):
                 affected.append(subject)
             else:
                 events += extent[1]
         if len(affected) > self.refold_share * len(extents):
-            return aggregate_from_log(self.ports.read_raw, position, at, known_at)
+            return aggregate_from_log(self.ports.read_raw, self._until(position), at, known_at)
         agg = base
         for start in range(0, len(affected), 1000):
             chunk = affected[start : start + 1000]
@@ -267,6 +282,11 @@ class ReadModel:
                     events += history.stored
                     agg.add(subject, summarize(fold(history)))
         return agg, events
+
+    def _until(self, position: int) -> int:
+        """How far a scan of the log reads for figures at cut-offs: the projections' position; the
+        log's head for a Kafka-fed store (which has no position of its own)."""
+        return self.follower.head if self.follower.read_only else position
 
     def metrics(self, at: str | None = None, known_at: str | None = None, now: str | None = None) -> dict[str, Any]:
         now = now or at or now_utc()

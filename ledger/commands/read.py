@@ -104,6 +104,7 @@ def read_model(reading: tuple[str, str] | None = None) -> Iterator[ReadModel]:
     """The read model on the configured ledger, caught up with the event store; `reading`
     (address, what): a read of one address's data, recorded in the access log first."""
     from ledger.bootstrap import open_read_model
+    from projections.store import NoStore
 
     with opened_ledger() as ledger:
         if reading is not None:
@@ -111,7 +112,10 @@ def read_model(reading: tuple[str, str] | None = None) -> Iterator[ReadModel]:
         model = open_read_model(ledger)
         try:
             with progress_bar(min_total=50_000) as progress:
-                model.refresh(progress=progress)
+                try:
+                    model.refresh(progress=progress)
+                except NoStore as exc:  # LEDGER_PROJECTIONS_SOURCE=kafka before `ledger consume` ran
+                    fail(f"{exc}; nothing to answer from yet")
             yield model
         finally:
             model.close()
@@ -212,6 +216,12 @@ def rebuild(
 
     started = time.perf_counter()
     with opened_ledger() as ledger:
+        if ledger.settings.projections_source == "kafka":
+            fail(
+                "LEDGER_PROJECTIONS_SOURCE=kafka: the projections served are the Kafka-fed ones, which "
+                "`ledger consume` writes; rebuild them with `ledger rebuild --from kafka`",
+                EXIT_USAGE,
+            )
         p = read_ports(ledger)
         with progress_bar(not no_progress) as progress:
             result = run_rebuild(

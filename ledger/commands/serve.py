@@ -66,8 +66,9 @@ def serve(
         identity = check_identity(settings, host)
     except ConfigError as exc:
         fail(str(exc))
-    with read_model():
-        pass  # the projections catch up once, with a progress bar, before any worker starts
+    if settings.projections_source == "store":
+        with read_model():
+            pass  # the projections catch up once, with a progress bar, before any worker starts
     typer.echo(
         f"serving on http://{host}:{port} with {count} process(es), each computing figures at cut-offs "
         f"{limit} at a time (API docs at /docs); {identity}",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 LOG = "log"  # the position name of the event store's global order
+KAFKA_PREFIX = "kafka:"  # the Kafka consumers' position names: "kafka:<topic>:<partition>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,10 @@ class CaseRow:
     events: int
     view: bytes
     attention: bytes
+
+
+class NoStore(Exception):
+    """A read-only reader found no projection store at the location (nothing has filled it yet)."""
 
 
 class StaleWrite(Exception):
@@ -89,6 +94,10 @@ class ProjectionStore(Protocol):
     def meta(self) -> dict[str, str]: ...
 
     def count(self) -> int: ...
+
+    def events_total(self) -> int:
+        """Stored events folded into the rows (the sum of their `events`)."""
+        ...
 
     def finish_bulk(self) -> None:
         """Make a bulk-written (rebuilt) store durable and ready to serve."""

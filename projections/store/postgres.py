@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from projections.store import LOG, CaseRow, Row, StaleWrite
+from projections.store import LOG, CaseRow, NoStore, Row, StaleWrite
 
 COPY_FROM = 200  # rows; smaller writes use executemany
 
@@ -23,9 +23,13 @@ COPY_FROM = 200  # rows; smaller writes use executemany
 class PostgresProjectionStore:
     """One projection store: the tables of one schema."""
 
-    def __init__(self, conninfo: str, schema: str, *, bulk: bool = False) -> None:
+    def __init__(self, conninfo: str, schema: str, *, bulk: bool = False, readonly: bool = False) -> None:
+        """`readonly`: a session whose transactions cannot write, on an existing schema (a reader
+        of the store another process fills: `LEDGER_PROJECTIONS_SOURCE=kafka`)."""
         self.schema = schema
         self._lock = threading.Lock()
+        if readonly:
+            conninfo = psycopg.conninfo.make_conninfo(conninfo, options="-c default_transaction_read_only=on")
         self._conn = psycopg.connect(conninfo, autocommit=True)
         if bulk:
             self._conn.execute("SET synchronous_commit = off")
@@ -34,6 +38,9 @@ class PostgresProjectionStore:
             name: sql.SQL("{}.{}").format(s, sql.Identifier(name))
             for name in ("proj_address", "proj_position", "proj_meta")
         }
+        if readonly:
+            self.generation = self.meta()["generation"]
+            return
         with self._lock, self._conn.transaction():
             self._conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"projections:{schema}",))
             self._conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s))
@@ -131,6 +138,9 @@ class PostgresProjectionStore:
 
     def count(self) -> int:
         return int(self._all(self._q("SELECT count(*) FROM {}", "proj_address"))[0][0])
+
+    def events_total(self) -> int:
+        return int(self._all(self._q("SELECT coalesce(sum(events), 0) FROM {}", "proj_address"))[0][0])
 
     # -- writes -----------------------------------------------------------------------------
     def write(
@@ -241,7 +251,12 @@ class PostgresLocation:
                 return None
         return str(row[0]) if row else None
 
-    def open_active(self) -> PostgresProjectionStore:
+    def open_active(self, readonly: bool = False) -> PostgresProjectionStore:
+        """The serving store (created when there is none, unless `readonly`: then `NoStore`)."""
+        if readonly:
+            if self.active_id() is None:
+                raise NoStore(f"no projection store in {self.describe()} yet (`ledger consume` fills it)")
+            return PostgresProjectionStore(self.conninfo, self.schema, readonly=True)
         return PostgresProjectionStore(self.conninfo, self.schema)
 
     def _schema_exists(self, name: str) -> bool:

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from projections.store import LOG, CaseRow, Row, StaleWrite
+from projections.store import LOG, CaseRow, NoStore, Row, StaleWrite
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS proj_address (subject TEXT PRIMARY KEY, streamposition INTEGER NOT NULL, "
@@ -36,9 +36,17 @@ UPSERT = (
 class SQLiteProjectionStore:
     """One SQLite projection store file."""
 
-    def __init__(self, path: Path, *, bulk: bool = False) -> None:
+    def __init__(self, path: Path, *, bulk: bool = False, readonly: bool = False) -> None:
+        """`readonly`: open an existing store with a connection that cannot write (a reader of
+        the store another process fills: `LEDGER_PROJECTIONS_SOURCE=kafka`)."""
         self.path = path
         self._lock = threading.Lock()
+        if readonly:
+            uri = f"{path.absolute().as_uri()}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=60)
+            self._db.execute("PRAGMA cache_size=-65536")
+            self.generation = self.meta()["generation"]
+            return
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
         if bulk:
             # a rebuild appends hundreds of MB once: bigger pages, a rollback journal (new pages are
@@ -134,6 +142,10 @@ class SQLiteProjectionStore:
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT count(*) FROM proj_address").fetchone()[0])
+
+    def events_total(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT coalesce(sum(events), 0) FROM proj_address").fetchone()[0])
 
     # -- writes -----------------------------------------------------------------------------
     def write(
@@ -235,7 +247,13 @@ class SQLiteLocation:
             self._seen, self._active = seen, self._read("current")
         return self._active
 
-    def open_active(self) -> SQLiteProjectionStore:
+    def open_active(self, readonly: bool = False) -> SQLiteProjectionStore:
+        """The serving store (created when there is none, unless `readonly`: then `NoStore`)."""
+        if readonly:
+            name = self._read("current")
+            if name is None or not (self.folder / name).exists():
+                raise NoStore(f"no projection store in {self.folder} yet (`ledger consume` fills it)")
+            return SQLiteProjectionStore(self.folder / name, readonly=True)
         self.folder.mkdir(parents=True, exist_ok=True)
         name = self._read("current")
         if name is None:

@@ -123,6 +123,25 @@ def topic_for(event: dict[str, Any], names: TopicNames) -> str:
     return names.prefix + ORG_TOPIC[event["org"]]
 
 
+def publish_inbound(
+    bootstrap: KafkaEndpoint, names: TopicNames, events: list[dict[str, Any]], client_id: str = "test-publisher"
+) -> None:
+    """Publish `events` on their organisations' inbound topics and wait until every send is acknowledged."""
+    from consumers.clients import make_producer
+
+    producer = make_producer(bootstrap, client_id)
+    try:
+        futures = []
+        for event in events:
+            key, value, headers = inbound_record(event)
+            futures.append(producer.send(topic_for(event, names), key=key, value=value, headers=headers))
+        producer.flush(timeout=60)
+        for future in futures:
+            future.get(timeout=60)
+    finally:
+        producer.close()
+
+
 def read_topic_confluent(bootstrap: KafkaEndpoint | str, topic: str, timeout: float = 60.0) -> list[dict[str, Any]]:
     """Every record of `topic`, read with librdkafka (confluent-kafka) from the beginning to the end."""
     import time

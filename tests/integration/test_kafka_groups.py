@@ -18,19 +18,12 @@ from typing import Any
 
 import pytest
 
-from consumers.clients import KafkaEndpoint, make_producer
+from consumers.clients import KafkaEndpoint
 from consumers.topics import TopicNames
 from ledger.bootstrap import Settings, open_ledger
 from tests.consumers.chaos import LedgerProcess, wait_for
 from tests.consumers.history import address_history
-from tests.consumers.kafka_support import (
-    committed_to_end,
-    delete_topics,
-    inbound_record,
-    ledger_env,
-    run_ledger,
-    topic_for,
-)
+from tests.consumers.kafka_support import committed_to_end, delete_topics, ledger_env, publish_inbound, run_ledger
 
 
 @pytest.fixture
@@ -39,21 +32,6 @@ def two_ledgers(kafka_bootstrap: KafkaEndpoint) -> Iterator[list[TopicNames]]:
     yield both
     for names in both:
         delete_topics(kafka_bootstrap, names)
-
-
-def _publish(bootstrap: KafkaEndpoint, names: TopicNames, events: list[dict[str, Any]]) -> None:
-    producer = make_producer(bootstrap, "groups-publisher")
-    try:
-        futures = [
-            producer.send(topic_for(e, names), key=k, value=v, headers=h)
-            for e in events
-            for k, v, h in [inbound_record(e)]
-        ]
-        producer.flush(timeout=60)
-        for future in futures:
-            future.get(timeout=60)
-    finally:
-        producer.close()
 
 
 def _stored(home: Path, ids: list[str]) -> int:
@@ -92,7 +70,7 @@ def test_two_ledgers_with_one_instance_id_each_get_all_their_events_and_offsets(
         process.start()
     try:
         for names, _, _, events in runs:
-            _publish(kafka_bootstrap, names, events)
+            publish_inbound(kafka_bootstrap, names, events)
         for (names, home, _, events), process in zip(runs, processes, strict=True):
             ids = [e["id"] for e in events]
 
@@ -135,7 +113,7 @@ def test_an_intake_fenced_by_another_with_its_instance_id_exits_loudly(
         batch = 0
         while first.proc is not None and first.proc.poll() is None:
             assert time.monotonic() < deadline, f"the fenced intake goes on:\n{first.tail()}"
-            _publish(kafka_bootstrap, names, _events(seed=7, addresses=range(100 + batch, 101 + batch)))
+            publish_inbound(kafka_bootstrap, names, _events(seed=7, addresses=range(100 + batch, 101 + batch)))
             batch += 1
             try:
                 first.proc.wait(timeout=3)
@@ -145,7 +123,7 @@ def test_an_intake_fenced_by_another_with_its_instance_id_exits_loudly(
         log = first.tail(50)
         assert "was fenced" in log and names.prefix + "ledger-intake" in log and "intake-1" in log, log
         # The member that took its place carries on: everything published is appended.
-        _publish(kafka_bootstrap, names, events)
+        publish_inbound(kafka_bootstrap, names, events)
         ids = [e["id"] for e in events]
         wait_for(lambda: (second.check(), _stored(tmp_path, ids) == len(ids))[1], 120, "the second intake appends")
     finally:

@@ -12,15 +12,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from consumers.clients import KafkaEndpoint, make_producer
+from consumers.clients import KafkaEndpoint
 from consumers.topics import TopicNames
 from tests.consumers.chaos import LedgerProcess, wait_for
 from tests.consumers.history import address_history
-from tests.consumers.kafka_support import delete_topics, inbound_record, ledger_env, run_ledger, topic_for
+from tests.consumers.kafka_support import delete_topics, ledger_env, publish_inbound, run_ledger
 from tests.ledger.test_ops_metrics import scrape, value
 from tests.serving import free_port
 
@@ -30,20 +29,6 @@ def names(kafka_bootstrap: KafkaEndpoint) -> Iterator[TopicNames]:
     names = TopicNames(f"m{uuid.uuid4().hex[:8]}.")
     yield names
     delete_topics(kafka_bootstrap, names)
-
-
-def _publish(bootstrap: KafkaEndpoint, names: TopicNames, events: list[dict[str, Any]]) -> None:
-    producer = make_producer(bootstrap, "ops-publisher")
-    try:
-        futures = []
-        for event in events:
-            key, value_, headers = inbound_record(event)
-            futures.append(producer.send(topic_for(event, names), key=key, value=value_, headers=headers))
-        producer.flush(timeout=60)
-        for future in futures:
-            future.get(timeout=60)
-    finally:
-        producer.close()
 
 
 def _scraped(port: int) -> dict:
@@ -73,7 +58,7 @@ def test_relay_intake_and_consume_expose_metrics_that_move(
             wait_for(lambda port=port: "ledger_up" in _scraped(port), 60, f"{role} answers on its ops port")
         first = [e for n in range(1, 4) for e in address_history(n)]
         bad = dict(first[0], id=str(uuid.uuid4()), data={"claim_id": "X"})  # schema_invalid
-        _publish(kafka_bootstrap, names, [*first, bad])
+        publish_inbound(kafka_bootstrap, names, [*first, bad])
 
         def intake_counted() -> bool:
             processes["intake"].check()
@@ -108,7 +93,7 @@ def test_relay_intake_and_consume_expose_metrics_that_move(
 
         # More events: every figure moves on.
         more = [e for n in range(4, 6) for e in address_history(n)]
-        _publish(kafka_bootstrap, names, more)
+        publish_inbound(kafka_bootstrap, names, more)
         total = len(first) + len(more)
         wait_for(
             lambda: value(_scraped(ports["intake"]), "ledger_appends_total", result="accepted") == total,
