@@ -274,6 +274,11 @@ def start_kafka_cluster() -> KafkaEndpoint:
     return kafka_admin(_start("kafka-cluster"), started_here=True)
 
 
+def stop_kafka_cluster() -> None:
+    """Stop the three-node cluster (the fault tests' helper, deploy/README.md)."""
+    stop("kafka-cluster")
+
+
 def kill_kafka_node(node: int) -> None:
     """kill -9 one node (1..3) of the three-node cluster; its data stays."""
     run_deploy_script("kafka.sh", "kill-node", str(node))
