@@ -10,7 +10,9 @@ import pytest
 
 from ledger.bootstrap import Ledger
 from tests.domain.support import open_test_ledger
-from tests.trust.witnessing import keys, witnesses  # noqa: F401 - fixtures
+
+# The fixtures, and the helpers tests may still import from here (their old home).
+from tests.trust.witnessing import Keys, WitnessProcess, free_port, keys, wait_listening, witnesses  # noqa: F401
 
 
 @pytest.fixture
