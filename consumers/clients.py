@@ -8,6 +8,7 @@ its clients from here, so the settings live in one place.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -258,6 +259,9 @@ def ensure_topics(
     return created, [s.name for s in specs if s.name in existing]
 
 
+CONFIGS_WAIT_S = 30.0  # how long `topic_configs` waits for brokers that have not seen new topics yet
+
+
 def topic_configs(admin: KafkaAdminClient, topics: Sequence[str], keys: Sequence[str]) -> dict[str, dict[str, str]]:
     """The effective value of each config in `keys` for each topic (its own or the broker's default)."""
     from kafka.admin import ConfigResource, ConfigResourceType
@@ -265,8 +269,18 @@ def topic_configs(admin: KafkaAdminClient, topics: Sequence[str], keys: Sequence
     if not topics:
         return {}
     resources = [ConfigResource(ConfigResourceType.TOPIC, t, dict.fromkeys(keys)) for t in topics]
-    described = admin.describe_configs(resources, config_filter="all")["topic"]
-    return {t: {k: v["value"] for k, v in described[t].items()} for t in topics}
+    # A broker that has not yet seen topics just created answers without their configs: ask again
+    # (any broker may answer) until every topic has every key, for at most CONFIGS_WAIT_S.
+    deadline = time.monotonic() + CONFIGS_WAIT_S
+    while True:
+        described = admin.describe_configs(resources, config_filter="all")["topic"]
+        out = {t: {k: v["value"] for k, v in described.get(t, {}).items()} for t in topics}
+        missing = sorted(t for t in topics if not set(keys) <= set(out[t]))
+        if not missing:
+            return out
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the brokers did not describe {', '.join(keys)} of {', '.join(missing)} in time")
+        time.sleep(0.5)
 
 
 def reconcile_configs(admin: KafkaAdminClient, specs: Sequence[TopicSpec]) -> dict[str, dict[str, tuple[str, str]]]:

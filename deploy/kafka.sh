@@ -32,6 +32,8 @@
 #   LEDGER_KAFKA_START_TIMEOUT seconds to wait for readiness (default 90)
 #   LEDGER_KAFKA_STOP_TIMEOUT  seconds between TERM and KILL (default 20)
 #   LEDGER_KAFKA_HEAP_OPTS     JVM heap (default "-Xms256m -Xmx512m")
+#   LEDGER_KAFKA_CLUSTER_KEEP  1: start-cluster with no node running starts the nodes on their
+#                              existing data instead of a fresh cluster (deploy/local-cluster.sh)
 #   LEDGER_PYTHON              Python with kafka-python for the readiness probe
 #                              (default <repo>/.venv/bin/python, else python3)
 #
@@ -485,7 +487,9 @@ cmd_start_cluster() {
     for n in "${NODES[@]}"; do
         node_pid "$(node_dir "$n")" >/dev/null || check_ports_free "$(node_port "$n")"
     done
-    if ((any_running == 0)); then
+    if ((any_running == 0)) && [[ "${LEDGER_KAFKA_CLUSTER_KEEP:-}" == 1 && -f "$(node_dir 1)/data/meta.properties" ]]; then
+        log "three-node cluster on its data in $CLUSTER_DIR (LEDGER_KAFKA_CLUSTER_KEEP=1)"
+    elif ((any_running == 0)); then
         log "fresh three-node cluster in $CLUSTER_DIR"
         rm -rf "$CLUSTER_DIR"
         mkdir -p "$CLUSTER_DIR"

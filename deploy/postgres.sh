@@ -304,6 +304,7 @@ cmd_clean() {
         die "still running; stop it first"
     fi
     rm -rf "$PG_DATA" "$PID_FILE" "$PG_LOG" "$PG_ROOT/initdb.log"
+    rmdir "$PG_ROOT" 2>/dev/null || true # when nothing else is left (e.g. under /var/tmp)
     log "removed $PG_DATA"
 }
 

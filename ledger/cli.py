@@ -14,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion for the user's shell
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # click's plain help: typer's rich help renderer cost ~100-200 ms per `--help`
 )
 
 
@@ -91,6 +92,7 @@ COMMAND_MODULES = (
     "ledger.commands.schema",  # schema
     "ledger.commands.generate",  # generate
     "ledger.commands.read",  # case, metrics, evaluation, rebuild
+    "ledger.commands.worklist",  # worklist
     "ledger.commands.serve",  # serve
     "ledger.commands.demo",  # demo
     "ledger.commands.replay",  # replay

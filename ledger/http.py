@@ -36,7 +36,7 @@ from starlette.routing import request_response
 from domain.envelope import SUBJECT_PATTERN, not_a_subject
 from domain.schemas import SCHEMA_DIR
 from domain.timeutil import BadTime, query_time
-from ledger import intake_http, trust_http
+from ledger import intake_http, trust_http, web
 from ledger.bootstrap import ConfigError, Ledger, Settings, open_ledger, open_read_model
 from ledger.identity.access import Access, Denied, Gate, declare, secure_openapi
 from ledger.identity.accesslog import AccessLogUnavailable
@@ -46,9 +46,15 @@ from ledger.ops import install as install_ops
 from ledger.ops import ready_lag
 from ledger.ports import replay_store
 from ledger.problems import BadParameter, problem, refuse_unknown
-from projections.answers import CaseView, Evaluation, Health, Metrics
+from projections.answers import Addresses, CaseView, Evaluation, Health, Metrics, Series, Worklist
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
+from projections.search import BadSearch, parse_search
+from projections.series import MAX_POINTS, BadSeries, Plan
+from projections.series import plan as series_plan
 from projections.store import NoStore
+from projections.timeutil import now_utc
+from projections.worklist import PARAMETERS as WORKLIST_NAMES
+from projections.worklist import BadQuery, parse_query
 from replay.http import make_router as replay_router
 
 SCHEMAS = SCHEMA_DIR
@@ -105,6 +111,60 @@ PIVOT_PARAMETER = {
     "description": "Comparison date for the before/after figures (a date means the start of that day, UTC).",
 }
 
+WORKLIST_PARAMETERS = [
+    {
+        "name": "code",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "examples": ["claim_over_term", "aos_open_48h,stalled"]},
+        "description": "Only these attention codes (comma-separated): no_coordinator, deferred_awaiting_strengthening, "
+        "claim_over_term, aos_open_48h, stalled.",
+    },
+    {
+        "name": "organisation",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": ["IMG", "NCG"]},
+        "description": "Only points this organisation must act on.",
+    },
+    {
+        "name": "municipality",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "examples": ["0014", "1979,1952"]},
+        "description": "Only addresses in these municipalities (gemeentecodes, comma-separated): the registered "
+        "gemeentecode, else the BAG id's first four digits.",
+    },
+    {
+        "name": "min_age_days",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 0, "maximum": 36500, "default": 0},
+        "description": "Only points that arose at least this many days ago.",
+    },
+    {
+        "name": "page",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "default": 1},
+        "description": "Which page (1-based).",
+    },
+    {
+        "name": "page_size",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+        "description": "Points per page.",
+    },
+]
+WORKLIST_DESCRIPTION = (
+    "The open attention points of every address (projections §1 `attention`) as they stand now, from an "
+    "index the projections keep: sorted by urgency (the kind of point — aos_open_48h, claim_over_term, "
+    "no_coordinator, stalled, deferred_awaiting_strengthening — then the oldest first, then address and "
+    "reference), with `total` matching points and one page. `age_days` is the days since the point arose. "
+    "No cut-offs: a case's past is `/cases/{id}?at=…`."
+)
+
 
 def _cutoffs(query: Any, allowed: frozenset[str]) -> tuple[str | None, str | None]:
     """`at` and `known_at` of a query string, after refusing any parameter not `allowed`."""
@@ -119,6 +179,56 @@ def _time(value: str | None, parameter: str, *, pivot: bool = False) -> str | No
         return query_time(value, parameter, pivot=pivot)
     except BadTime as exc:
         raise BadParameter(parameter, exc.message) from None
+
+
+SERIES = frozenset({"from", "to", "step", "ids"})
+SERIES_PARAMETERS = [
+    {
+        "name": "from",
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string", "examples": ["2018-01-01"]},
+        "description": "The series' first cut-off (date or RFC 3339; a date means the end of that day, UTC).",
+    },
+    {
+        "name": "to",
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string", "examples": ["2024-12-31"]},
+        "description": "The series' last cut-off: the points are the step ends from `from` to `to`.",
+    },
+    {
+        "name": "step",
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string", "enum": ["month", "quarter", "year"]},
+        "description": "Calendar steps (UTC); each point is the last microsecond of one.",
+    },
+    {
+        "name": "ids",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "examples": ["G1,G4"]},
+        "description": "The G figures to give, separated by commas (default: G1 … G15).",
+    },
+]
+SERIES_BAD_INPUT = {
+    "description": "a missing, malformed or unknown parameter, `from` after `to`, an unknown step or figure id, "
+    f"or more than {MAX_POINTS} points (named in invalid-params)"
+}
+
+
+def _series_plan(query: Any) -> Plan:
+    """A checked series request of a query string (`BadParameter` naming what is wrong)."""
+    refuse_unknown(query, SERIES)
+    for name in ("from", "to", "step"):
+        if query.get(name) is None:
+            raise BadParameter(name, f"{name} is required")
+    start, end = _time(query.get("from"), "from"), _time(query.get("to"), "to")
+    try:
+        return series_plan(start or "", end or "", query.get("step"), query.get("ids"))
+    except BadSeries as exc:
+        raise BadParameter(exc.parameter, str(exc)) from None
 
 
 class DirectRoute(APIRoute):
@@ -196,6 +306,8 @@ def create_app(
         summary="IMG and NCG actions per address: the joint case view, governance metrics and evaluation figures.",
         description=DESCRIPTION,
         version="1",
+        docs_url=None,  # /docs is the web app's, from its own Swagger UI assets (ledger.web): no CDN
+        redoc_url=None,
     )
     app.state.ledger = ledger
     app.state.model = None
@@ -282,6 +394,8 @@ def create_app(
 
     @app.exception_handler(Denied)
     async def denied(request: Request, exc: Denied) -> Response:
+        if web.wants_page(request):  # a browser on a page: the sign-in page with the reason (ledger/web)
+            return web.denied_page(request, exc)
         return exc.response()
 
     @app.exception_handler(AccessLogUnavailable)
@@ -372,6 +486,39 @@ def create_app(
         return await answer(work, at, known_at)
 
     @read_route(
+        "/worklist",
+        summary="Every open attention point across addresses, filtered, in urgency order, one page",
+        description=WORKLIST_DESCRIPTION,
+        response_model=Worklist,
+        responses={422: {"description": "a parameter that cannot be read, or an unknown one (in invalid-params)"}},
+        openapi_extra=declare("worklist", parameters=WORKLIST_PARAMETERS),
+    )
+    async def get_worklist(request: Request) -> Response:
+        query = request.query_params
+        unknown = sorted(set(query) - set(WORKLIST_NAMES))
+        if unknown:
+            why = "; the worklist is the present: no cut-offs" if unknown[0] in CUTOFFS else ""
+            raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}{why}")
+        try:
+            asked = parse_query(
+                now_utc(),
+                code=query.get("code"),
+                organisation=query.get("organisation"),
+                municipality=query.get("municipality"),
+                min_age_days=query.get("min_age_days"),
+                page=query.get("page"),
+                page_size=query.get("page_size"),
+            )
+        except BadQuery as exc:
+            raise BadParameter(exc.parameter, exc.message) from None
+
+        def work() -> Response:
+            return Response(orjson.dumps(model().worklist(asked)), media_type=JSON)
+
+        # always in the thread pool: a count over the matching entries costs more than the loop may block
+        return await run_in_threadpool(work)
+
+    @read_route(
         "/metrics",
         summary="Governance metrics G1–G15 (the contract's figures, not Prometheus)",
         description=METRICS_IS_NOT_PROMETHEUS,
@@ -386,6 +533,21 @@ def create_app(
             return Response(orjson.dumps(m.metrics(at, known_at)), media_type=JSON)
 
         return await answer(work, at, known_at, figures=True)
+
+    @read_route(
+        "/metrics/series",
+        summary="G figures over time: each point as known then and as known now (projections §5)",
+        response_model=Series,
+        responses={422: SERIES_BAD_INPUT, 503: BUSY},
+        openapi_extra=declare("figures", parameters=SERIES_PARAMETERS),
+    )
+    async def get_series(request: Request) -> Response:
+        plan = _series_plan(request.query_params)
+
+        def work(m: ReadModel) -> Response:
+            return Response(orjson.dumps(m.series(plan)), media_type=JSON)
+
+        return await answer(work, plan.start, plan.end, figures=True)
 
     @read_route(
         "/evaluation",
@@ -403,6 +565,38 @@ def create_app(
             return Response(orjson.dumps(m.evaluation(pivot, at, known_at)), media_type=JSON)
 
         return await answer(work, at, known_at, figures=True)
+
+    SEARCH = [
+        {"name": "postcode", "in": "query", "required": True, "schema": {"type": "string", "examples": ["9711AB"]}},
+        {"name": "huisnummer", "in": "query", "required": True, "schema": {"type": "string", "examples": ["12"]}},
+        {
+            "name": "toevoeging",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "Huisletter and/or toevoeging (e.g. `a`, `2`, `a-2`); case, spaces and dashes ignored.",
+        },
+    ]
+
+    @read_route(
+        "/addresses",
+        summary="Find addresses by postcode and house number (the web app's search)",
+        response_model=Addresses,
+        responses={422: {"description": "a malformed postcode, number or addition (named in invalid-params)"}},
+        openapi_extra=declare("cases", parameters=SEARCH),
+    )
+    async def get_addresses(request: Request) -> Response:
+        query = request.query_params
+        _cutoffs(query, frozenset({"postcode", "huisnummer", "toevoeging"}))  # refuses unknown names
+        try:
+            asked = parse_search(query.get("postcode"), query.get("huisnummer"), query.get("toevoeging"))
+        except BadSearch as exc:
+            raise BadParameter(exc.parameter, exc.message) from None
+
+        def work(m: ReadModel) -> Response:
+            return Response(orjson.dumps({"addresses": m.find(asked)}), media_type=JSON)
+
+        return await answer(work, None, None)
 
     @app.get(
         "/contract",
@@ -440,6 +634,7 @@ def create_app(
     app.include_router(replay_router(lambda _request: replay_store(opened()), problem))
     app.include_router(intake_http.router)
     app.include_router(trust_http.router)  # checkpoints and proofs
+    web.install(app, model, opened, lambda: replay_store(opened()))  # the pages (ledger/web/)
 
     plain_openapi = app.openapi
 

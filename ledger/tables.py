@@ -180,6 +180,26 @@ def _attention(items: list[dict[str, Any]]) -> RenderableType:
     return Text("\n".join(lines), style="yellow")
 
 
+# -- worklist -------------------------------------------------------------------------------
+def worklist_renderable(w: dict[str, Any]) -> RenderableType:
+    """One page of the worklist: a table of points, then where the page is and the provenance."""
+    table = Table(title="Worklist (most urgent first)", title_justify="left")
+    for header in ("address", "code", "ref", "since", "age (days)", "who acts", "municipality"):
+        column(table, header, justify="right" if header == "age (days)" else "left")
+    for i in w["items"]:
+        table.add_row(
+            i["subject"],
+            i["code"].replace("_", " "),
+            i["ref"] or DASH,
+            day(i["since"]),
+            f"{i['age_days']:,.1f}",
+            ", ".join(i["organisations"]),
+            i["municipality"],
+        )
+    where = f"page {w['page']} of {w['pages']:,} · {w['total']:,} open point{'' if w['total'] == 1 else 's'}"
+    return Group(table, Text(where), provenance_line(w["provenance"]))
+
+
 # -- metrics --------------------------------------------------------------------------------
 def metrics_renderable(m: dict[str, Any]) -> RenderableType:
     table = Table(title="Governance metrics", title_justify="left")
@@ -235,6 +255,24 @@ def metrics_renderable(m: dict[str, Any]) -> RenderableType:
         "G15", "registered more than 30 days late", ", ".join(f"{o} {pct(v['share'])}" for o, v in late.items()) or DASH
     )
     return Group(table, provenance_line(m["provenance"]))
+
+
+def series_renderable(s: dict[str, Any]) -> RenderableType:
+    """`ledger metrics --series`: one row per point and figure, as known then and as known now."""
+    import orjson
+
+    p = s["provenance"]
+    table = Table(title=f"G figures by {p['step']}, {day(p['from'])} – {day(p['to'])}", title_justify="left")
+    column(table, "point")
+    column(table, "id")
+    column(table, "as known then")
+    column(table, "as known now")
+    for point in s["points"]:
+        for figure in s["ids"]:
+            then, now = (orjson.dumps(point[k][figure]).decode() for k in ("known_then", "known_now"))
+            table.add_row(day(point["at"]), figure, then, now if now != then else "=")
+    line = Text(f"{p['points']} points; position {p['position']:,}, head {p['head_hash'] or '-'}", style="dim")
+    return Group(table, line)
 
 
 def _years(values: dict[str, Any], show: Any) -> str:

@@ -313,6 +313,78 @@ class Metrics(Closed):
     provenance: Provenance
 
 
+# the figures' classes under other names: in `SeriesFigures` the field names hide them
+_G1 = G1
+_G2 = G2
+_G3 = G3
+_G4 = G4
+_G5 = G5
+_G6 = G6
+_G7 = G7
+_G8 = G8
+_G9 = G9
+_G10 = G10
+_G11 = G11
+_G12 = G12
+_G13 = G13
+_G14 = G14
+_G15 = G15
+
+
+class SeriesFigures(Closed):
+    """The asked G figures at one point (those not asked are absent)."""
+
+    G1: _G1 | None = None
+    G2: _G2 | None = None
+    G3: _G3 | None = None
+    G4: _G4 | None = None
+    G5: _G5 | None = None
+    G6: _G6 | None = None
+    G7: _G7 | None = None
+    G8: _G8 | None = None
+    G9: _G9 | None = None
+    G10: _G10 | None = None
+    G11: _G11 | None = None
+    G12: _G12 | None = None
+    G13: _G13 | None = None
+    G14: _G14 | None = None
+    G15: _G15 | None = None
+
+
+class SeriesEvents(Closed):
+    known_then: int
+    known_now: int
+
+
+class SeriesPoint(Closed):
+    at: Instant = Field(description="the end of a step (month, quarter, year), UTC")
+    known_then: SeriesFigures = Field(description="as `GET /metrics?at=p&known_at=p`")
+    known_now: SeriesFigures = Field(description="as `GET /metrics?at=p`")
+    events: SeriesEvents = Field(description="the events each of the two answers counted")
+
+
+class SeriesProvenance(Closed):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: Instant = Field(alias="from")
+    to: Instant
+    step: Literal["month", "quarter", "year"]
+    points: int
+    position: int
+    head_hash: str | None
+    store_position: int
+    behind: int
+    backfills: list[Backfill] | None = Field(None, description="present only when back-filled events are included")
+
+
+class Series(Closed):
+    """`GET /metrics/series`: the G figures over time (projections §5)."""
+
+    ids: list[str]
+    points: list[SeriesPoint]
+    provenance: SeriesProvenance
+
+
 # -- evaluation figures (§3) ---------------------------------------------------------------------
 
 
@@ -408,6 +480,17 @@ class Evaluation(Closed):
     provenance: Provenance
 
 
+class FoundAddress(Closed):
+    subject: str
+    registered: dict[str, object] = Field(description="the latest AddressRegistered data")
+
+
+class Addresses(Closed):
+    """`GET /addresses`: the addresses registered at a postcode and house number."""
+
+    addresses: list[FoundAddress]
+
+
 class Health(Closed):
     """`GET /healthz`: alive, and how far the projections are behind the event store."""
 
@@ -415,3 +498,42 @@ class Health(Closed):
     position: int
     store_position: int
     behind: int
+
+
+# -- worklist (issue #13: every open attention point across addresses) ---------------------------
+
+AttentionCode = Literal[
+    "no_coordinator", "deferred_awaiting_strengthening", "claim_over_term", "aos_open_48h", "stalled"
+]
+
+
+class WorklistItem(Closed):
+    """One open attention point of one address."""
+
+    subject: str
+    code: AttentionCode
+    ref: str | None
+    since: Instant = Field(description="when the point arose")
+    age_days: float = Field(description="days from `since` to the answer's `now`")
+    urgency: int = Field(ge=1, le=5, description="the kind of point's rank: 1 most urgent")
+    organisations: list[Literal["IMG", "NCG"]] = Field(description="who must act on it")
+    municipality: str = Field(description="gemeentecode: the registered one, else the BAG id's first four digits")
+
+
+class WorklistFilters(Closed):
+    code: list[AttentionCode] | None
+    organisation: Literal["IMG", "NCG"] | None
+    municipality: list[str] | None
+    min_age_days: int
+
+
+class Worklist(Closed):
+    """`GET /worklist`: one page of the open attention points that match the filters, in urgency order."""
+
+    items: list[WorklistItem]
+    total: int = Field(description="matching points on every page")
+    page: int
+    page_size: int
+    pages: int
+    filters: WorklistFilters
+    provenance: Provenance

@@ -70,7 +70,16 @@ class Aggregate:
     def add(self, subject: str, s: dict[str, Any], sign: int = 1) -> None:
         """Add (sign 1) or take out (sign -1) one address's summary."""
         self.version += 1
-        _contribute(subject, s, sign, self._count, self._bag)
+        contribute(subject, s, sign, self._count, self._bag)
+
+    def apply_changes(self, counts: dict[str, int], bags: dict[str, dict[Hashable, int]]) -> None:
+        """Add signed counts and multiset changes (a stored delta, `projections.persisted`)."""
+        self.version += 1
+        for key, n in counts.items():
+            self._count(key, n)
+        for name, items in bags.items():
+            for item, n in items.items():
+                self._bag(name, item, n)
 
     def copy(self) -> Aggregate:
         """An independent aggregate with the same sums (its sorted views are built again when asked)."""
@@ -95,7 +104,7 @@ class Aggregate:
             values.append(item)
 
         for subject, summary in summaries:
-            _contribute(subject, summary, 1, count, bag)
+            contribute(subject, summary, 1, count, bag)
         self.version += 1
         self.counts.update(counts)
         self.counts = +self.counts  # drop what summed to zero, as `_count` does
@@ -128,7 +137,7 @@ class Aggregate:
         return sorted(k[len(prefix) :] for k in self.counts if k.startswith(prefix))
 
 
-def _contribute(
+def contribute(
     subject: str, s: dict[str, Any], sign: int, count: Callable[[str, int], None], bag: Callable[[str, Any, int], None]
 ) -> None:
     """What one address's summary adds to (sign 1) or takes from (sign -1) the counters and multisets."""

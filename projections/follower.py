@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from projections import persisted
 from projections.backfills import BackfillRecords
 from projections.figures import Aggregate
 from projections.projector import Progress, Projector, RawReader, StreamLoader
@@ -65,6 +66,9 @@ class Follower:
         self.extents: dict[str, list[Any] | None] = {}  # the summaries' "extent" (None: a row without one)
         self._version = -1
         self._figures_stale = True  # the aggregate lags the store: summaries are loaded when figures are asked
+        # whether `summary_rows` and `extents` are loaded (figures at cut-offs need them); until
+        # then the aggregate follows the figures the store keeps (projections.persisted)
+        self._rows_loaded = False
         self.positions: dict[str, int] = {}  # the serving store's consumed positions, as of the last look
         self.head = 0  # the log's head, as of the last `refresh`
         self.read_only = ports.read_only
@@ -204,17 +208,21 @@ class Follower:
         position = store.positions().get(LOG, 0)
         return {"position": position, "store_position": head, "behind": max(0, head - position)}
 
-    def figures(self) -> Aggregate:
-        """The aggregate, brought up to the store's rows (only changed summaries are read)."""
+    def figures(self, rows: bool = False) -> Aggregate:
+        """The aggregate, brought up to the store's rows (only changed summaries, or the stored
+        deltas, are read); with `rows`, also every address's summary and extent."""
         with self.lock:
+            if rows and not self._rows_loaded:
+                self._forget_figures()
+                self._figures_stale = True
             if self._figures_stale:
-                self._load_changes()
+                self._load_changes(rows)
                 self._figures_stale = False
             return self.agg
 
     def summaries(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every address's summary (as of the last refresh)."""
-        self.figures()
+        self.figures(rows=True)
         for subject, summary in list(self.summary_rows.items()):
             yield subject, _loads(summary)
 
@@ -239,13 +247,17 @@ class Follower:
                 if store is not None:
                     store.close()
             self._store = self._writer = None
+        self._forget_figures()
+        self._figures_stale = True
+        self.positions = {}
+        self._token = None
+
+    def _forget_figures(self) -> None:
         self.agg = Aggregate()
         self.summary_rows = {}
         self.extents = {}
         self._version = -1
-        self._figures_stale = True
-        self.positions = {}
-        self._token = None
+        self._rows_loaded = False
 
     def _catch_up_in_background(self) -> None:
         if self.background is not None and self.background.is_alive():
@@ -253,16 +265,54 @@ class Follower:
         self.background = threading.Thread(target=self.catch_up, name="projection-catch-up", daemon=True)
         self.background.start()
 
-    def _load_changes(self) -> None:
+    def _load_changes(self, rows: bool = False) -> None:
         store = self.store
         if self._version >= 0 and store.version() == self._version:
             self.positions = store.positions()
             return  # no row written since the last look
-        snapshot = getattr(store, "snapshot", None)
-        if snapshot is not None:
-            positions, version, rows = snapshot(self._version)
-        else:  # pragma: no cover - every store in this package has `snapshot`
-            positions, version, rows = store.positions(), store.version(), list(store.summaries(self._version))
+        if not rows and not self._rows_loaded and self._follow_stored(store):
+            return
+        first = not self._rows_loaded
+        if first:
+            self._forget_figures()  # every row is read and summed: from an empty aggregate
+        self._load_rows(store)
+        self._rows_loaded = True
+        if first and self._version > 0 and not self.read_only:
+            store.save_figures(self._version, persisted.encode_aggregate(self.agg))  # the next process starts here
+
+    # a reader that applied more deltas than this stores the aggregate as a new base
+    COMPACT_AFTER = 64
+
+    def _follow_stored(self, store: ProjectionStore) -> bool:
+        """Bring the aggregate up to the store's version from its stored base and deltas;
+        False (nothing changed) when a version between has none (a bulk write)."""
+        positions, version, entries = store.figures_since(self._version)
+        expect = max(self._version, 0) + 1
+        start = 0
+        for i, (v, base, _) in enumerate(entries):
+            if base:
+                expect, start = v + 1, i
+            elif v != expect:
+                return False
+            else:
+                expect += 1
+        if expect != version + 1:
+            return False
+        agg = self.agg
+        deltas = 0
+        for _, base, body in entries[start:]:
+            if base:
+                agg = persisted.aggregate_of(body)
+            else:
+                persisted.apply(agg, body)
+                deltas += 1
+        self.agg, self._version, self.positions = agg, version, positions
+        if deltas > self.COMPACT_AFTER and not self.read_only:  # a reader of consume's store writes nothing
+            store.save_figures(version, persisted.encode_aggregate(agg))
+        return True
+
+    def _load_rows(self, store: ProjectionStore) -> None:
+        positions, version, rows = store.snapshot(self._version)
         if version == self._version:
             self.positions = positions
             return

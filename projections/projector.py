@@ -26,6 +26,7 @@ from projections.fold import fold
 from projections.history import prepare
 from projections.store import LOG, ProjectionStore, Row, StaleWrite
 from projections.summary import summarize
+from projections.worklist import points_of
 
 RawReader = Callable[[int, int], Sequence[tuple[int, bytes]]]
 StreamLoader = Callable[[Sequence[str]], dict[str, list[bytes]]]
@@ -49,13 +50,15 @@ def address_row(subject: str, events: Iterable[dict[str, Any]]) -> Row:
         # [stream position, events, latest time, latest recordedtime]: figures at cut-offs reuse
         # the stored summary when every event of the address is within them (ReadModel._at_cutoffs)
         summary["extent"] = [last["streamposition"], history.stored, history.latest_time, history.latest_recorded]
+    candidates = attention_candidates(state)
     return Row(
         subject,
         last["streamposition"] if last else 0,
         history.stored,
         _dumps(render(state)),
-        _dumps(attention_candidates(state)),
+        _dumps(candidates),
         _dumps(summary),
+        points_of(subject, state.registered, candidates),
     )
 
 

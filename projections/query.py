@@ -29,9 +29,14 @@ from projections.fold import fold
 from projections.follower import SYNC_LIMIT, Follower, Ports
 from projections.history import prepare
 from projections.projector import Progress, RawReader, scan
+from projections.search import Search
+from projections.series import Plan
 from projections.store import KAFKA_PREFIX, ProjectionStore
 from projections.summary import summarize
+from projections.sweep import grouped, sweep
 from projections.timeutil import now_utc
+from projections.worklist import Query
+from projections.worklist import answer as worklist_answer
 
 __all__ = ["DEFAULT_PIVOT", "SYNC_LIMIT", "Busy", "Follower", "Ports", "ReadModel", "aggregate_from_log"]
 
@@ -205,6 +210,31 @@ class ReadModel:
         body = self.case_json(subject, at, known_at, now)
         return None if body is None else _loads(body)
 
+    # -- worklist ---------------------------------------------------------------------------
+    def worklist(self, query: Query) -> dict[str, Any]:
+        """The open attention points across addresses that match `query`, one page in urgency
+        order, from the worklist index (no cut-offs: the points as they stand at `query.now`)."""
+        position = self.follower.position
+        total, entries = self.store.worklist(query)
+        out = worklist_answer(query, total, entries)
+        backfills = self.backfills(until=position, at=None, known_at=None)
+        out["provenance"] = self.provenance(
+            None, None, query.now, position, position, source="projection", backfills=backfills
+        )
+        return out
+
+    def find(self, search: Search) -> list[dict[str, Any]]:
+        """The addresses registered at the search's postcode and house number (`subject`,
+        `registered`); with an addition only those whose huisletter + toevoeging it is (case ignored)."""
+        wanted = "".join((search.addition or "").split()).upper()
+        found = []
+        for subject, view in self.store.find(search.postcode, search.huisnummer):
+            registered = _loads(view)["address"]["registered"] or {}
+            have = f"{registered.get('huisletter') or ''}{registered.get('toevoeging') or ''}".upper()
+            if not wanted or have == wanted:
+                found.append({"subject": subject, "registered": registered})
+        return found
+
     # -- figures ----------------------------------------------------------------------------
     def _figures_at(
         self, at: str | None, known_at: str | None, figures: Callable[[Aggregate], dict[str, Any]]
@@ -221,7 +251,7 @@ class ReadModel:
                 position = self.follower.position
                 return figures(agg), position, position, "projection"
         with self._lock:
-            self.follower.figures()
+            self.follower.figures(rows=True)  # the summaries and extents of every address too
             position = self.follower.position
             key = (position, at, known_at)
             hit = self._cutoff_cache.get(key)
@@ -309,6 +339,47 @@ class ReadModel:
             at, known_at, now, events, position, source=source, pivot=pivot, backfills=backfills
         )
         return out
+
+    def series(self, plan: Plan) -> dict[str, Any]:
+        """Projections §5: every asked G figure at each point of `plan`, as known then
+        (`at=known_at=p`) and as known now (`at=p`), each equal to `metrics` at those cut-offs,
+        all at one position: one sweep of the log per axis (`projections.sweep`), counted
+        against `cutoff_limit` as one computation at cut-offs."""
+        with self._lock:
+            position = self.follower.position
+            if self.cutoff_limit is not None and self._running >= self.cutoff_limit:
+                raise Busy(self._running, self.retry_after())
+            self._running += 1
+        try:
+            groups = grouped(self.ports.read_raw, position) if plan.points else {}
+            axes = []
+            for known_then in (True, False):
+                axes.append(
+                    [
+                        ({k: figures[k] for k in plan.ids}, events)
+                        for p, agg, events in sweep(groups, plan.points, known_then)
+                        for figures in [metrics(agg, p)]
+                    ]
+                )
+        finally:
+            with self._lock:
+                self._running -= 1
+        points = [
+            {
+                "at": p,
+                "known_then": then[0],
+                "known_now": now[0],
+                "events": {"known_then": then[1], "known_now": now[1]},
+            }
+            for p, then, now in zip(plan.points, *axes, strict=True)
+        ]
+        # the backfills of the last point as known now include those of every other point
+        backfills = self.backfills(until=position, at=plan.points[-1], known_at=None) if plan.points else []
+        prov = self.provenance(None, None, now_utc(), 0, position, backfills=backfills)
+        for key in ("at", "known_at", "now", "events"):
+            del prov[key]
+        prov = {"from": plan.start, "to": plan.end, "step": plan.step, "points": len(plan.points), **prov}
+        return {"ids": list(plan.ids), "points": points, "provenance": prov}
 
 
 def aggregate_from_log(

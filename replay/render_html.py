@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from projections.backfills import describe
+from replay.axis import axis_svg
 from replay.present import (
     LANE_TITLES,
     address_line,
@@ -25,6 +26,7 @@ from replay.present import (
     view_lines,
     when,
 )
+from replay.words import path_words
 
 LANES = ("IMG", "shared", "NCG")
 
@@ -37,7 +39,7 @@ h1{font-size:1.6rem;margin:0 0 .25rem}h2{font-size:1.2rem;border-bottom:2px soli
 margin-top:2rem}
 .muted{color:var(--muted)}code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em;
 word-break:break-all}
-.chain{padding:.6rem .8rem;border-radius:6px;margin:.8rem 0;font-weight:600}
+.chain{padding:.6rem .8rem;border-radius:6px;margin:.8rem 0;font-weight:600;overflow-wrap:anywhere}
 .chain.ok{background:#e6f4ea;border:1px solid #34a853}.chain.broken{background:#fce8e6;border:2px solid var(--bad)}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dl.meta dt{font-weight:600}
 dl.meta dd{margin:0}
@@ -66,6 +68,16 @@ padding:0 .35rem;border-radius:3px;margin-left:.3rem;vertical-align:middle}
 table{border-collapse:collapse;width:100%;font-size:.9em}td,th{border:1px solid var(--line);padding:.2rem .4rem;
 text-align:left;vertical-align:top}
 .view-section{break-inside:avoid}
+svg.axis{width:100%;height:auto;display:block}.axis-figure{margin:.5rem 0 1rem}
+@media (max-width:700px){
+ body{padding:.75rem}
+ .lanes-head{display:none}
+ .step,.marker{grid-template-columns:1fr}
+ .step .lane:empty{display:none}
+ .lane{border-left:0}
+ table{table-layout:fixed}td{overflow-wrap:anywhere}
+ dl.meta{grid-template-columns:1fr}
+}
 @media print{
  body{max-width:none;padding:0;font-size:9pt}
  *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -98,10 +110,16 @@ def _card(entry: dict[str, Any]) -> str:
         parts.append(f"<p>{_e(entry['summary'])}</p>")
     parts.extend(f'<p class="amend">{_e(a)}</p>' for a in amend_notes(entry))
     note, changes = view_change(entry)
-    listed = "".join(f"<li><code>{_e(c)}</code></li>" for c in changes)
+    listed = "".join(f"<li>{_e(_in_words(c))}</li>" for c in changes)
     parts.append(f'<p class="muted">{_e(note)}</p>' if note else f"<ul>{listed}</ul>")
     parts.append("</article>")
     return "".join(parts)
+
+
+def _in_words(change: str) -> str:
+    """`damage.claims[C-1].status: a → b` as `damage (IMG) › claim C-1 › status: a → b`."""
+    path, _, rest = change.partition(": ")
+    return f"{path_words(path)}: {rest}"
 
 
 def _step(entry: dict[str, Any]) -> str:
@@ -205,6 +223,10 @@ def render_html(report: dict[str, Any]) -> str:
         f'<section id="findings"><h2>Findings</h2>{_findings(report)}</section>'
         f'<section id="timeline"><h2>Timeline</h2><p class="muted">Valid-time order; the bold time is when it '
         f"happened, below it when the ledger registered it.</p>{hidden}"
+        f'<figure class="axis-figure">{axis_svg(report)}<figcaption class="muted">To scale: each dot an event '
+        f"(numbered as in the steps below), each red mark a finding; grey stretches are more than 180 days "
+        f"without an event."
+        f"</figcaption></figure>"
         f'<div class="lanes-head"><div>time</div>{head}</div><ol class="timeline">{steps}</ol></section>'
         f'<section id="view"><h2>Joint case view at the cut-offs</h2><p class="muted">The numbers '
         f"<code>ledger case</code> gives for the same cut-offs.</p>{_view(report)}</section>"

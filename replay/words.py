@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from domain.catalogue import BY_NAME
@@ -88,3 +89,28 @@ def changed_fields(before: dict[str, Any], after: dict[str, Any] | None) -> list
     if after is None:
         return []
     return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+SECTION_WORDS = {
+    "damage": "damage (IMG)",
+    "strengthening": "strengthening (NCG)",
+    "coordination": "coordination",
+    "resident": "resident",
+    "address": "address",
+    "ledger": "ledger",
+}
+
+
+def path_words(path: str) -> str:
+    """A view path in words: `damage.claims[C-1].status` as `damage (IMG) › claim C-1 › status`."""
+    words = []
+    for depth, part in enumerate(re.findall(r"[^.\[\]]+(?:\[[^\]]*\])?", path)):
+        keyed = re.fullmatch(r"([^\[]+)\[(.*)\]", part)
+        if keyed:
+            name = label(keyed.group(1))
+            words.append(f"{name[:-1] if name.endswith('s') else name} {keyed.group(2)}")
+        elif depth == 0:
+            words.append(SECTION_WORDS.get(part, label(part)))
+        else:
+            words.append(label(part).replace(" at", "").strip() if part.endswith("_at") else label(part))
+    return " › ".join(words)

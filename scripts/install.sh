@@ -34,6 +34,17 @@ if [[ ! -f "$stamp" ]]; then
     touch "$stamp"
 fi
 
+# The web app's assets (NL Design System CSS, Chart.js, Swagger UI; axe-core for its tests),
+# pinned in ledger/web/assets/package-lock.json and served by the app: also for `make demo`.
+if [[ $WITH_LINT -eq 0 ]] && command -v npm >/dev/null 2>&1; then
+    web_stamp="ledger/web/assets/node_modules/.installed-$(sha256sum ledger/web/assets/package-lock.json | cut -c1-16)"
+    if [[ ! -f "$web_stamp" ]]; then
+        say "installing the web app's assets (npm, pinned in ledger/web/assets/package-lock.json)"
+        (cd ledger/web/assets && npm ci --no-audit --no-fund --silent >/dev/null)
+        touch "$web_stamp"
+    fi
+fi
+
 if [[ $WITH_LINT -eq 1 ]]; then
     lint_pins=$(.venv/bin/python scripts/lint_pins.py)
     if ! .venv/bin/python scripts/lint_pins.py --installed; then

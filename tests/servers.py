@@ -59,8 +59,10 @@ def _script_env() -> dict[str, str]:
     return env
 
 
-def run_deploy_script(script: str, *args: str, timeout: float = SCRIPT_TIMEOUT_S) -> str:
-    """Run ``deploy/<script> <args>`` and return its stdout, stripped.
+def run_deploy_script(
+    script: str, *args: str, timeout: float = SCRIPT_TIMEOUT_S, env: dict[str, str] | None = None
+) -> str:
+    """Run ``deploy/<script> <args>`` (in ``env``, default this process's) and return its stdout, stripped.
 
     Raises RuntimeError with the command's stderr and stdout when it fails or times out.
     """
@@ -70,7 +72,7 @@ def run_deploy_script(script: str, *args: str, timeout: float = SCRIPT_TIMEOUT_S
         proc = subprocess.run(
             cmd,
             cwd=REPO_ROOT,
-            env=_script_env(),
+            env=_script_env() if env is None else env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import orjson
 import typer
-from rich.table import Table
 
 from ledger.commands.common import EXIT_FAILED, check_address, opened_ledger
 
@@ -19,6 +17,9 @@ def access_log(
 
     Verifies the whole log's hash chain first; exit 1, naming the first bad row, when it is broken.
     """
+    import orjson
+    from rich.table import Table
+
     from ledger.identity.accesslog import ChainBroken
     from ledger.tables import column, console
 

@@ -15,16 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
 
 from ledger.bootstrap import Settings
 from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, history_until, opened_ledger
 from ledger.commands.read import progress_bar
 
 if TYPE_CHECKING:  # imported by the demo when it runs (start-up: `ledger --help`)
+    from rich.console import Console, Group
+
     from projections.query import ReadModel
 
 BATCH = 2_000
@@ -195,6 +193,11 @@ def _screen(
     as_of: str,
 ) -> Group:
     """The demo's screen; every figure as of `as_of`, the history's end (open periods are measured to it)."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
     from ledger.tables import case_renderable, fmt, pct
 
     day = as_of[:10]

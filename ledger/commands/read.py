@@ -145,10 +145,28 @@ def case(
         console().print(case_renderable(view))
 
 
-def metrics(at: At = None, known_at: KnownAt = None, json: Json = False) -> None:
-    """Governance metrics G1–G15 of the whole ledger."""
+def metrics(
+    at: At = None,
+    known_at: KnownAt = None,
+    json: Json = False,
+    series: Annotated[
+        bool, typer.Option("--series", help="Figures over time (with --from, --to, --step): projections §5.")
+    ] = False,
+    start: Annotated[str | None, typer.Option("--from", help="--series: the first cut-off (date or RFC 3339).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="--series: the last cut-off.")] = None,
+    step: Annotated[str | None, typer.Option("--step", help="--series: month, quarter or year.")] = None,
+    ids: Annotated[str | None, typer.Option("--ids", help="--series: G figures, e.g. G1,G4 (default all).")] = None,
+) -> None:
+    """Governance metrics G1–G15 of the whole ledger.
+
+    With --series, each G figure at the end of every step from --from to --to, as known then
+    (--at p --known-at p) and as known now (--at p).
+    """
     from ledger.tables import console, metrics_renderable
 
+    if series or start is not None or end is not None or step is not None or ids is not None:
+        metrics_series(series, at, known_at, start, end, step, ids, json)
+        return
     at_, known = cutoff(at, "--at"), cutoff(known_at, "--known-at")
     with read_model() as model:
         doc = model.metrics(at_, known)
@@ -156,6 +174,42 @@ def metrics(at: At = None, known_at: KnownAt = None, json: Json = False) -> None
         emit_json(doc)
     else:
         console().print(metrics_renderable(doc))
+
+
+def metrics_series(
+    series: bool,
+    at: str | None,
+    known_at: str | None,
+    start: str | None,
+    end: str | None,
+    step: str | None,
+    ids: str | None,
+    json: bool,
+) -> None:
+    """`ledger metrics --series`: the request checked (exit 2 naming the option), then answered."""
+    from ledger.tables import console, series_renderable
+    from projections.series import BadSeries, plan
+
+    if not series:
+        given = next(o for o, v in (("--from", start), ("--to", end), ("--step", step), ("--ids", ids)) if v)
+        fail(f"{given} is for a series: add --series", EXIT_USAGE)
+    if at is not None or known_at is not None:
+        fail(
+            f"{'--at' if at is not None else '--known-at'} does not go with --series: each point sets both", EXIT_USAGE
+        )
+    for option, value in (("--from", start), ("--to", end), ("--step", step)):
+        if value is None:
+            fail(f"{option} is required with --series", EXIT_USAGE)
+    try:
+        checked = plan(cutoff(start, "--from") or "", cutoff(end, "--to") or "", step or "", ids)
+    except BadSeries as exc:
+        fail(f"--{exc.parameter}: {exc}", EXIT_USAGE)
+    with read_model() as model:
+        doc = model.series(checked)
+    if json:
+        emit_json(doc)
+    else:
+        console().print(series_renderable(doc))
 
 
 def evaluation(

@@ -27,6 +27,9 @@ from ledger.identity.tokens import Principal, TokenError, Verifier
 from ledger.problems import problem
 
 ACCESS_KEY = "x-ledger-access"
+# The web pages' sign-in (ledger/web/signin.py) keeps the bearer token in this cookie (HttpOnly,
+# SameSite=Strict); it is read only for reads (GET, HEAD), never for an append.
+TOKEN_COOKIE = "ledger_token"
 REALM = "groningen-ledger"
 SCHEME = "bearer"
 
@@ -54,6 +57,7 @@ ACCESS: dict[str, Access] = {
         Access("cases", READERS, READ, True, "IMG, NCG, OMBUDSMAN (scope ledger:read)"),
         Access("replay", READERS, READ, True, "IMG, NCG, OMBUDSMAN (scope ledger:read)"),
         Access("bundle", READERS, READ, True, "IMG, NCG, OMBUDSMAN (scope ledger:read)"),
+        Access("worklist", READERS, READ, True, "IMG, NCG, OMBUDSMAN (scope ledger:read)"),
         Access("figures", READERS | {"EVALUATOR"}, READ, True, "IMG, NCG, OMBUDSMAN, EVALUATOR (scope ledger:read)"),
         Access("append", frozenset({"IMG", "NCG", "PORTAL"}), APPEND, False, "IMG, NCG, PORTAL (scope ledger:append)"),
         Access("operator", frozenset({"OPERATOR"}), None, True, "OPERATOR"),
@@ -73,6 +77,7 @@ PATHS: dict[str, str] = {
     "/cases/{subject}": "cases",
     "/cases/{subject}/history": "replay",
     "/cases/{subject}/bundle": "bundle",
+    "/worklist": "worklist",
     "/metrics": "figures",
     "/evaluation": "figures",
     "/series": "figures",
@@ -141,6 +146,8 @@ class Gate:
     def token_of(self, request: Request) -> str | None:
         header = request.headers.get("authorization")
         if header is None:
+            if self.verifier is not None and request.method in ("GET", "HEAD"):
+                return request.cookies.get(TOKEN_COOKIE) or None
             return None
         scheme, _, token = header.strip().partition(" ")
         token = token.strip()

@@ -2,8 +2,10 @@
 
 One row per address holds what serving needs without a fold: the now-independent case view,
 the attention candidates (finished against "now" at query time) and the summary the global
-figures are added up from, each as JSON bytes. Positions (how far the store has consumed the
-event log, or each Kafka partition) are written in the same transaction as the rows.
+figures are added up from, each as JSON bytes. Its attention points are also entries of the
+worklist index (`projections.worklist`), replaced with the row in the same transaction.
+Positions (how far the store has consumed the event log, or each Kafka partition) are written
+in the same transaction as the rows.
 
 A store is opened from a `StoreSpec` (see `open_store`). `rebuild_store` opens a fresh store
 beside the active one; `swap` makes it the active one atomically.
@@ -14,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from projections.worklist import Entry, Point, Query
 
 LOG = "log"  # the position name of the event store's global order
 KAFKA_PREFIX = "kafka:"  # the Kafka consumers' position names: "kafka:<topic>:<partition>"
@@ -29,6 +33,7 @@ class Row:
     view: bytes
     attention: bytes
     summary: bytes
+    points: tuple[Point, ...] = ()  # its open attention points: the worklist index's entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +82,36 @@ class ProjectionStore(Protocol):
 
     def case(self, subject: str) -> CaseRow | None: ...
 
+    def worklist(self, query: Query) -> tuple[int, list[Entry]]:
+        """(total, one page) of the open attention points that match `query`, in urgency order,
+        from the worklist index."""
+        ...
+
+    def points(self) -> Iterator[tuple[str, Point]]:
+        """Every entry of the worklist index (for checks; not a query path)."""
+
+    def find(self, postcode: str, huisnummer: int) -> list[tuple[str, bytes]]:
+        """(subject, view) of the addresses registered at this postcode and house number."""
+        ...
+
     def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
         """The last folded stream position of those subjects that have a row."""
         ...
 
     def summaries(self, changed_after: int = -1) -> Iterator[tuple[str, bytes, int]]:
         """(subject, summary, row version) of rows written after version `changed_after`."""
+        ...
+
+    def snapshot(self, changed_after: int) -> tuple[dict[str, int], int, list[tuple[str, bytes, int]]]:
+        """Positions, version and the summaries written after `changed_after`, read consistently."""
+        ...
+
+    def figures_since(self, after: int) -> tuple[dict[str, int], int, list[tuple[int, bool, bytes]]]:
+        """Positions, version and the stored figures (bases and deltas) after version `after`."""
+        ...
+
+    def save_figures(self, version: int, body: bytes) -> None:
+        """Store the whole aggregate at `version` as a base (`projections.persisted`)."""
         ...
 
     def version(self) -> int:

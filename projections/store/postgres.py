@@ -15,7 +15,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from projections import persisted, worklist
 from projections.store import LOG, CaseRow, NoStore, Row, StaleWrite
+from projections.worklist import Entry, Point, Query
 
 COPY_FROM = 200  # rows; smaller writes use executemany
 
@@ -27,6 +29,7 @@ class PostgresProjectionStore:
         """`readonly`: a session whose transactions cannot write, on an existing schema (a reader
         of the store another process fills: `LEDGER_PROJECTIONS_SOURCE=kafka`)."""
         self.schema = schema
+        self.bulk = bulk  # a bulk write stores no figures delta (a reader then sums the rows once)
         self._lock = threading.Lock()
         if readonly:
             conninfo = psycopg.conninfo.make_conninfo(conninfo, options="-c default_transaction_read_only=on")
@@ -36,7 +39,7 @@ class PostgresProjectionStore:
         s = sql.Identifier(schema)
         self._t = {
             name: sql.SQL("{}.{}").format(s, sql.Identifier(name))
-            for name in ("proj_address", "proj_position", "proj_meta")
+            for name in ("proj_address", "proj_position", "proj_meta", "proj_worklist", "proj_figures")
         }
         if readonly:
             self.generation = self.meta()["generation"]
@@ -66,6 +69,27 @@ class PostgresProjectionStore:
                     self._t["proj_meta"]
                 )
             )
+            self._conn.execute(
+                sql.SQL(
+                    # byte order ("C"), as Python sorts: the urgency order's ties are broken the same way
+                    'CREATE TABLE IF NOT EXISTS {} (subject text COLLATE "C" NOT NULL, scope text COLLATE "C" '
+                    'NOT NULL, code text COLLATE "C" NOT NULL, ref text COLLATE "C" NOT NULL, '
+                    'since text COLLATE "C" NOT NULL, strict smallint NOT NULL, urgency smallint NOT NULL, '
+                    'municipality text COLLATE "C" NOT NULL, PRIMARY KEY (subject, scope, code, ref))'
+                ).format(self._t["proj_worklist"])
+            )
+            for name, columns in worklist.INDEXES:
+                self._conn.execute(
+                    sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (" + columns + ")").format(
+                        sql.Identifier(name), self._t["proj_worklist"]
+                    )
+                )
+            self._conn.execute(  # the figures' aggregate: a delta per written version, and bases
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (version bigint PRIMARY KEY, base boolean NOT NULL, "
+                    "body bytea NOT NULL)"
+                ).format(self._t["proj_figures"])
+            )
             meta = self._t["proj_meta"]
             self._conn.execute(
                 sql.SQL("INSERT INTO {} VALUES ('generation', %s), ('version', '0') ON CONFLICT DO NOTHING").format(
@@ -73,7 +97,39 @@ class PostgresProjectionStore:
                 ),
                 (uuid.uuid4().hex,),
             )
+            self._index_existing_rows()
         self.generation = self.meta()["generation"]
+
+    def _index_existing_rows(self) -> None:
+        """Once per store (in the opening transaction): worklist entries for rows written before
+        the worklist existed."""
+        conn = self._conn
+        if conn.execute(self._q("SELECT 1 FROM {} WHERE key = %s", "proj_meta"), (worklist.MIGRATED,)).fetchone():
+            return
+        after = ""
+        select = self._q(
+            "SELECT subject, view, attention FROM {} WHERE subject > %s ORDER BY subject LIMIT %s", "proj_address"
+        )
+        while True:
+            chunk = [
+                (s, bytes(v), bytes(a)) for s, v, a in conn.execute(select, (after, worklist.MIGRATE_CHUNK)).fetchall()
+            ]
+            if not chunk:
+                break
+            conn.execute(
+                self._q("DELETE FROM {} WHERE subject = ANY(%s)", "proj_worklist"), ([s for s, _, _ in chunk],)
+            )
+            values = worklist.stored_index_rows(chunk)
+            if values:
+                with conn.cursor() as cur:
+                    cur.executemany(self._insert_point(), values)
+            after = chunk[-1][0]
+        conn.execute(self._q("INSERT INTO {} VALUES (%s, '1')", "proj_meta"), (worklist.MIGRATED,))
+
+    def _insert_point(self) -> sql.Composed:
+        return sql.SQL("INSERT INTO {} ({}) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)").format(
+            self._t["proj_worklist"], sql.SQL(worklist.COLUMNS)
+        )
 
     def _q(self, text: str, *tables: str) -> sql.Composed:
         return sql.SQL(text).format(*(self._t[t] for t in tables))
@@ -108,6 +164,39 @@ class PostgresProjectionStore:
         s, sp, n, view, att = rows[0]
         return CaseRow(s, int(sp), int(n), bytes(view), bytes(att))
 
+    def worklist(self, query: Query) -> tuple[int, list[Entry]]:
+        table = self._t["proj_worklist"].as_string(self._conn)
+        count, count_params = worklist.count_sql(table, query, "%s")
+        page, page_params = worklist.page_sql(table, query, "%s")
+        with self._lock, self._conn.transaction():
+            conn = self._conn
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")  # count and page agree
+            found = conn.execute(count, count_params).fetchone()
+            rows = conn.execute(page, page_params).fetchall()
+        return int(found[0]) if found else 0, worklist.entries(rows)
+
+    def points(self) -> Iterator[tuple[str, Point]]:
+        query = self._q(
+            "SELECT subject, code, ref, since, strict, municipality FROM {} WHERE scope = %s "
+            "ORDER BY subject, code, ref",
+            "proj_worklist",
+        )
+        rows = self._all(query, (worklist.ALL,))
+        return iter([(s, Point(c, r, since, bool(strict), m)) for s, c, r, since, strict, m in rows])
+
+    def find(self, postcode: str, huisnummer: int) -> list[tuple[str, bytes]]:
+        """(subject, view) of the addresses registered at this postcode and house number (a scan)."""
+        rows = self._all(
+            self._q(
+                "SELECT subject, view FROM {} WHERE "
+                "convert_from(view, 'UTF8')::jsonb #>> '{{address,registered,postcode}}' = %s AND "
+                "convert_from(view, 'UTF8')::jsonb #>> '{{address,registered,huisnummer}}' = %s ORDER BY subject",
+                "proj_address",
+            ),
+            (postcode, str(huisnummer)),
+        )
+        return [(s, bytes(v)) for s, v in rows]
+
     def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
         query = self._q("SELECT subject, streamposition FROM {} WHERE subject = ANY(%s)", "proj_address")
         return {s: int(p) for s, p in self._all(query, (list(subjects),))}
@@ -116,14 +205,18 @@ class PostgresProjectionStore:
         query = self._q("SELECT subject, summary, version FROM {} WHERE version > %s", "proj_address")
         return iter([(s, bytes(b), int(v)) for s, b, v in self._all(query, (changed_after,))])
 
+    def _snapshot_start(self, conn: psycopg.Connection[Any]) -> tuple[dict[str, int], int]:
+        """Begin a read-only snapshot in the open transaction: its positions and version."""
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        positions = {n: int(p) for n, p in conn.execute(self._q("SELECT name, position FROM {}", "proj_position"))}
+        found = conn.execute(self._q("SELECT value FROM {} WHERE key = 'version'", "proj_meta")).fetchone()
+        return positions, int(found[0]) if found else 0
+
     def snapshot(self, changed_after: int) -> tuple[dict[str, int], int, list[tuple[str, bytes, int]]]:
         """Positions, version and changed summaries from one consistent snapshot."""
         with self._lock, self._conn.transaction():
             conn = self._conn
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            positions = {n: int(p) for n, p in conn.execute(self._q("SELECT name, position FROM {}", "proj_position"))}
-            found = conn.execute(self._q("SELECT value FROM {} WHERE key = 'version'", "proj_meta")).fetchone()
-            version = int(found[0]) if found else 0
+            positions, version = self._snapshot_start(conn)
             rows = [
                 (s, bytes(b), int(v))
                 for s, b, v in conn.execute(
@@ -132,6 +225,46 @@ class PostgresProjectionStore:
                 )
             ]
         return positions, version, rows
+
+    def figures_since(self, after: int) -> tuple[dict[str, int], int, list[tuple[int, bool, bytes]]]:
+        """Positions, version and the stored figures after version `after` (the latest base at or
+        before the version when it is newer than `after`, then the deltas above), in one snapshot."""
+        with self._lock, self._conn.transaction():
+            conn = self._conn
+            positions, version = self._snapshot_start(conn)
+            row = conn.execute(
+                self._q("SELECT max(version) FROM {} WHERE base AND version > %s AND version <= %s", "proj_figures"),
+                (after, version),
+            ).fetchone()
+            start = after if row is None or row[0] is None else int(row[0])
+            entries = conn.execute(
+                self._q(
+                    "SELECT version, base, body FROM {} WHERE version >= %s AND version <= %s "
+                    "AND (NOT base OR version = %s) ORDER BY version",
+                    "proj_figures",
+                ),
+                (start, version, start),
+            ).fetchall()
+        return positions, version, [(int(v), bool(b), bytes(body)) for v, b, body in entries if v > after]
+
+    def save_figures(self, version: int, body: bytes) -> None:
+        """Store the whole aggregate at `version` as a base; older figures are dropped."""
+        with self._lock, self._conn.transaction():
+            self._conn.execute(
+                self._q(
+                    "INSERT INTO {} VALUES (%s, true, %s) ON CONFLICT (version) DO UPDATE SET base = true, "
+                    "body = EXCLUDED.body",
+                    "proj_figures",
+                ),
+                (version, body),
+            )
+            self._conn.execute(self._q("DELETE FROM {} WHERE version < %s", "proj_figures"), (version,))
+
+    def _delta(self, rows: Sequence[Row]) -> bytes:
+        """The figures delta of `rows` against the summaries they replace (inside the write)."""
+        query = self._q("SELECT subject, summary FROM {} WHERE subject = ANY(%s)", "proj_address")
+        old = {s: bytes(b) for s, b in self._conn.execute(query, ([r.subject for r in rows],))}
+        return persisted.rows_delta(old, rows)
 
     def subjects(self) -> set[str]:
         return {r[0] for r in self._all(self._q("SELECT subject FROM {}", "proj_address"))}
@@ -162,6 +295,11 @@ class PostgresProjectionStore:
                 for name, value in expected.items():
                     if current.get(name, 0) != value:
                         raise StaleWrite(f"position {name} is {current.get(name, 0)}, expected {value}")
+            if not self.bulk:
+                conn.execute(
+                    self._q("INSERT INTO {} VALUES (%s, false, %s) ON CONFLICT (version) DO NOTHING", "proj_figures"),
+                    (version, self._delta(rows)),
+                )
             values = [(r.subject, r.streamposition, r.events, version, r.view, r.attention, r.summary) for r in rows]
             if len(values) >= COPY_FROM:
                 self._copy_upsert(values)
@@ -177,6 +315,7 @@ class PostgresProjectionStore:
                         ),
                         values,
                     )
+            self._write_points(rows)
             with conn.cursor() as cur:
                 if positions:
                     cur.executemany(
@@ -196,6 +335,23 @@ class PostgresProjectionStore:
                     ),
                     list(extra.items()),
                 )
+
+    def _write_points(self, rows: Sequence[Row]) -> None:
+        """Replace the worklist entries of the rows' addresses (in the rows' transaction)."""
+        if not rows:
+            return
+        conn = self._conn
+        conn.execute(self._q("DELETE FROM {} WHERE subject = ANY(%s)", "proj_worklist"), ([r.subject for r in rows],))
+        values = [p for r in rows for p in worklist.index_rows(r.subject, r.points)]
+        if len(values) >= COPY_FROM:
+            columns = sql.SQL(worklist.COLUMNS)
+            copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(self._t["proj_worklist"], columns)
+            with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+                for value in values:
+                    copy.write_row(value)
+        elif values:
+            with conn.cursor() as cur:
+                cur.executemany(self._insert_point(), values)
 
     def _copy_upsert(self, values: list[tuple[Any, ...]]) -> None:
         conn = self._conn

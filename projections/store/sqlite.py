@@ -16,16 +16,29 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from projections import persisted, worklist
 from projections.store import LOG, CaseRow, NoStore, Row, StaleWrite
+from projections.worklist import Entry, Point, Query
 
+# The registration's postcode and house number in the stored view: indexed for the address search.
+POSTCODE = "json_extract(CAST(view AS TEXT), '$.address.registered.postcode')"
+NUMBER = "json_extract(CAST(view AS TEXT), '$.address.registered.huisnummer')"
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS proj_address (subject TEXT PRIMARY KEY, streamposition INTEGER NOT NULL, "
     "events INTEGER NOT NULL, version INTEGER NOT NULL, view BLOB NOT NULL, attention BLOB NOT NULL, "
     "summary BLOB NOT NULL)",
     "CREATE INDEX IF NOT EXISTS proj_address_version ON proj_address(version)",
+    f"CREATE INDEX IF NOT EXISTS proj_address_postcode ON proj_address({POSTCODE}, {NUMBER})",
     "CREATE TABLE IF NOT EXISTS proj_position (name TEXT PRIMARY KEY, position INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS proj_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS proj_worklist (subject TEXT NOT NULL, scope TEXT NOT NULL, code TEXT NOT NULL, "
+    "ref TEXT NOT NULL, since TEXT NOT NULL, strict INTEGER NOT NULL, urgency INTEGER NOT NULL, "
+    "municipality TEXT NOT NULL, PRIMARY KEY (subject, scope, code, ref)) WITHOUT ROWID",
+    *(f"CREATE INDEX IF NOT EXISTS {name} ON proj_worklist ({columns})" for name, columns in worklist.INDEXES),
+    # the figures' aggregate: a delta per written version, and bases (projections.persisted)
+    "CREATE TABLE IF NOT EXISTS proj_figures (version INTEGER PRIMARY KEY, base INTEGER NOT NULL, body BLOB NOT NULL)",
 )
+INSERT_POINT = f"INSERT INTO proj_worklist ({worklist.COLUMNS}) VALUES (?,?,?,?,?,?,?,?)"
 UPSERT = (
     "INSERT INTO proj_address VALUES (?,?,?,?,?,?,?) ON CONFLICT(subject) DO UPDATE SET "
     "streamposition=excluded.streamposition, events=excluded.events, version=excluded.version, "
@@ -40,6 +53,7 @@ class SQLiteProjectionStore:
         """`readonly`: open an existing store with a connection that cannot write (a reader of
         the store another process fills: `LEDGER_PROJECTIONS_SOURCE=kafka`)."""
         self.path = path
+        self.bulk = bulk  # a bulk write stores no figures delta (a reader then sums the rows once)
         self._lock = threading.Lock()
         if readonly:
             uri = f"{path.absolute().as_uri()}?mode=ro"
@@ -66,8 +80,28 @@ class SQLiteProjectionStore:
                 "INSERT INTO proj_meta VALUES ('generation', ?) ON CONFLICT(key) DO NOTHING", (uuid.uuid4().hex,)
             )
             self._db.execute("INSERT INTO proj_meta VALUES ('version', '0') ON CONFLICT(key) DO NOTHING")
+            self._index_existing_rows()
             self._db.execute("COMMIT")
         self.generation = self.meta()["generation"]
+
+    def _index_existing_rows(self) -> None:
+        """Once per store (in the opening transaction): worklist entries for rows written before
+        the worklist existed."""
+        db = self._db
+        if db.execute("SELECT 1 FROM proj_meta WHERE key = ?", (worklist.MIGRATED,)).fetchone():
+            return
+        after = ""
+        while True:
+            chunk = db.execute(
+                "SELECT subject, view, attention FROM proj_address WHERE subject > ? ORDER BY subject LIMIT ?",
+                (after, worklist.MIGRATE_CHUNK),
+            ).fetchall()
+            if not chunk:
+                break
+            db.execute("DELETE FROM proj_worklist WHERE subject > ? AND subject <= ?", (after, chunk[-1][0]))
+            db.executemany(INSERT_POINT, worklist.stored_index_rows(chunk))
+            after = chunk[-1][0]
+        db.execute("INSERT INTO proj_meta VALUES (?, '1')", (worklist.MIGRATED,))
 
     # -- reads ------------------------------------------------------------------------------
     def positions(self) -> dict[str, int]:
@@ -96,6 +130,36 @@ class SQLiteProjectionStore:
             ).fetchone()
         return CaseRow(*row) if row else None
 
+    def worklist(self, query: Query) -> tuple[int, list[Entry]]:
+        count, count_params = worklist.count_sql("proj_worklist", query, "?")
+        page, page_params = worklist.page_sql("proj_worklist", query, "?")
+        with self._lock:
+            self._db.execute("BEGIN")  # the count and the page from one snapshot
+            try:
+                total = int(self._db.execute(count, count_params).fetchone()[0])
+                rows = self._db.execute(page, page_params).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        return total, worklist.entries(rows)
+
+    def points(self) -> Iterator[tuple[str, Point]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT subject, code, ref, since, strict, municipality FROM proj_worklist WHERE scope = ? "
+                "ORDER BY subject, code, ref",
+                (worklist.ALL,),
+            ).fetchall()
+        return iter([(s, Point(c, r, since, bool(strict), m)) for s, c, r, since, strict, m in rows])
+
+    def find(self, postcode: str, huisnummer: int) -> list[tuple[str, bytes]]:
+        """(subject, view) of the addresses registered at this postcode and house number."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT subject, view FROM proj_address WHERE {POSTCODE}=? AND {NUMBER}=? ORDER BY subject",
+                (postcode, huisnummer),
+            ).fetchall()
+        return [(s, bytes(v)) for s, v in rows]
+
     def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}
         with self._lock:
@@ -116,19 +180,59 @@ class SQLiteProjectionStore:
                 ).fetchall()
         return iter(rows)
 
+    def _snapshot_start(self) -> tuple[dict[str, int], int]:
+        """Begin a read transaction (a consistent view until COMMIT): its positions and version."""
+        self._db.execute("BEGIN")
+        try:
+            positions = dict(self._db.execute("SELECT name, position FROM proj_position").fetchall())
+            version = int(self._db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0])
+        except BaseException:
+            self._db.execute("COMMIT")
+            raise
+        return positions, version
+
     def snapshot(self, changed_after: int) -> tuple[dict[str, int], int, list[tuple[str, bytes, int]]]:
         """Positions, version and changed summaries read in one transaction (a consistent view)."""
         with self._lock:
-            self._db.execute("BEGIN")
+            positions, version = self._snapshot_start()
             try:
-                positions = dict(self._db.execute("SELECT name, position FROM proj_position").fetchall())
-                version = int(self._db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0])
                 rows = self._db.execute(
                     "SELECT subject, summary, version FROM proj_address WHERE version > ?", (changed_after,)
                 ).fetchall()
             finally:
                 self._db.execute("COMMIT")
         return positions, version, rows
+
+    def figures_since(self, after: int) -> tuple[dict[str, int], int, list[tuple[int, bool, bytes]]]:
+        """Positions, version and the stored figures after version `after` (the latest base at or
+        before the version when it is newer than `after`, then the deltas above), in one transaction."""
+        with self._lock:
+            positions, version = self._snapshot_start()
+            try:
+                base = self._db.execute(
+                    "SELECT max(version) FROM proj_figures WHERE base=1 AND version>? AND version<=?", (after, version)
+                ).fetchone()[0]
+                start = after if base is None else base
+                entries = self._db.execute(
+                    "SELECT version, base, body FROM proj_figures WHERE version>=? AND version<=? "
+                    "AND (base=0 OR version=?) ORDER BY version",
+                    (start, version, start),
+                ).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        return positions, version, [(int(v), bool(b), bytes(body)) for v, b, body in entries if v > after]
+
+    def save_figures(self, version: int, body: bytes) -> None:
+        """Store the whole aggregate at `version` as a base; older figures are dropped."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("INSERT OR REPLACE INTO proj_figures VALUES (?, 1, ?)", (version, body))
+                self._db.execute("DELETE FROM proj_figures WHERE version<?", (version,))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def data_version(self) -> int:
         """Changes whenever another connection (or process) committed to this store."""
@@ -165,10 +269,14 @@ class SQLiteProjectionStore:
                         if current.get(name, 0) != value:
                             raise StaleWrite(f"position {name} is {current.get(name, 0)}, expected {value}")
                 version = int(db.execute("SELECT value FROM proj_meta WHERE key='version'").fetchone()[0]) + 1
+                if not self.bulk:
+                    db.execute("INSERT OR REPLACE INTO proj_figures VALUES (?, 0, ?)", (version, self._delta(rows)))
                 db.executemany(
                     UPSERT,
                     [(r.subject, r.streamposition, r.events, version, r.view, r.attention, r.summary) for r in rows],
                 )
+                db.executemany("DELETE FROM proj_worklist WHERE subject = ?", [(r.subject,) for r in rows])
+                db.executemany(INSERT_POINT, [p for r in rows for p in worklist.index_rows(r.subject, r.points)])
                 db.executemany(
                     "INSERT INTO proj_position VALUES (?,?) ON CONFLICT(name) DO UPDATE SET position=excluded.position",
                     list(positions.items()),
@@ -183,6 +291,16 @@ class SQLiteProjectionStore:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+
+    def _delta(self, rows: Sequence[Row]) -> bytes:
+        """The figures delta of `rows` against the summaries they replace (inside the write)."""
+        old: dict[str, bytes] = {}
+        for start in range(0, len(rows), 500):
+            chunk = [r.subject for r in rows[start : start + 500]]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT subject, summary FROM proj_address WHERE subject IN ({marks})"
+            old.update(self._db.execute(sql, chunk).fetchall())
+        return persisted.rows_delta(old, rows)
 
     def finish_bulk(self) -> None:
         """Make a bulk-written store durable and ready to serve (WAL: readers never wait)."""

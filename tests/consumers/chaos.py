@@ -10,13 +10,24 @@ import socket
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from consumers.clients import KafkaEndpoint, make_producer
+from consumers.clients import KafkaEndpoint, make_admin, make_consumer, make_producer
+from consumers.rebuild import rebuild_from_kafka
 from consumers.topics import TopicNames
-from tests.consumers.kafka_support import LEDGER, inbound_record, topic_for
+from projections.store.sqlite import SQLiteLocation
+from tests.consumers.kafka_support import (
+    LEDGER,
+    export,
+    inbound_record,
+    read_topic_confluent,
+    run_ledger,
+    store_rows,
+    topic_for,
+)
 from tests.servers import REPO_ROOT
 
 KAFKA_SH = str(REPO_ROOT / "deploy" / "kafka.sh")
@@ -108,12 +119,13 @@ def free_port_pair(start: int = 30000, stop: int = 32700, step: int = 10) -> int
     ports = list(range(start, stop, step))
     random.Random(os.getpid() ^ time.time_ns()).shuffle(ports)
     for port in ports:
-        if all(_port_free(p) for p in (port, port + 1)):
+        if all(port_free(p) for p in (port, port + 1)):
             return port
     raise RuntimeError("no free port pair for a private Kafka broker")
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
+    """Whether nothing listens on (or holds) `port` of 127.0.0.1."""
     with socket.socket() as sock:
         try:
             sock.bind(("127.0.0.1", port))
@@ -265,3 +277,58 @@ class Publisher(threading.Thread):
                 producer.close(timeout=10)
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             self.error = exc
+
+
+def group_caught_up(
+    bootstrap: KafkaEndpoint | str,
+    group: str,
+    topics: list[str],
+    client_id: str = "ledger-tests-lag",
+    *,
+    offsets: bool = False,
+) -> bool:
+    """Whether `group` has committed the end offset of every partition of `topics` (with `offsets`:
+    and has committed offsets at all); False while the broker or the group is still settling."""
+    from kafka.structs import TopicPartition
+
+    admin = make_admin(bootstrap, client_id)
+    consumer = make_consumer(bootstrap, client_id, None)
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+        ends = consumer.end_offsets(tps)
+        committed = admin.list_group_offsets(group).get(group, {})
+        return (bool(committed) or not offsets) and all(
+            ends[tp] == 0 or (tp in committed and committed[tp].offset >= ends[tp]) for tp in tps
+        )
+    except Exception:  # noqa: BLE001 - the broker may still be settling, the group still forming
+        return False
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def check_outcome(env: dict[str, str], bootstrap: str, names: TopicNames, publisher: Publisher, tmp: Path) -> dict:
+    """The acceptance criteria of the fault and soak tests: every acknowledged event stored exactly once,
+    nothing stored that nobody published, the chains intact, ledger.events carrying every stored event;
+    returns figures for the report line and the rows of a rebuild from ledger.events (`rebuilt_rows`)."""
+    exported = export(env)
+    counts = Counter(e["id"] for e in exported)
+    published = {e["id"] for e in publisher.events}
+    missing = publisher.acked - set(counts)
+    assert not missing, f"{len(missing)} acknowledged events are not in the export, e.g. {sorted(missing)[:3]}"
+    twice = [i for i, n in counts.items() if n > 1]
+    assert not twice, f"events stored more than once: {twice[:3]}"
+    assert set(counts) <= published, "the export holds events nobody published"
+    assert "verify: intact" in run_ledger(env, "verify").stdout.decode()
+    on_topic = Counter(
+        r["headers"] and dict(r["headers"])["ce_id"].decode() for r in read_topic_confluent(bootstrap, names.events)
+    )
+    assert set(counts) <= set(on_topic), "ledger.events lacks stored events"
+    location = SQLiteLocation(tmp / "from-kafka")
+    rebuild_from_kafka(location, lambda: make_consumer(bootstrap, "ledger-tests-rebuild", None), topic=names.events)
+    return {
+        "stored": len(exported),
+        "acked": len(publisher.acked),
+        "resent_on_topic": sum(on_topic.values()) - len(on_topic),
+        "rebuilt_rows": store_rows(location),
+    }

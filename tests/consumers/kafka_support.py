@@ -15,34 +15,11 @@ from typing import Any
 import orjson
 
 from consumers.binding import to_binary
-from consumers.clients import KafkaEndpoint, make_admin, make_consumer
+from consumers.clients import KafkaEndpoint
 from consumers.topics import TopicNames
 
 LEDGER = str(Path(sys.executable).parent / "ledger")
 ORG_TOPIC = {"IMG": "ledger.inbound.img", "NCG": "ledger.inbound.ncg", "PORTAL": "ledger.inbound.portal"}
-
-
-def committed_to_end(
-    bootstrap: KafkaEndpoint | str, group: str, topics: list[str], client_id: str, *, offsets: bool = False
-) -> bool:
-    """Whether `group` has committed the end offset of every partition of `topics` (with `offsets`:
-    and has committed offsets at all); False while the broker or the group is still settling."""
-    from kafka.structs import TopicPartition
-
-    admin = make_admin(bootstrap, client_id)
-    consumer = make_consumer(bootstrap, client_id, None)
-    try:
-        tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
-        ends = consumer.end_offsets(tps)
-        committed = admin.list_group_offsets(group).get(group, {})
-        return (bool(committed) or not offsets) and all(
-            ends[tp] == 0 or (tp in committed and committed[tp].offset >= ends[tp]) for tp in tps
-        )
-    except Exception:  # noqa: BLE001 - the broker may still be settling, the group still forming
-        return False
-    finally:
-        consumer.close()
-        admin.close()
 
 
 def ledger_env(

@@ -12,7 +12,7 @@ import pytest
 
 from consumers.acls import PRINCIPALS
 from tests.deploy import schemas
-from tests.deploy.manifests import COMPOSE, REPO, compose, ledger_env_names
+from tests.deploy.manifests import COMPOSE, REPO, TOPOLOGY, compose, env_file, ledger_env_names, service_env
 
 LEDGER_ROLES = {"serve", "relay", "intake", "consume", "witness"}
 OPS_PORT = "9464"
@@ -84,8 +84,12 @@ def test_the_roles_of_the_topology():
     ids = [c[c.index("--instance-id") + 1] for c in consumers]
     assert len(set(ids)) == 2, ids
     for name in by_role["consume"]:
-        env = services[name][1]["environment"]
+        env = service_env(services[name][1])
         assert env["LEDGER_KAFKA_USER"] == "projector"
+        assert env["LEDGER_KAFKA_PASSWORD_FILE"] == "/run/secrets/kafka_projector"
+    for role in ("relay", "intake", "serve"):
+        for name in by_role[role]:
+            assert service_env(services[name][1])["LEDGER_KAFKA_USER"] == "ledger", name
     # The witnesses: IMG's and NCG's keys, the ledger's vkey, state on a volume.
     keys = sorted(services[n][1]["command"][services[n][1]["command"].index("--key") + 1] for n in by_role["witness"])
     assert keys == ["/run/secrets/img_witness_key", "/run/secrets/ncg_witness_key"]
@@ -150,11 +154,23 @@ def test_env_names_exist_in_the_ledgers_settings():
     known = ledger_env_names()
     used = set()
     for _, (_, service) in ledger_services(compose()).items():
-        used |= {k for k in service.get("environment", {}) if k.startswith("LEDGER_")}
+        used |= {k for k in service_env(service) if k.startswith("LEDGER_")}
+    for path in TOPOLOGY.glob("*.env"):
+        used |= set(env_file(path))
     assert used, "no LEDGER_ setting found"
     assert used <= known, sorted(used - known)
     store_env = [s for _, (_, s) in ledger_services(compose()).items() if s.get("env_file")]
-    assert all(s["env_file"] == ["secrets/store.env"] for s in store_env)
+    assert all(s["env_file"][-1] == "secrets/store.env" for s in store_env)
+
+
+def test_the_roles_read_the_topology_shared_with_local_cluster():
+    """Every long-running role that talks to Kafka takes deploy/topology/common.env and its role's file
+    (the files deploy/local-cluster.sh sources), in that order, before the store's URL."""
+    for name, (role, service) in ledger_services(compose()).items():
+        if role in ("relay", "intake", "consume", "serve"):
+            assert service["env_file"] == ["../topology/common.env", f"../topology/{role}.env", "secrets/store.env"]
+            assert "LEDGER_KAFKA_USER" not in service["environment"], name  # one place: the role's file
+    assert service_env(compose()["services"]["relay"])["LEDGER_CHECKPOINT_EVERY"] == "10000"
 
 
 def test_no_literal_secret_in_the_compose_files():
@@ -191,8 +207,8 @@ def test_secrets_script_makes_every_file_the_compose_file_names(tmp_path):
         path = out / secret["file"].removeprefix("./secrets/")
         assert path.is_file() and path.read_text(encoding="utf-8").strip(), name
     for service in spec["services"].values():
-        for env_file in service.get("env_file", []):
-            path = out / env_file.removeprefix("secrets/")
+        for name in (f for f in service.get("env_file", []) if f.startswith("secrets/")):
+            path = out / name.removeprefix("secrets/")
             assert path.read_text(encoding="utf-8").startswith("LEDGER_STORE=postgresql://ledger:")
     admin = (out / "kafka_admin").read_text(encoding="utf-8")
     assert admin not in done.stderr + done.stdout  # passwords are never printed

@@ -11,22 +11,26 @@ import os
 import random
 import time
 import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from consumers.clients import KafkaEndpoint, make_admin, make_consumer
-from consumers.rebuild import rebuild_from_kafka
 from consumers.topics import TopicNames
 from consumers.tracking import RelayTracking
 from ledger.bootstrap import Ledger, Settings, open_ledger
 from projections.store.sqlite import SQLiteLocation
 from tests import servers
-from tests.consumers.chaos import LedgerProcess, PrivateBroker, Publisher, retry_port_in_use, wait_for
+from tests.consumers.chaos import (
+    LedgerProcess,
+    PrivateBroker,
+    Publisher,
+    check_outcome,
+    group_caught_up,
+    retry_port_in_use,
+    wait_for,
+)
 from tests.consumers.kafka_support import (
-    committed_to_end,
     delete_topics,
-    export,
     generated_history,
     ledger_env,
     principals,
@@ -102,9 +106,7 @@ def _converge(env: dict[str, str], bootstrap: str, names: TopicNames, acked: set
     try:
         wait_for(lambda: len(ledger.app.index.lookup_ids(sorted(acked))) == len(acked), 240, "acked events stored")
         wait_for(
-            lambda: committed_to_end(
-                bootstrap, names.prefix + "ledger-intake", sorted(names.inbound), "ledger-tests-lag"
-            ),
+            lambda: group_caught_up(bootstrap, names.prefix + "ledger-intake", sorted(names.inbound)),
             240,
             "intake caught up",
         )
@@ -151,31 +153,6 @@ def _projection_diagnosis(location: Any, reference: dict, bootstrap: str, names:
         f"{[(s, rows.get(s, (0,))[0], reference[s][0]) for s in stale[:5]]}); store positions {positions}; "
         f"end offsets {ends}; stored events missing on the topic: {len(stored - on_topic)}\n{logs}"
     )
-
-
-def _check_outcome(env: dict[str, str], bootstrap: str, names: TopicNames, publisher: Publisher, tmp: Path) -> dict:
-    """The acceptance criteria; returns figures for the report line."""
-    exported = export(env)
-    counts = Counter(e["id"] for e in exported)
-    published = {e["id"] for e in publisher.events}
-    missing = publisher.acked - set(counts)
-    assert not missing, f"{len(missing)} acknowledged events are not in the export, e.g. {sorted(missing)[:3]}"
-    twice = [i for i, n in counts.items() if n > 1]
-    assert not twice, f"events stored more than once: {twice[:3]}"
-    assert set(counts) <= published, "the export holds events nobody published"
-    assert "verify: intact" in run_ledger(env, "verify").stdout.decode()
-    on_topic = Counter(
-        r["headers"] and dict(r["headers"])["ce_id"].decode() for r in read_topic_confluent(bootstrap, names.events)
-    )
-    assert set(counts) <= set(on_topic), "ledger.events lacks stored events"
-    location = SQLiteLocation(tmp / "from-kafka")
-    rebuild_from_kafka(location, lambda: make_consumer(bootstrap, "ledger-tests-rebuild", None), topic=names.events)
-    return {
-        "stored": len(exported),
-        "acked": len(publisher.acked),
-        "resent_on_topic": sum(on_topic.values()) - len(on_topic),
-        "rebuilt_rows": store_rows(location),
-    }
 
 
 def _json_warnings(processes: dict[str, LedgerProcess]) -> list[dict[str, Any]]:
@@ -234,7 +211,7 @@ def test_kill_minus_nine_and_a_broker_restart_lose_nothing(private_broker: Priva
         for process in processes.values():
             process.stop()
     wait_for(lambda: not _leftovers(tmp_path / "home"), 30, "every process of the test (and its children) gone")
-    outcome = _check_outcome(env, bootstrap, names, publisher, tmp_path)
+    outcome = check_outcome(env, bootstrap, names, publisher, tmp_path)
     assert outcome["rebuilt_rows"] == reference, "rebuild --from kafka differs from a rebuild from the store"
     warnings = _json_warnings(processes)
     assert any("waiting for kafka" in w["event"] or "cannot reach the Kafka brokers" in w["event"] for w in warnings), (
@@ -295,7 +272,7 @@ def test_killing_the_partition_leader_of_three_loses_nothing(kafka_cluster: Kafk
         for process in processes.values():
             process.stop()
     wait_for(lambda: not _leftovers(tmp_path / "home"), 30, "every process of the test (and its children) gone")
-    outcome = _check_outcome(env, kafka_cluster, names, publisher, tmp_path)
+    outcome = check_outcome(env, kafka_cluster, names, publisher, tmp_path)
     assert outcome["rebuilt_rows"] == reference
     print(
         f"leader kill survived: {outcome['acked']} acknowledged, {outcome['stored']} stored exactly once, "

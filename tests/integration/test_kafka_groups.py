@@ -21,9 +21,9 @@ import pytest
 from consumers.clients import KafkaEndpoint
 from consumers.topics import TopicNames
 from ledger.bootstrap import Settings, open_ledger
-from tests.consumers.chaos import LedgerProcess, wait_for
+from tests.consumers.chaos import LedgerProcess, group_caught_up, wait_for
 from tests.consumers.history import address_history
-from tests.consumers.kafka_support import committed_to_end, delete_topics, ledger_env, publish_inbound, run_ledger
+from tests.consumers.kafka_support import delete_topics, ledger_env, publish_inbound, run_ledger
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_two_ledgers_with_one_instance_id_each_get_all_their_events_and_offsets(
             wait_for(done, 120, f"every event of {names.prefix} appended")
             group = names.prefix + "ledger-intake"
             wait_for(
-                lambda group=group, names=names: committed_to_end(
+                lambda group=group, names=names: group_caught_up(
                     kafka_bootstrap, group, sorted(names.inbound), "ledger-tests-groups", offsets=True
                 ),
                 120,

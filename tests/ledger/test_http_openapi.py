@@ -64,6 +64,7 @@ def test_every_success_has_a_schema(document: dict[str, Any]) -> None:
         "/cases/{subject}": "CaseView",
         "/metrics": "Metrics",
         "/evaluation": "Evaluation",
+        "/worklist": "Worklist",
         "/cases/{subject}/history": "Report",
         "/contract": "ContractIndex",
         "/healthz": "Health",
@@ -96,6 +97,7 @@ def test_every_error_is_problem_details_and_none_cannot_happen(document: dict[st
     assert errors[("get", "/contract/{name}")] == ["404"]
     assert errors[("get", "/healthz")] == [] and errors[("head", "/healthz")] == []
     assert errors[("get", "/metrics")] == ["401", "403", "422", "503"]
+    assert errors[("get", "/worklist")] == ["401", "403", "422"]
     assert errors[("get", "/cases/{subject}")] == ["401", "403", "404", "422", "503"]
     assert errors[("post", "/events")] == ["400", "401", "403", "413", "415"]
     assert errors[("get", "/proofs/inclusion")] == ["422"]

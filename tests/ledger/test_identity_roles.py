@@ -51,10 +51,18 @@ ENDPOINTS: dict[str, tuple[str, str, set[str] | None, int]] = {
     "case-unknown": ("GET", f"/cases/{UNKNOWN}", READERS, 404),
     "history-known": ("GET", f"/cases/{KNOWN}/history", READERS, 200),
     "history-unknown": ("GET", f"/cases/{UNKNOWN}/history", READERS, 404),
+    "worklist": ("GET", "/worklist?code=claim_over_term", READERS, 200),
     "metrics": ("GET", "/metrics", FIGURES, 200),
     "evaluation": ("GET", "/evaluation", FIGURES, 200),
     "metrics-at": ("GET", "/metrics?at=2025-01-01", FIGURES, 200),
     "events": ("POST", "/events", PUBLISHERS, 200),
+    "addresses": ("GET", "/addresses?postcode=9712AB&huisnummer=12", READERS, 200),
+    # the web app's pages take the roles of the API routes they show (ledger/web/pages.py)
+    "page-find": ("GET", "/?postcode=9712AB&huisnummer=12", READERS, 200),
+    "page-case": ("GET", f"/adres/{KNOWN}", READERS, 200),
+    "page-history": ("GET", f"/adres/{KNOWN}/geschiedenis", READERS, 200),
+    "page-dashboard": ("GET", "/dashboard", FIGURES, 200),
+    "page-status": ("GET", "/status", None, 200),
 }
 
 

@@ -22,11 +22,12 @@ import pytest
 from ledger.adapters.raw import RawReader
 from ledger.bootstrap import Ledger, open_read_model, read_ports
 from ledger.generator import generate
-from projections.figures import metrics
+from projections.figures import evaluation, metrics
 from projections.projector import Projector
-from projections.query import Ports, aggregate_from_log
+from projections.query import DEFAULT_PIVOT, Ports, aggregate_from_log
 from projections.rebuild import rebuild
 from projections.store import LOG, Row, StaleWrite
+from projections.worklist import ORGS, Point, Query, reference_answer
 from tests.homes import opened
 
 NOW = "2025-06-01T00:00:00.000000Z"
@@ -51,16 +52,31 @@ def import_lines(ledger: Ledger, lines: list[bytes]) -> None:
 
 
 def rows_of(location: Any) -> dict[str, tuple[Any, ...]]:
+    """Every address's row as stored, with its worklist index entries."""
     store = location.open_active()
     try:
+        points: dict[str, list[Any]] = {}
+        for subject, point in store.points():
+            points.setdefault(subject, []).append(point)
         return {
-            subject: (case.streamposition, case.events, case.view, case.attention, summary)
+            subject: (case.streamposition, case.events, case.view, case.attention, summary, points.get(subject, []))
             for subject, summary, _ in store.summaries()
             for case in [store.case(subject)]
             if case is not None
         }
     finally:
         store.close()
+
+
+def forget_worklist(store: Any) -> None:
+    """Make `store` look as written before the worklist existed: no entries, no record of them."""
+    if hasattr(store, "_db"):  # SQLite
+        store._db.execute("DELETE FROM proj_worklist")
+        store._db.execute("DELETE FROM proj_meta WHERE key = 'worklist'")
+    else:
+        store._conn.execute(store._q("DELETE FROM {}", "proj_worklist"))
+        store._conn.execute(store._q("DELETE FROM {} WHERE key = 'worklist'", "proj_meta"))
+    assert list(store.points()) == []
 
 
 class ProjectionStoreContract:
@@ -297,6 +313,59 @@ class ProjectionStoreContract:
         finally:
             model.close()
 
+    def test_a_new_reader_takes_the_stored_figures_equal_to_a_fold(self, ledger: Ledger, lines: list[bytes]) -> None:
+        """Issue 14 item 4: `ledger metrics` without cut-offs reads the aggregate the store keeps
+        (its base and the deltas every write stores), not every summary; the same figures."""
+        rnd = random.Random(5)
+
+        def folded(head: int) -> dict[str, Any]:
+            reader = RawReader(ledger)
+            try:
+                agg, _ = aggregate_from_log(reader, head, None, None)
+            finally:
+                reader.close()
+            return {"metrics": metrics(agg, NOW), "evaluation": evaluation(agg, NOW, DEFAULT_PIVOT)}
+
+        def served(expect_stored: bool) -> dict[str, Any]:
+            model = open_read_model(ledger)
+            try:
+                model.refresh()
+                m, e = model.metrics(now=NOW), model.evaluation(now=NOW)
+                # the stored figures were enough: no summary was read
+                assert (model.follower.summary_rows == {}) is expect_stored
+            finally:
+                model.close()
+            m.pop("provenance")
+            e.pop("provenance")
+            return {"metrics": m, "evaluation": e}
+
+        start, step = 0, 0
+        while start < len(lines):
+            end = start + rnd.randint(1, 900)
+            import_lines(ledger, lines[start:end])
+            # the first reader of an empty store follows the deltas from version 1 on
+            assert served(expect_stored=True) == folded(ledger.log.max_position())
+            start, step = end, step + 1
+        assert step > 2
+        p = read_ports(ledger)
+        rebuild(p.location, p.read_raw, p.load_streams, p.max_position)  # bulk: no deltas
+        assert served(expect_stored=False) == folded(ledger.log.max_position())  # sums the rows, stores a base
+        assert served(expect_stored=True) == folded(ledger.log.max_position())  # from that base
+        # a correction changes an address's summary: its delta takes the old one out
+        last = {e["subject"]: e for e in map(orjson.loads, lines)}  # each address's last event: retractable
+        target = next(e for e in last.values() if e["type"].endswith(".ClaimDecided.v1"))
+        retraction = {
+            **{k: target[k] for k in ("specversion", "source", "subject", "time", "org", "actor")},
+            "id": "b8f2a5c4-0000-4000-8000-000000000001",
+            "type": "nl.groningen.ledger.EventRetracted.v1",
+            "data": {"retracts": target["id"], "reason": "dubbel geregistreerd"},
+            "recordedtime": "2025-01-02T00:00:00.000000Z",
+        }
+        before = folded(ledger.log.max_position())
+        import_lines(ledger, [orjson.dumps(retraction)])
+        after = served(expect_stored=True)
+        assert after == folded(ledger.log.max_position()) and after != before
+
     def test_case_after_append_shows_the_new_state(self, ledger: Ledger, lines: list[bytes]) -> None:
         import_lines(ledger, lines[:300])
         model = open_read_model(ledger)
@@ -312,5 +381,100 @@ class ProjectionStoreContract:
             assert after["ledger"]["events"] == before["ledger"]["events"] + len(mine)
             assert after["provenance"]["behind"] == 0
             assert model.case("0014200000000000") is None
+        finally:
+            model.close()
+
+    # -- the worklist index -----------------------------------------------------------------
+    def test_worklist_entries_are_replaced_with_their_row(self, p: Ports) -> None:
+        store = p.location.open_active()
+        try:
+            a, b = "0014200000000001", "1952200000000002"
+            old = (Point("stalled", "", "2024-01-02T00:00:00.000000Z", False, "0014"),)
+            new = (
+                Point("claim_over_term", "C-2", "2024-03-01T00:00:00.000000Z", True, "0014"),
+                Point("no_coordinator", "", "2024-02-01T00:00:00.000000Z", False, "0014"),
+            )
+            other = (Point("aos_open_48h", "A-1", "2024-05-01T00:00:00.000000Z", True, "1952"),)
+            store.write([Row(a, 1, 1, b"{}", b"[]", b"{}", old), Row(b, 1, 1, b"{}", b"[]", b"{}", other)], {LOG: 2})
+            store.write([Row(a, 2, 2, b"{}", b"[]", b"{}", new)], {LOG: 3})
+            assert sorted(store.points()) == sorted([(a, new[0]), (a, new[1]), (b, other[0])])
+            now = "2024-06-01T00:00:00.000000Z"
+            total, page = store.worklist(Query(now=now, page_size=2))
+            assert total == 3 and [(e.subject, e.code) for e in page] == [(b, "aos_open_48h"), (a, "claim_over_term")]
+            total, page = store.worklist(Query(now=now, page=2, page_size=2))
+            assert total == 3 and [(e.subject, e.code, e.ref) for e in page] == [(a, "no_coordinator", "")]
+            assert store.worklist(Query(now=now, organisation="NCG"))[0] == 1  # only no_coordinator is NCG's too
+            assert store.worklist(Query(now=now, municipalities=("1952",)))[0] == 1
+            assert store.worklist(Query(now=now, min_age_days=100))[0] == 1  # 2024-02-01 is 121 days before
+            # a strict point arises only after its moment, a non-strict one at it
+            assert store.worklist(Query(now="2024-03-01T00:00:00.000000Z", codes=("claim_over_term",)))[0] == 0
+            assert store.worklist(Query(now="2024-02-01T00:00:00.000000Z", codes=("no_coordinator",)))[0] == 1
+            store.write([Row(a, 3, 3, b"{}", b"[]", b"{}")], {LOG: 4})  # nothing open any more
+            assert [s for s, _ in store.points()] == [b]
+        finally:
+            store.close()
+
+    def test_worklist_equals_the_case_views_of_every_address(self, ledger: Ledger) -> None:
+        import_lines(ledger, list(_history(1000, 7)))  # enough addresses for some of every code
+        model = open_read_model(ledger)
+        try:
+            model.refresh()
+            subjects = sorted(model.store.subjects())
+            points = []
+            for subject in subjects:
+                view = model.case(subject, now=NOW)
+                registered = view["address"]["registered"] or {}
+                where = registered.get("gemeentecode") or subject[:4]
+                for a in view["attention"]:
+                    points.append((subject, Point(a["code"], a["ref"] or "", a["since"], False, where)))
+            assert len(points) > 20 and {p.code for _, p in points} >= {"claim_over_term", "no_coordinator"}
+            for query in (
+                Query(now=NOW, page_size=500),
+                Query(now=NOW, page=2, page_size=3),
+                Query(now=NOW, codes=("claim_over_term", "no_coordinator"), min_age_days=90),
+                *(Query(now=NOW, organisation=org, page_size=7) for org in ORGS),
+                Query(now=NOW, municipalities=(points[0][1].municipality,), page_size=500),
+            ):
+                total, page = reference_answer(points, query)
+                answer = model.worklist(query)
+                assert answer["total"] == total
+                assert [(i["subject"], i["code"], i["ref"] or "", i["since"]) for i in answer["items"]] == [
+                    (e.subject, e.code, e.ref, e.since) for e in page
+                ]
+        finally:
+            model.close()
+
+    def test_a_store_from_before_the_worklist_gets_its_index_when_opened(
+        self, ledger: Ledger, p: Ports, lines: list[bytes]
+    ) -> None:
+        import_lines(ledger, lines)
+        rebuild(p.location, p.read_raw, p.load_streams, p.max_position)
+        built = rows_of(p.location)
+        assert any(row[-1] for row in built.values())
+        store = p.location.open_active()
+        try:
+            forget_worklist(store)
+        finally:
+            store.close()
+        assert rows_of(p.location) == built  # opening it again indexed every row's points
+
+    def test_find_by_postcode_and_number_equals_a_scan_of_the_views(self, ledger: Ledger, lines: list[bytes]) -> None:
+        from projections.search import parse_search
+
+        import_lines(ledger, lines)
+        model = open_read_model(ledger)
+        try:
+            model.refresh()
+            by_place: dict[tuple[str, int], set[str]] = {}
+            for subject, _ in model.summaries():
+                registered = model.case(subject, now=NOW)["address"]["registered"]
+                if registered:
+                    by_place.setdefault((registered["postcode"], registered["huisnummer"]), set()).add(subject)
+            assert len(by_place) > 50
+            for (postcode, number), subjects in sorted(by_place.items())[:60]:
+                found = model.find(parse_search(postcode.lower(), str(number)))
+                assert {f["subject"] for f in found} == subjects
+                assert all(f["registered"]["postcode"] == postcode for f in found)
+            assert model.find(parse_search("9999ZZ", "1")) == []
         finally:
             model.close()

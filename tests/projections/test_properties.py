@@ -77,18 +77,24 @@ def batches(data: st.DataObject, n: int) -> list[int]:
     return [c for c in cuts if 0 < c < n] + [n]
 
 
+def follow_in_batches(data: st.DataObject, ledger: Ledger, p: Ports, events: list[dict[str, Any]]) -> Projector:
+    """Import `events` in random batches, the projector catching up after each in random steps."""
+    projector = Projector(p.location.open_active(), p.read_raw, p.load_streams)
+    start = 0
+    for end in batches(data, len(events)):
+        import_all(ledger, events[start:end])
+        projector.batch = data.draw(st.integers(1, 8))
+        projector.catch_up(ledger.log.max_position())
+        start = end
+    return projector
+
+
 @SETTINGS
 @given(st.data(), ledgers())
 def test_incremental_equals_rebuild_equals_resumed_rebuild(data: st.DataObject, events: list[dict[str, Any]]) -> None:
     with fresh() as (ledger, p):
-        store = p.location.open_active()
-        projector = Projector(store, p.read_raw, p.load_streams)
-        start = 0
-        for end in batches(data, len(events)):
-            import_all(ledger, events[start:end])
-            projector.batch = data.draw(st.integers(1, 8))
-            projector.catch_up(ledger.log.max_position())
-            start = end
+        projector = follow_in_batches(data, ledger, p, events)
+        store = projector.store
         # redeliveries: a batch from an old position is refused; the same events again append nothing
         old = data.draw(st.integers(0, max(0, store.position() - 1)))
         if store.position() > 0:
