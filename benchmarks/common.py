@@ -15,11 +15,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
-def history_parser(doc: str | None) -> argparse.ArgumentParser:
+def history_parser(doc: str | None, addresses: int = 220_000) -> argparse.ArgumentParser:
     """A benchmark's argument parser (its module `doc` as the help) with the generated history's
-    `--addresses` (default 220,000, the full-size programme) and `--seed`."""
+    `--addresses` (default `addresses`, else 220,000: the full-size programme) and `--seed`."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--addresses", type=int, default=220_000)
+    parser.add_argument("--addresses", type=int, default=addresses)
     parser.add_argument("--seed", type=int, default=1)
     return parser
 

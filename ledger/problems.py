@@ -43,6 +43,11 @@ class HttpError(Exception):
     def __post_init__(self) -> None:
         super().__init__(self.detail)
 
+    @property
+    def message(self) -> str:
+        """The detail, as the one-line message the CLI prints too."""
+        return self.detail
+
     def response(self) -> Response:
         """The refusal as problem details."""
         return problem(self.status, self.detail, parameter=self.parameter)
@@ -53,10 +58,6 @@ class BadParameter(HttpError):
 
     def __init__(self, parameter: str, message: str) -> None:
         super().__init__(422, message, parameter)
-
-    @property
-    def message(self) -> str:
-        return self.detail
 
 
 def refuse_unknown(query: Iterable[str], allowed: Set[str]) -> None:
