@@ -7,6 +7,7 @@ On the cached imported history of `benchmarks/setup.py` (projections caught up f
 - case page: `--requests` sequential GET /adres/{id} of random addresses (one client, so no
   queueing: the time is the server's plus loopback), and the same addresses' GET /cases/{id}
   (the JSON the page is made from) in the same run as the baseline; median, p95, and the ratio;
+- worklist page: the first ten pages of 50, 10 times each, against `GET /worklist` the same way;
 - dashboard: first contentful paint and the moment every chart is drawn, in Debian's Chromium
   (Playwright at /usr/bin/chromium, a fresh context per load), `--paints` loads, median and
   worst; the status page's first paint in the same run as the baseline.
@@ -94,6 +95,10 @@ def main() -> None:
                 block = order[start : start + 50]
                 api += timed_gets(client, [f"/cases/{s}" for s in block])
                 pages += timed_gets(client, [f"/adres/{s}" for s in block])
+            lists, listed = [], []
+            for number in range(1, 11):  # the first ten pages, each 10 times, JSON and page alternating
+                lists += timed_gets(client, [f"/worklist?page={number}"] * 10)
+                listed += timed_gets(client, [f"/werklijst?page={number}"] * 10)
             client.get("/dashboard")  # the figures computed once before the browser looks
         status = paints(base, "/status", args.paints, charts=False)
         dashboard = paints(base, "/dashboard", args.paints, charts=True)
@@ -109,6 +114,8 @@ def main() -> None:
     print(
         f"| ratio page / JSON | {statistics.median(pages) / statistics.median(api):.2f} | {p95(pages) / p95(api):.2f} |"
     )
+    print(f"| GET /worklist (JSON, baseline) | {statistics.median(lists):.2f} | {p95(lists):.2f} |")
+    print(f"| GET /werklijst (worklist page) | {statistics.median(listed):.2f} | {p95(listed):.2f} |")
     print("| what | median ms | worst ms |")
     print("|---|---|---|")
     for name, values in (

@@ -54,7 +54,7 @@ from projections.series import plan as series_plan
 from projections.store import NoStore
 from projections.timeutil import now_utc
 from projections.worklist import PARAMETERS as WORKLIST_NAMES
-from projections.worklist import BadQuery, parse_query
+from projections.worklist import BadQuery, query_of
 from replay.http import make_router as replay_router
 
 SCHEMAS = SCHEMA_DIR
@@ -500,15 +500,7 @@ def create_app(
             why = "; the worklist is the present: no cut-offs" if unknown[0] in CUTOFFS else ""
             raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}{why}")
         try:
-            asked = parse_query(
-                now_utc(),
-                code=query.get("code"),
-                organisation=query.get("organisation"),
-                municipality=query.get("municipality"),
-                min_age_days=query.get("min_age_days"),
-                page=query.get("page"),
-                page_size=query.get("page_size"),
-            )
+            asked = query_of(now_utc(), query)
         except BadQuery as exc:
             raise BadParameter(exc.parameter, exc.message) from None
 

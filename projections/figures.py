@@ -12,6 +12,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import chain, repeat
 from typing import Any, overload
 
 from domain.history import COORDINATOR_DAYS
@@ -114,6 +115,13 @@ class Aggregate:
                 target = self.bags[name] = Counter()
             target.update(values)
             self._sorted.pop(name, None)
+
+    def load_sorted(self, name: str, items: dict[Hashable, int]) -> None:
+        """Set the multiset `name` from `items` (item -> count) given in ascending order, with its
+        sorted view built without sorting (a stored base, `projections.persisted`)."""
+        self.bags[name] = Counter(items)
+        self._sorted[name] = list(chain.from_iterable(repeat(item, n) for item, n in items.items()))
+        self._edits[name] = 0
 
     # -- sorted views -----------------------------------------------------------------------
     def sorted(self, name: str) -> list[Any]:

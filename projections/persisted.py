@@ -8,13 +8,16 @@ version has no delta (a bulk write: the rebuild), the chain is broken and the re
 rows once, as before, and stores a new base.
 
 Encoded with orjson, each multiset in two columns: `{"counts": {key: n}, "bags": {name: [[item, …],
-[n, …]]}}`; tuple items (G8's decisions, E3, E4) are lists in JSON and tuples again when read.
+[n, …]]}[, "ordered": [name, …]]}`; tuple items (G8's decisions, E3, E4) are lists in JSON and
+tuples again when read. A base stores its multisets' items in ascending order where they have one
+(`ordered` names them), so its reader has the sorted views the medians need without sorting.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -25,43 +28,58 @@ from projections.store import Row
 __all__ = ["aggregate_of", "apply", "decode", "delta", "encode", "encode_aggregate", "rows_delta"]
 
 
-def encode(counts: dict[str, int], bags: dict[str, Counter[Hashable]]) -> bytes:
-    """Counters and multisets (an aggregate's, or a delta's with signed counts) as JSON bytes."""
-    return orjson.dumps(
-        {
-            "counts": {k: n for k, n in counts.items() if n},
-            "bags": {name: _columns(bag) for name, bag in bags.items() if any(bag.values())},
-        }
-    )
-
-
-def _columns(bag: Counter[Hashable]) -> list[list[Any]]:
-    pairs = [(item, n) for item, n in bag.items() if n]
-    return [[item for item, _ in pairs], [n for _, n in pairs]]
+def encode(counts: dict[str, int], bags: dict[str, Counter[Hashable]], ordered: bool = False) -> bytes:
+    """Counters and multisets (an aggregate's, or a delta's with signed counts) as JSON bytes;
+    `ordered`: each multiset's items in ascending order (a base: its reader need not sort them)."""
+    columns: dict[str, list[list[Any]]] = {}
+    sorted_names: list[str] = []
+    for name, bag in bags.items():
+        pairs = [(item, n) for item, n in bag.items() if n]
+        if not pairs:
+            continue
+        if ordered:
+            try:
+                pairs.sort(key=itemgetter(0))
+                sorted_names.append(name)
+            except TypeError:  # items of no common order (never sorted for a figure): kept as they are
+                pass
+        columns[name] = [[item for item, _ in pairs], [n for _, n in pairs]]
+    doc: dict[str, Any] = {"counts": {k: n for k, n in counts.items() if n}, "bags": columns}
+    if sorted_names:
+        doc["ordered"] = sorted_names
+    return orjson.dumps(doc)
 
 
 def decode(body: bytes) -> tuple[dict[str, int], dict[str, dict[Hashable, int]]]:
     """(counts, bags as {item: n}) of `encode`'s bytes."""
+    counts, bags, _ = _decoded(body)
+    return counts, bags
+
+
+def _decoded(body: bytes) -> tuple[dict[str, int], dict[str, dict[Hashable, int]], set[str]]:
     doc = orjson.loads(body)
     bags: dict[str, dict[Hashable, int]] = {}
     for name, (items, counts) in doc["bags"].items():
         keys = map(tuple, items) if items and isinstance(items[0], list) else items
         bags[name] = dict(zip(keys, counts, strict=True))
-    return doc["counts"], bags
+    return doc["counts"], bags, set(doc.get("ordered", ()))
 
 
 def aggregate_of(body: bytes) -> Aggregate:
-    """An `Aggregate` from a stored base."""
-    counts, bags = decode(body)
+    """An `Aggregate` from a stored base, with the sorted views of the multisets stored in order."""
+    counts, bags, ordered = _decoded(body)
     agg = Aggregate()
     agg.counts.update(counts)
     for name, items in bags.items():
-        agg.bags[name] = Counter(items)
+        if name in ordered:
+            agg.load_sorted(name, items)
+        else:  # stored unordered (or by a base from before bases were): its sorted view is built when asked
+            agg.bags[name] = Counter(items)
     return agg
 
 
 def encode_aggregate(agg: Aggregate) -> bytes:
-    return encode(agg.counts, agg.bags)
+    return encode(agg.counts, agg.bags, ordered=True)
 
 
 def delta(old: Iterable[tuple[str, bytes]], new: Iterable[tuple[str, bytes]]) -> bytes:

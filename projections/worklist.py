@@ -14,7 +14,7 @@ a stalled trajectory, before a claim deferred awaiting strengthening), then the 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -316,4 +316,17 @@ def parse_query(
         min_age_days=_whole(min_age_days, "min_age_days", shown["min_age_days"], 0, 0, 36_500),
         page=_whole(page, "page", shown["page"], 1, 1, 1_000_000),
         page_size=_whole(page_size, "page_size", shown["page_size"], 50, 1, MAX_PAGE_SIZE),
+    )
+
+
+def query_of(now: str, params: Mapping[str, str | None]) -> Query:
+    """`parse_query` of a query string's parameters by their HTTP names (`GET /worklist`, the page)."""
+    return parse_query(
+        now,
+        code=params.get("code"),
+        organisation=params.get("organisation"),
+        municipality=params.get("municipality"),
+        min_age_days=params.get("min_age_days"),
+        page=params.get("page"),
+        page_size=params.get("page_size"),
     )

@@ -52,6 +52,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "count": ("aantal", "count"),
     "total": ("totaal", "total"),
     "share": ("aandeel", "share"),
+    "known_then": ("toen bekend", "known then"),
+    "known_now": ("nu bekend", "known now"),
 }
 
 
@@ -183,3 +185,59 @@ def sections(metrics: dict[str, Any], evaluation: dict[str, Any], lang: str) -> 
                 }
             )
     return out
+
+
+OVER_TIME_IDS = "G3,G4,G7"  # the over-time page's figures: samenloop, phases, pending claims
+
+
+def over_time(answer: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The over-time page's sections, one per figure of a `GET /metrics/series` answer: a table of
+    every leaf at each point as known then and as known now (cells carry the answer's JSON path
+    below `points`), and a line chart of the leaves as known now (as known then too for a figure
+    of one leaf)."""
+    points = answer["points"]
+    labels = [p["at"][:10] for p in points]
+    out = []
+    for figure in answer["ids"]:
+        leaves = rows(figure, points[0]["known_now"][figure], lang) if points else []
+        table = []
+        for i, point in enumerate(points):
+            then = rows(figure, point["known_then"][figure], lang)
+            now = rows(figure, point["known_now"][figure], lang)
+            cells = []
+            for a, b in zip(then, now, strict=True):
+                cells.append({**a, "path": f"{i}.known_then.{a['path']}"})
+                cells.append({**b, "path": f"{i}.known_now.{b['path']}"})
+            table.append({"label": labels[i], "cells": cells})
+        datasets = [
+            {
+                "label": f"{leaf['label']} ({_word('known_now', lang)})",
+                "data": [_leaf(p["known_now"], leaf["path"]) for p in points],
+            }
+            for leaf in leaves
+        ]
+        if len(leaves) == 1:
+            path = leaves[0]["path"]
+            datasets.append(
+                {
+                    "label": f"{leaves[0]['label']} ({_word('known_then', lang)})",
+                    "data": [_leaf(p["known_then"], path) for p in points],
+                }
+            )
+        chart = {
+            "type": "line",
+            "labels": labels,
+            "datasets": datasets,
+            "percent": bool(leaves) and is_share(leaves[0]["path"].split(".")),
+        }
+        out.append(
+            {"id": figure, "title": TITLES[figure][LANGS.index(lang)], "leaves": leaves, "rows": table, "chart": chart}
+        )
+    return out
+
+
+def _leaf(figures: dict[str, Any], path: str) -> Any:
+    value: Any = figures
+    for key in path.split("."):
+        value = value[key]
+    return value

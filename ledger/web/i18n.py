@@ -104,6 +104,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "provenance": ("Herkomst", "Provenance"),
     "source": ("Bron", "Source"),
     "as_of": ("Peilmoment", "As of"),
+    "over_time": ("Verloop in de tijd", "Over time"),
+    "over_time_intro": (
+        "Elk punt twee keer: zoals het toen bekend was (geldige en registratietijd op het punt) en "
+        "zoals het nu bekend is (alleen geldige tijd). Het verschil is wat latere registraties en "
+        "correcties veranderden.",
+        "Each point twice: as known then (valid and recorded time at the point) and as known now "
+        "(valid time only). The difference is what later registrations and corrections changed.",
+    ),
+    "from": ("Van", "From"),
+    "to": ("Tot en met", "To"),
+    "step": ("Stap", "Step"),
+    "month": ("maand", "month"),
+    "quarter": ("kwartaal", "quarter"),
+    "year": ("jaar", "year"),
+    "point": ("Punt", "Point"),
+    "known_then": ("toen bekend", "known then"),
+    "known_now": ("nu bekend", "known now"),
     "now": ("nu", "now"),
     "attention_kind": ("Soort aandachtspunt", "Kind of attention point"),
     "all": ("alle", "all"),

@@ -22,13 +22,18 @@ from domain.envelope import SUBJECT_PATTERN, not_a_subject
 from ledger.identity.access import TOKEN_COOKIE, declare, principal_of
 from ledger.identity.tokens import TokenError
 from ledger.web import format as fmt
-from ledger.web.figures import sections
+from ledger.web.figures import OVER_TIME_IDS, sections
+from ledger.web.figures import over_time as over_time_sections
 from ledger.web.i18n import ATTENTION, MILESTONES, PHASES, STATUS, language, translator, word
 from ledger.web.params import PageError, checked, cut
 from ledger.web.status import status_of
 from projections.query import DEFAULT_PIVOT, ReadModel
 from projections.search import BadSearch, parse_search
+from projections.series import BadSeries
+from projections.series import plan as series_plan
 from projections.timeutil import now_utc
+from projections.worklist import CODES, BadQuery, query_of
+from projections.worklist import PARAMETERS as WORKLIST_NAMES
 from replay.errors import ReplayError
 from replay.run import cutoff, render, replay
 from replay.source import ReplayStore
@@ -37,6 +42,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), auto_reload=False)
 CUTOFFS = frozenset({"at", "known_at"})
 HIDE_ADDRESS = frozenset({"EVALUATOR"})  # roles that never see an address (trust.md §1)
+SERIES_FROM = "2018-01-01"  # the over-time page's default start: the letter of 2021 looks back to 2018
 
 
 def _context(request: Request, **extra: Any) -> dict[str, Any]:
@@ -156,6 +162,47 @@ def make_router(
         parts = sections(metrics, evaluation, lang)
         charts = orjson.dumps({s["id"]: s["chart"] for s in parts if s["chart"]}).decode()
         return page(request, "dashboard.html", sections=parts, charts=charts, query=q, provenance=metrics["provenance"])
+
+    @router.get("/dashboard/verloop", openapi_extra=declare("figures"))
+    def over_time(request: Request) -> Response:
+        """G3, G4 and G7 over time, each point as known then and as known now (`GET /metrics/series`)."""
+        try:
+            q = checked(request.query_params, frozenset({"from", "to", "step"}))
+            q.setdefault("step", "year")
+            start = cut(q, "from") or cut({"from": SERIES_FROM}, "from")
+            end = cut(q, "to") or now_utc()
+            try:
+                plan = series_plan(start or "", end, q["step"], OVER_TIME_IDS)
+            except BadSeries as exc:
+                raise PageError(422, str(exc), exc.parameter) from None
+        except PageError as exc:
+            return error_page(request, exc)
+        answer = model().series(plan)
+        lang = language(request.query_params.get("lang"))
+        parts = over_time_sections(answer, lang)
+        charts = orjson.dumps({s["id"]: s["chart"] for s in parts}).decode()
+        return page(request, "over_time.html", sections=parts, charts=charts, query=q, provenance=answer["provenance"])
+
+    @router.get("/werklijst", openapi_extra=declare("worklist"))
+    def worklist(request: Request) -> Response:
+        """Every open attention point across addresses (the worklist index), filtered, paged."""
+        try:
+            q = checked(request.query_params, frozenset(WORKLIST_NAMES))
+            asked = query_of(now_utc(), q)
+        except PageError as exc:
+            return error_page(request, exc)
+        except BadQuery as exc:
+            return error_page(request, PageError(422, exc.message, exc.parameter))
+        answer = model().worklist(asked)
+        lang = language(request.query_params.get("lang"))
+
+        def page_link(number: int) -> str:
+            params = {**q, "page": str(number)}
+            if lang == "en":
+                params["lang"] = "en"
+            return "/werklijst?" + urlencode(params)
+
+        return page(request, "worklist.html", worklist=answer, query=q, codes=CODES, page_link=page_link)
 
     @router.get("/status", openapi_extra=declare("anonymous"))
     def status(request: Request) -> Response:

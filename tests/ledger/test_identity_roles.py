@@ -62,7 +62,9 @@ ENDPOINTS: dict[str, tuple[str, str, set[str] | None, int]] = {
     "page-case": ("GET", f"/adres/{KNOWN}", READERS, 200),
     "page-history": ("GET", f"/adres/{KNOWN}/geschiedenis", READERS, 200),
     "page-dashboard": ("GET", "/dashboard", FIGURES, 200),
+    "page-over-time": ("GET", "/dashboard/verloop", FIGURES, 200),
     "page-status": ("GET", "/status", None, 200),
+    "page-worklist": ("GET", "/werklijst", READERS, 200),
 }
 
 

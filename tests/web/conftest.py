@@ -78,9 +78,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         yield Site(base, home, [s.subject for s in made])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless."""
+    """Debian's Chromium, headless; per module, since Playwright's sync API keeps an event loop
+    running in this thread while it is started (other modules' tests run their own loops)."""
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         pytest.fail("chromium is missing: deploy/install-test-deps.sh installs Debian's package")

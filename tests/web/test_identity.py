@@ -74,6 +74,7 @@ def test_roles_decide_what_the_pages_show(browser: Browser, guarded: tuple[str, 
     assert page.goto(f"{base}/adres/{SUBJECT}").status == 403  # type: ignore[union-attr]
     assert page.goto(f"{base}/?postcode=9712AB&huisnummer=12").status == 403  # type: ignore[union-attr]
     assert page.goto(f"{base}/adres/{SUBJECT}/geschiedenis").status == 403  # type: ignore[union-attr]
+    assert page.goto(f"{base}/werklijst").status == 403  # type: ignore[union-attr]
     dashboard = page.goto(f"{base}/dashboard")
     assert dashboard is not None and dashboard.status == 200
     assert page.locator("nav a", has_text="Adres zoeken").count() == 0

@@ -24,8 +24,10 @@ PAGES = {
     "case": "/adres/0014200000000501?at=" + AT,
     "history": "/adres/0014200000000501/geschiedenis?at=" + AT + "&known_at=" + AT,
     "dashboard": "/dashboard?at=" + AT,
+    "over-time": "/dashboard/verloop?from=2020-01-01&to=2024-12-31&step=year",
     "status": "/status",
     "docs": "/docs",
+    "worklist": "/werklijst",
 }
 
 
@@ -190,10 +192,64 @@ def test_dashboard_numbers_equal_the_api(visit: Callable[..., Visit], site: Site
     assert drawn == page.locator("canvas[data-chart]").count() >= 8
 
 
+def test_over_time_page_equals_the_series_api(visit: Callable[..., Visit], site: Site) -> None:
+    series = site.json("/metrics/series?from=2020-01-01&to=2024-12-31&step=year&ids=G3,G4,G7")
+    assert [p["at"][:10] for p in series["points"]] == [
+        "2020-12-31",
+        "2021-12-31",
+        "2022-12-31",
+        "2023-12-31",
+        "2024-12-31",
+    ]
+    page = visit(PAGES["over-time"]).page
+    cells = page.locator("td[data-path]")
+    checked = 0
+    for i in range(cells.count()):
+        cell = cells.nth(i)
+        value: object = series["points"]
+        for key in (cell.get_attribute("data-path") or "").split("."):
+            value = value[int(key)] if isinstance(value, list) else value[key]  # type: ignore[index]
+        assert cell.inner_text() == ("–" if value is None else number(value))  # type: ignore[arg-type]
+        checked += 1
+    per_point = sum(len(_leaves(series["points"][0][axis])) for axis in ("known_then", "known_now"))
+    assert checked == per_point * len(series["points"]) > 0
+    assert page.locator("#G4 tbody tr").count() == len(series["points"])
+    drawn = page.evaluate("Array.from(document.querySelectorAll('canvas[data-chart]')).filter(c => c.width > 0).length")
+    assert drawn == 3
+    refused = visit("/dashboard/verloop?from=2024-01-01&to=2020-01-01").page
+    assert "from" in refused.locator("main").inner_text()
+
+
 def _leaves(node: object) -> list[object]:
     if isinstance(node, dict):
         return [leaf for child in node.values() for leaf in _leaves(child)]
     return [node]
+
+
+def test_worklist_page_equals_the_api(visit: Callable[..., Visit], site: Site) -> None:
+    api = site.json("/worklist")
+    page = visit("/werklijst").page
+    assert page.locator("#total").get_attribute("data-total") == str(api["total"])
+    rows = page.locator("#worklist tbody tr")
+    assert [(r.get_attribute("data-subject"), r.get_attribute("data-code")) for r in rows.all()] == [
+        (i["subject"], i["code"]) for i in api["items"]
+    ]
+    assert api["total"] >= 2
+    page.select_option("#code", "claim_over_term")
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    only = site.json("/worklist?code=claim_over_term")
+    assert [r.get_attribute("data-code") for r in page.locator("#worklist tbody tr").all()] == [
+        "claim_over_term"
+    ] * only["total"]
+    first = visit("/werklijst?page_size=1").page
+    assert first.locator("#worklist tbody tr").count() == 1
+    with first.expect_navigation():
+        first.click("a[rel=next]")
+    second = site.json("/worklist?page_size=1&page=2")["items"][0]
+    assert first.locator("#worklist tbody tr").get_attribute("data-subject") == second["subject"]
+    bad = visit("/werklijst?min_age_days=-1").page.locator("#problem")
+    assert bad.get_attribute("data-status") == "422" and bad.get_attribute("data-parameter") == "min_age_days"
 
 
 def test_status_page(visit: Callable[..., Visit], site: Site) -> None:
