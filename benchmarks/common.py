@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -12,6 +13,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+
+def history_parser(doc: str | None, addresses: int = 220_000) -> argparse.ArgumentParser:
+    """A benchmark's argument parser (its module `doc` as the help) with the generated history's
+    `--addresses` (default `addresses`, else 220,000: the full-size programme) and `--seed`."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--addresses", type=int, default=addresses)
+    parser.add_argument("--seed", type=int, default=1)
+    return parser
 
 
 def history_file(folder: Path, addresses: int, seed: int = 1, until: date = date(2024, 12, 31)) -> tuple[Path, int]:

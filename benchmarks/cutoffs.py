@@ -18,7 +18,6 @@ addresses have events beyond it (folded again) and both times.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import statistics
@@ -30,15 +29,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import history_parser  # noqa: E402
 from benchmarks.setup import ledger_home, run  # noqa: E402
 
 DEFAULT_CUTOFFS = ["2025-06-01", "2024-12-20", "2024-12-01", "2024-06-01"]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--addresses", type=int, default=220_000)
-    parser.add_argument("--seed", type=int, default=1)
+    parser = history_parser(__doc__)
     parser.add_argument("--known-at", action="append", help="cut-offs to ask (default: four around the end)")
     parser.add_argument("--pairs", type=int, default=0, help="random (at, known_at) pairs instead")
     parser.add_argument("--series", action="store_true", help="the monthly series 2018-2024, both axes")

@@ -9,7 +9,6 @@ Large runs use two worker processes (`generate(..., workers=...)` overrides).
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import statistics
@@ -19,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.common import history_parser  # noqa: E402
 from ledger.generator import generate  # noqa: E402
 
 
@@ -29,9 +29,7 @@ def _cpu() -> float:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--addresses", type=int, default=220_000)
-    ap.add_argument("--seed", type=int, default=1)
+    ap = history_parser(__doc__)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--workers", type=int, default=None, help="processes (default: the generator's choice)")
     args = ap.parse_args()

@@ -29,6 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import history_parser  # noqa: E402
 from benchmarks.loadgen import Result, load  # noqa: E402
 from benchmarks.setup import REPO, ledger_home, run  # noqa: E402
 
@@ -82,9 +83,7 @@ def row(name: str, mode: str, r: Result) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--addresses", type=int, default=220_000)
-    parser.add_argument("--seed", type=int, default=1)
+    parser = history_parser(__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=200.0, help="paced requests/s over all 50 clients")
     parser.add_argument("--clients", type=int, default=50)

@@ -21,7 +21,6 @@ Rates are events/s over all stored events; medians over the runs.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
@@ -37,6 +36,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import history_parser  # noqa: E402
 from benchmarks.setup import REPO, ledger_home  # noqa: E402
 from ledger.adapters.raw import RawReader  # noqa: E402
 from ledger.bootstrap import Settings, open_ledger  # noqa: E402
@@ -110,9 +110,7 @@ def command_rebuild(home: Path, folder: Path, workers: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--addresses", type=int, default=220_000)
-    parser.add_argument("--seed", type=int, default=1)
+    parser = history_parser(__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="rebuild processes (ledger rebuild's default: 2)")
     args = parser.parse_args()

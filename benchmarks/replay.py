@@ -18,7 +18,6 @@ address and for the generated address with the most events. Target: p99 <= 50 ms
 
 from __future__ import annotations
 
-import argparse
 import os
 import sqlite3
 import statistics
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import orjson  # noqa: E402
 
-from benchmarks.common import REPO, history_file  # noqa: E402
+from benchmarks.common import REPO, history_file, history_parser  # noqa: E402
 from domain.catalogue import BY_NAME  # noqa: E402
 from domain.timeutil import format_utc, now_utc  # noqa: E402
 from ledger.bootstrap import Ledger, Settings, open_ledger  # noqa: E402
@@ -228,9 +227,7 @@ def measure(ledger: Ledger, subject: str, runs: int) -> dict[str, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--addresses", type=int, default=220_000)
-    ap.add_argument("--seed", type=int, default=1)
+    ap = history_parser(__doc__)
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--home", type=Path, default=None)
     args = ap.parse_args()

@@ -15,7 +15,6 @@ On the cached imported history of `benchmarks/setup.py` (projections caught up f
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import statistics
@@ -27,6 +26,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import history_parser  # noqa: E402
 from benchmarks.query import free_port, start_server, subjects  # noqa: E402
 from benchmarks.setup import ledger_home, run  # noqa: E402
 
@@ -74,9 +74,7 @@ def paints(base: str, path: str, loads: int, charts: bool) -> list[tuple[float, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--addresses", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=1)
+    parser = history_parser(__doc__, addresses=20_000)
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--paints", type=int, default=7)
     args = parser.parse_args()

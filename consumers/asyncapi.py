@@ -107,6 +107,49 @@ def _channel_binding(spec: TopicSpec) -> dict[str, Any]:
     }
 
 
+# Where a rejected record was read, in the headers of every rejection.
+_POSITION_HEADERS = {
+    H_TOPIC: {"type": "string", "enum": sorted(INBOUND), "description": "the inbound topic it was read from"},
+    H_PARTITION: {"type": "string", "pattern": "^[0-9]+$"},
+    H_OFFSET: {"type": "string", "pattern": "^[0-9]+$"},
+    H_ORG: {"type": "string", "enum": sorted(set(INBOUND.values()))},
+}
+
+
+def _rejection_message(
+    name: str,
+    title: str,
+    summary: str,
+    *,
+    result: str,
+    code: dict[str, Any],
+    headers: dict[str, Any],
+    required: list[str],
+    additional: bool,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """A message of `ledger.rejections`: the result (described by `result`), its `code` and where the
+    record was read in ledger_* headers, then `headers` (the `required` ones among them)."""
+    return {
+        "name": name,
+        "title": title,
+        "summary": summary,
+        "contentType": "application/octet-stream",
+        "headers": {
+            "type": "object",
+            "properties": {
+                H_RESULT: {"type": "string", "description": result},
+                H_CODE: code,
+                **copy.deepcopy(_POSITION_HEADERS),
+                **headers,
+            },
+            "required": [H_RESULT, H_CODE, H_TOPIC, H_PARTITION, H_OFFSET, H_ORG, *required],
+            "additionalProperties": additional,
+        },
+        "payload": payload,
+    }
+
+
 def _messages() -> dict[str, Any]:
     messages: dict[str, Any] = {}
     for event_type, entry in sorted(CATALOGUE.items()):
@@ -147,78 +190,54 @@ def _messages() -> dict[str, Any]:
         },
         "bindings": _kafka_message_binding(),
     }
-    position = {
-        H_TOPIC: {"type": "string", "enum": sorted(INBOUND), "description": "the inbound topic it was read from"},
-        H_PARTITION: {"type": "string", "pattern": "^[0-9]+$"},
-        H_OFFSET: {"type": "string", "pattern": "^[0-9]+$"},
-        H_ORG: {"type": "string", "enum": sorted(set(INBOUND.values()))},
-    }
-    messages["Rejection"] = {
-        "name": "Rejection",
-        "title": "An inbound record that was not appended (any code but personal_data)",
-        "summary": "The original key, value and headers, plus the ledger's result in ledger_* headers.",
-        "contentType": "application/octet-stream",
-        "headers": {
-            "type": "object",
-            "properties": {
-                H_RESULT: {
-                    "type": "string",
-                    "description": "JSON: id, result (rejected), code, message, path, topic, partition, offset, org",
-                },
-                H_CODE: {"type": "string", "enum": [c for c in CODES if c != PERSONAL_DATA]},
-                **position,
-                H_NULL_VALUE: {"type": "string", "const": "true", "description": "the original value was null"},
-            },
-            "required": [H_RESULT, H_CODE, H_TOPIC, H_PARTITION, H_OFFSET, H_ORG],
-            "additionalProperties": True,
-        },
-        "payload": {"description": "the original record value, byte for byte"},
-    }
-    messages["PersonalDataRejection"] = {
-        "name": "PersonalDataRejection",
-        "title": "An inbound record rejected as personal_data: without its payload",
-        "summary": (
+    messages["Rejection"] = _rejection_message(
+        "Rejection",
+        "An inbound record that was not appended (any code but personal_data)",
+        "The original key, value and headers, plus the ledger's result in ledger_* headers.",
+        result="JSON: id, result (rejected), code, message, path, topic, partition, offset, org",
+        code={"type": "string", "enum": [c for c in CODES if c != PERSONAL_DATA]},
+        headers={H_NULL_VALUE: {"type": "string", "const": "true", "description": "the original value was null"}},
+        required=[],
+        additional=True,
+        payload={"description": "the original record value, byte for byte"},
+    )
+    messages["PersonalDataRejection"] = _rejection_message(
+        "PersonalDataRejection",
+        "An inbound record rejected as personal_data: without its payload",
+        (
             "No value and none of the original headers (contract §2): the result, where the record was read "
             "and the SHA-256 of its value, and a well-formed traceparent. The key is the original key when that "
             "is a BAG id, else null."
         ),
-        "contentType": "application/octet-stream",
-        "headers": {
-            "type": "object",
-            "properties": {
-                H_RESULT: {
-                    "type": "string",
-                    "description": (
-                        "JSON: id (when a UUID), result (rejected), code (personal_data), message (never repeating "
-                        "the value), path, topic, partition, offset, org, sha256, withheld (true)"
-                    ),
-                },
-                H_CODE: {"type": "string", "const": PERSONAL_DATA},
-                **position,
-                H_SHA256: dict(
-                    HEX64,
-                    description=(
-                        "SHA-256 of the original record value, exactly the bytes read from the inbound topic "
-                        "(binary mode: the data JSON; structured mode: the whole event)"
-                    ),
+        result=(
+            "JSON: id (when a UUID), result (rejected), code (personal_data), message (never repeating "
+            "the value), path, topic, partition, offset, org, sha256, withheld (true)"
+        ),
+        code={"type": "string", "const": PERSONAL_DATA},
+        headers={
+            H_SHA256: dict(
+                HEX64,
+                description=(
+                    "SHA-256 of the original record value, exactly the bytes read from the inbound topic "
+                    "(binary mode: the data JSON; structured mode: the whole event)"
                 ),
-                H_WITHHELD: {"type": "string", "const": "true", "description": "the payload and headers were left out"},
-                "traceparent": {
-                    "type": "string",
-                    "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
-                    "description": "the record's W3C traceparent, when it had a well-formed one (events §1)",
-                },
+            ),
+            H_WITHHELD: {"type": "string", "const": "true", "description": "the payload and headers were left out"},
+            "traceparent": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+                "description": "the record's W3C traceparent, when it had a well-formed one (events §1)",
             },
-            "required": [H_RESULT, H_CODE, H_TOPIC, H_PARTITION, H_OFFSET, H_ORG, H_SHA256, H_WITHHELD],
-            "additionalProperties": False,
         },
-        "payload": {"type": "string", "maxLength": 0, "description": "empty: the payload is withheld"},
-        "bindings": {
-            "kafka": {
-                "key": dict(SUBJECT, description="the original key when it is a BAG id (the address); else null"),
-                "bindingVersion": BINDING_VERSION,
-            }
-        },
+        required=[H_SHA256, H_WITHHELD],
+        additional=False,
+        payload={"type": "string", "maxLength": 0, "description": "empty: the payload is withheld"},
+    )
+    messages["PersonalDataRejection"]["bindings"] = {
+        "kafka": {
+            "key": dict(SUBJECT, description="the original key when it is a BAG id (the address); else null"),
+            "bindingVersion": BINDING_VERSION,
+        }
     }
     return messages
 

@@ -30,8 +30,7 @@ import orjson
 
 from consumers import failpoints
 from consumers.binding import TRACE_HEADERS, decode_submission
-from consumers.logs import get_logger
-from consumers.polling import Idle, StaleAssignment, idle_turn, raise_if_fenced, rewind, run_member
+from consumers.polling import GroupMember, raise_if_fenced
 from consumers.topics import INBOUND, REJECTIONS
 from domain.envelope import TRACEPARENT_FIELDS
 from domain.results import ACCEPTED, DUPLICATE, PERSONAL_DATA, REJECTED, AppendResult, Rejection
@@ -150,21 +149,24 @@ def trace_context(record: Any) -> dict[str, bytes]:
     return plain
 
 
-def _withheld_record(
-    record: Any, org: str, result: AppendResult
-) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
-    body = withheld_result(record, org, result)
-    key = record.key if record.key is not None and _BAG_ID.fullmatch(record.key) else None
-    headers = [
+def _result_headers(body: dict[str, Any], record: Any, org: str, result: AppendResult) -> list[tuple[str, bytes]]:
+    """The headers every rejection carries: the result `body`, its code, where the record was read."""
+    return [
         (H_RESULT, orjson.dumps(body)),
         (H_CODE, (result.code or "").encode()),
         (H_TOPIC, record.topic.encode()),
         (H_PARTITION, str(record.partition).encode()),
         (H_OFFSET, str(record.offset).encode()),
         (H_ORG, org.encode()),
-        (H_SHA256, body["sha256"].encode()),
-        (H_WITHHELD, b"true"),
     ]
+
+
+def _withheld_record(
+    record: Any, org: str, result: AppendResult
+) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
+    body = withheld_result(record, org, result)
+    key = record.key if record.key is not None and _BAG_ID.fullmatch(record.key) else None
+    headers = [*_result_headers(body, record, org, result), (H_SHA256, body["sha256"].encode()), (H_WITHHELD, b"true")]
     # The trace goes on (events §1) when it is a well-formed traceparent, which holds nothing but
     # random hex; tracestate is the vendors' free text and stays behind with the other headers.
     traceparent = trace_context(record).get("traceparent")
@@ -194,14 +196,7 @@ def rejection_record(
     # A binary-mode record's ce_traceparent / ce_tracestate also as the plain W3C headers that
     # tracing tools read (events §1: the trace context is passed on).
     headers += [(name, raw) for name, raw in trace_context(record).items() if name not in present]
-    headers += [
-        (H_RESULT, orjson.dumps(body)),
-        (H_CODE, (result.code or "").encode()),
-        (H_TOPIC, record.topic.encode()),
-        (H_PARTITION, str(record.partition).encode()),
-        (H_OFFSET, str(record.offset).encode()),
-        (H_ORG, org.encode()),
-    ]
+    headers += _result_headers(body, record, org, result)
     value = record.value
     if value is None:
         value = b""
@@ -224,8 +219,11 @@ def _assignment_logger(logger: Any) -> Any:
     return LogAssignments()
 
 
-class Intake:
+class Intake(GroupMember[IntakeStats]):
     """Consumes the inbound topics as one consumer group and appends through the ledger's service."""
+
+    name = "intake"
+    waiting_for = "kafka or the store"
 
     def __init__(
         self,
@@ -239,81 +237,30 @@ class Intake:
         rebalancing_factory: Callable[[], Any] | None = None,
         observe: Callable[[Any], None] | None = None,
     ) -> None:
+        super().__init__(consumer_factory, IntakeStats(), stop, rebalancing_factory, observe)
         self.append = append
-        # Called with the Kafka consumer after each poll (the operators' metrics read its lag).
-        self.observe = observe
-        self.consumer_factory = consumer_factory
-        # Without the static instance id, for rejoining after a stale assignment (see
-        # `consumers.projection.ProjectionConsumer`).
-        self.rebalancing_factory = rebalancing_factory
-        self._stale = False
         self.producer_factory = producer_factory
         self.topics = dict(topics or INBOUND)
         self.rejections_topic = rejections_topic
-        self.stop = stop or threading.Event()
-        self.logger = get_logger("intake")
-        self.stats = IntakeStats()
-        self._consumer: Any = None
         self._producer: Any = None
 
     # -- running ---------------------------------------------------------------------------------
-    def run(self, *, once: bool = False, max_idle: float | None = None) -> IntakeStats:
-        """Consume until stopped; with `once`, until caught up (or idle for `max_idle` seconds)."""
-        self.logger.info("intake starting", topics=sorted(self.topics))
-        run_member(
-            "intake",
-            lambda: self._session(once, max_idle),
-            consumer=lambda: self._consumer,
-            waiting_for="kafka or the store",
-            logger=self.logger,
-            stop=self.stop,
-            stats=self.stats,
-            on_error=lambda: self._close(clean=False),
-            close=lambda: self._close(clean=True),
-        )
-        self.logger.info("intake stopped", **vars(self.stats))
-        return self.stats
+    def _started(self) -> dict[str, Any]:
+        return {"topics": sorted(self.topics)}
 
     def _session(self, once: bool, max_idle: float | None) -> bool:
         """Poll and process until stopped or done; True when done (`once`)."""
-        if self._consumer is None:
-            factory = self.rebalancing_factory if self._stale and self.rebalancing_factory else self.consumer_factory
-            self._consumer = factory()
-            self._consumer.subscribe(sorted(self.topics), listener=_assignment_logger(self.logger))
-            self.logger.info("intake connected to kafka")
+        consumer = self._join(sorted(self.topics), lambda _: _assignment_logger(self.logger))
         if self._producer is None:
             self._producer = self.producer_factory()
-        consumer = self._consumer
-        idle = Idle()
-        while not self.stop.is_set():
-            polled = consumer.poll(timeout_ms=500)
-            if self.observe is not None:
-                self.observe(consumer)
-            if not polled:
-                try:
-                    if idle_turn(
-                        idle,
-                        consumer,
-                        once=once,
-                        max_idle=max_idle,
-                        name="intake",
-                        topics=sorted(self.topics),
-                        logger=self.logger,
-                    ):
-                        return True
-                except StaleAssignment:
-                    self._stale = True  # the next session joins without the static instance id
-                    raise
-                continue
-            idle.busy()
-            try:
-                self._process(polled)
-            except Exception:
-                rewind(consumer, polled)
-                raise
-            failpoints.hit("intake.after_append_before_commit")
-            self._commit(consumer, polled)
-        return False
+        return self._poll_loop(consumer, sorted(self.topics), once=once, max_idle=max_idle)
+
+    def _handle(self, consumer: Any, polled: dict[Any, list[Any]]) -> None:
+        self._process(polled)
+
+    def _handled(self, consumer: Any, polled: dict[Any, list[Any]], handled: None) -> None:
+        failpoints.hit("intake.after_append_before_commit")
+        self._commit(consumer, polled)
 
     # -- one poll --------------------------------------------------------------------------------
     def _process(self, polled: dict[Any, list[Any]]) -> None:

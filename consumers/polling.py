@@ -1,12 +1,16 @@
-"""What the consuming loops share: "caught up?", idle bookkeeping and broker health while idle."""
+"""What the consuming loops share: "caught up?", idle bookkeeping and broker health while idle, and
+the frame of a group member (`GroupMember`: its consumer, its poll loop, its retried run)."""
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from consumers.logs import get_logger
 
 HEALTH_PROBE_S = 5.0  # while idle, ask the broker this often whether it is still there
 UNASSIGNED_WARNING_S = 30.0  # a member without partitions says so this often
@@ -200,3 +204,114 @@ def run_member(
         )
     finally:
         close()
+
+
+StatsT = TypeVar("StatsT")
+
+
+class GroupMember(Generic[StatsT]):
+    """The frame of a consumer-group member (the intake, the projection consumer).
+
+    `run` runs sessions under `run_member`; a session joins with `_join` and polls with
+    `_poll_loop`, which hands every non-empty poll to `_handle` (a poll whose handling failed is
+    read again after the retry) and then to `_handled`. Subclasses set `name` and `waiting_for`.
+    """
+
+    name: str  # in log lines and errors, and the logger's component: "intake", "consume"
+    waiting_for: str  # what a retried error waits for, in the log line
+
+    def __init__(
+        self,
+        consumer_factory: Callable[[], Any],
+        stats: StatsT,
+        stop: threading.Event | None,
+        rebalancing_factory: Callable[[], Any] | None,
+        observe: Callable[[Any], None] | None,
+    ) -> None:
+        self.consumer_factory = consumer_factory
+        # A consumer without the static instance id, for rejoining after a stale assignment
+        # (`StaleAssignment`): a static member's rejoin gets its old assignment back without a
+        # rebalance; a dynamic member's join makes the leader assign anew.
+        self.rebalancing_factory = rebalancing_factory
+        # Called with the Kafka consumer after each poll (the operators' metrics read its lag).
+        self.observe = observe
+        self.stop = stop or threading.Event()
+        self.stats = stats
+        self.logger = get_logger(self.name)
+        self._stale = False
+        self._consumer: Any = None
+
+    def run(self, *, once: bool = False, max_idle: float | None = None) -> StatsT:
+        """Consume until stopped; with `once`, until caught up (or idle for `max_idle` seconds)."""
+        self.logger.info(f"{self.name} starting", **self._started())
+        run_member(
+            self.name,
+            lambda: self._session(once, max_idle),
+            consumer=lambda: self._consumer,
+            waiting_for=self.waiting_for,
+            logger=self.logger,
+            stop=self.stop,
+            stats=self.stats,
+            on_error=lambda: self._close(clean=False),
+            close=lambda: self._close(clean=True),
+        )
+        self.logger.info(f"{self.name} stopped", **vars(self.stats))
+        return self.stats
+
+    def _join(self, topics: list[str], listener: Callable[[Any], Any], **fields: Any) -> Any:
+        """The member's consumer, subscribed to `topics` with `listener(consumer)`; a new one after an
+        error closed the last, without the static instance id after a stale assignment."""
+        if self._consumer is None:
+            factory = self.rebalancing_factory if self._stale and self.rebalancing_factory else self.consumer_factory
+            consumer = factory()
+            consumer.subscribe(topics, listener=listener(consumer))
+            self._consumer = consumer
+            self.logger.info(f"{self.name} connected to kafka", **fields)
+        return self._consumer
+
+    def _poll_loop(self, consumer: Any, topics: list[str], *, once: bool, max_idle: float | None, **poll: Any) -> bool:
+        """Poll (with `poll` as the poll's arguments) and handle until stopped; True when done (`once`)."""
+        idle = Idle()
+        while not self.stop.is_set():
+            polled = consumer.poll(timeout_ms=500, **poll)
+            if self.observe is not None:
+                self.observe(consumer)
+            if not polled:
+                try:
+                    if idle_turn(
+                        idle, consumer, once=once, max_idle=max_idle, name=self.name, topics=topics, logger=self.logger
+                    ):
+                        return True
+                except StaleAssignment:
+                    self._stale = True  # the next session joins without the static instance id
+                    raise
+                self._idle(consumer)
+                continue
+            idle.busy()
+            try:
+                handled = self._handle(consumer, polled)
+            except Exception:
+                rewind(consumer, polled)  # read this poll again after the retry
+                raise
+            self._handled(consumer, polled, handled)
+        return False
+
+    def _started(self) -> dict[str, Any]:
+        """The fields of the "starting" log line."""
+        return {}
+
+    def _session(self, once: bool, max_idle: float | None) -> bool:
+        raise NotImplementedError
+
+    def _handle(self, consumer: Any, polled: dict[Any, list[Any]]) -> Any:
+        """Process one poll; what it returns goes to `_handled`."""
+        raise NotImplementedError
+
+    def _handled(self, consumer: Any, polled: dict[Any, list[Any]], handled: Any) -> None:
+        """After a poll was processed (commit its offsets)."""
+
+    def _idle(self, consumer: Any) -> None:
+        """After an empty poll that did not end the session."""
+
+    def _close(self, *, clean: bool) -> None:
+        raise NotImplementedError

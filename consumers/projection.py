@@ -18,8 +18,7 @@ from typing import Any, Protocol
 
 from consumers import failpoints
 from consumers.binding import from_binary
-from consumers.logs import get_logger
-from consumers.polling import Idle, StaleAssignment, idle_turn, raise_if_fenced, rewind, run_member
+from consumers.polling import GroupMember, raise_if_fenced
 from consumers.sink import StoreSwapped
 from consumers.topics import EVENTS
 
@@ -86,8 +85,11 @@ def _listener(consumer: Any, sink: KafkaProjectionSink, topic: str, stats: Consu
     return SeekToStoredPositions()
 
 
-class ProjectionConsumer:
+class ProjectionConsumer(GroupMember[ConsumeStats]):
     """Feeds one projection store from `ledger.events` as a member of a consumer group."""
+
+    name = "consume"
+    waiting_for = "kafka or the projection store"
 
     def __init__(
         self,
@@ -100,94 +102,51 @@ class ProjectionConsumer:
         rebalancing_factory: Callable[[], Any] | None = None,
         observe: Callable[[Any], None] | None = None,
     ) -> None:
+        super().__init__(consumer_factory, ConsumeStats(), stop, rebalancing_factory, observe)
         self.sink = sink
-        # Called with the Kafka consumer after each poll (the operators' metrics read its lag).
-        self.observe = observe
-        self.consumer_factory = consumer_factory
-        # A consumer without the static instance id, for rejoining after a stale assignment
-        # (`consumers.polling.StaleAssignment`): a static member's rejoin gets its old
-        # assignment back without a rebalance; a dynamic member's join makes the leader assign anew.
-        self.rebalancing_factory = rebalancing_factory
-        self._stale = False
         self.topic = topic
-        self.stop = stop or threading.Event()
         self.max_records = max_records
-        self.logger = get_logger("consume")
-        self.stats = ConsumeStats()
-        self._consumer: Any = None
 
-    def run(self, *, once: bool = False, max_idle: float | None = None) -> ConsumeStats:
-        """Consume until stopped; with `once`, until caught up (or idle for `max_idle` seconds)."""
-        self.logger.info("consume starting", topic=self.topic)
-        run_member(
-            "consume",
-            lambda: self._session(once, max_idle),
-            consumer=lambda: self._consumer,
-            waiting_for="kafka or the projection store",
-            logger=self.logger,
-            stop=self.stop,
-            stats=self.stats,
-            on_error=self._close,
-            close=self._close,
-        )
-        self.logger.info("consume stopped", **vars(self.stats))
-        return self.stats
+    def _started(self) -> dict[str, Any]:
+        return {"topic": self.topic}
 
     def _session(self, once: bool, max_idle: float | None) -> bool:
-        if self._consumer is None:
-            factory = self.rebalancing_factory if self._stale and self.rebalancing_factory else self.consumer_factory
-            consumer = factory()
-            consumer.subscribe(
-                [self.topic], listener=_listener(consumer, self.sink, self.topic, self.stats, self.logger)
-            )
-            self._consumer = consumer
-            self.logger.info("consume connected to kafka", topic=self.topic)
-        consumer = self._consumer
-        idle = Idle()
-        while not self.stop.is_set():
-            polled = consumer.poll(timeout_ms=500, max_records=self.max_records)
-            if self.observe is not None:
-                self.observe(consumer)
-            if not polled:
-                try:
-                    if idle_turn(
-                        idle,
-                        consumer,
-                        once=once,
-                        max_idle=max_idle,
-                        name="consume",
-                        topics=[self.topic],
-                        logger=self.logger,
-                    ):
-                        return True
-                except StaleAssignment:
-                    self._stale = True  # the next session joins without the static instance id
-                    raise
-                check = getattr(self.sink, "check_swapped", None)
-                if check is not None:
-                    try:
-                        check()
-                    except StoreSwapped:
-                        seek_to_stored(consumer, self.sink, self.topic, consumer.assignment())
-                continue
-            idle.busy()
-            events, positions = records_to_batch(polled)
-            failpoints.hit("consume.before_apply")
+        consumer = self._join(
+            [self.topic],
+            lambda consumer: _listener(consumer, self.sink, self.topic, self.stats, self.logger),
+            topic=self.topic,
+        )
+        return self._poll_loop(consumer, [self.topic], once=once, max_idle=max_idle, max_records=self.max_records)
+
+    def _idle(self, consumer: Any) -> None:
+        check = getattr(self.sink, "check_swapped", None)
+        if check is not None:
             try:
-                applied = self.sink.apply_kafka_batch(events, positions)
+                check()
             except StoreSwapped:
-                self.logger.info("consume continues on a rebuilt projection store")
                 seek_to_stored(consumer, self.sink, self.topic, consumer.assignment())
-                continue
-            except Exception:
-                rewind(consumer, polled)  # read this poll again after the retry
-                raise
-            self.stats.records += len(events)
-            self.stats.applied += applied
-            self.stats.batches += 1
-            failpoints.hit("consume.after_apply_before_commit")
-            self._commit_for_monitoring(consumer, positions)
-        return False
+
+    def _handle(self, consumer: Any, polled: dict[Any, list[Any]]) -> tuple[int, int, Positions] | None:
+        """Apply one poll's events with their positions; None when the store was swapped meanwhile."""
+        events, positions = records_to_batch(polled)
+        failpoints.hit("consume.before_apply")
+        try:
+            applied = self.sink.apply_kafka_batch(events, positions)
+        except StoreSwapped:
+            self.logger.info("consume continues on a rebuilt projection store")
+            seek_to_stored(consumer, self.sink, self.topic, consumer.assignment())
+            return None
+        return len(events), applied, positions
+
+    def _handled(self, consumer: Any, polled: dict[Any, list[Any]], handled: tuple[int, int, Positions] | None) -> None:
+        if handled is None:
+            return
+        records, applied, positions = handled
+        self.stats.records += records
+        self.stats.applied += applied
+        self.stats.batches += 1
+        failpoints.hit("consume.after_apply_before_commit")
+        self._commit_for_monitoring(consumer, positions)
 
     def _commit_for_monitoring(self, consumer: Any, positions: Positions) -> None:
         """Tell the group how far we are (lag tools read it); the store's positions stay authoritative."""
@@ -199,7 +158,7 @@ class ProjectionConsumer:
             raise_if_fenced(exc, "consume", consumer)  # ... but a fenced member is outside the group for good
             self.logger.debug("consume could not commit group offsets", error=str(exc))
 
-    def _close(self) -> None:
+    def _close(self, *, clean: bool = True) -> None:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             try:

@@ -182,9 +182,7 @@ def rebuild_from_kafka(
         stats.skipped += skipped
     store = location.open_rebuild()
     try:
-        finish = getattr(store, "finish_bulk", None)
-        if finish is not None:
-            finish()
+        store.finish_bulk()
     finally:
         store.close()
     if swap:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Protocol
 
 from consumers import failpoints
@@ -48,41 +48,30 @@ class RelayStats:
         return self.published / max(time.monotonic() - self.started, 1e-9)
 
 
+@dataclass(eq=False)
 class Relay:
-    """Publishes every stored event to `topic`, in order, at least once."""
+    """Publishes every stored event to `topic`, in order, at least once.
 
-    def __init__(
-        self,
-        log: RawLog,
-        tracking: RelayTracking,
-        producer_factory: Callable[[], Any],
-        *,
-        topic: str = EVENTS,
-        page_size: int = DEFAULT_PAGE,
-        window: int = DEFAULT_WINDOW,
-        poll_interval: float = 0.2,
-        stop: threading.Event | None = None,
-        workers: int = 1,
-        probe: Callable[[], None] | None = None,
-        give_up_after: float | None = None,
-    ) -> None:
-        """`probe`: raises when the brokers cannot be reached (checked before each producer session,
-        so "connected" is said only when it is true); `give_up_after`: seconds of failing sessions
-        after which `run` raises `consumers.retry.GaveUp` instead of retrying on."""
-        self.log = log
-        self.tracking = tracking
-        self.producer_factory = producer_factory
-        self.topic = topic
-        self.page_size = page_size
-        self.window = window
-        self.poll_interval = poll_interval
-        self.stop = stop or threading.Event()
-        self.logger = get_logger("relay")
-        self.workers = workers
-        self.stats = RelayStats()
-        self.probe = probe
-        self.give_up_after = give_up_after
-        self._sender: Any = None
+    `probe`: raises when the brokers cannot be reached (checked before each producer session, so
+    "connected" is said only when it is true); `give_up_after`: seconds of failing sessions after
+    which `run` raises `consumers.retry.GaveUp` instead of retrying on.
+    """
+
+    log: RawLog
+    tracking: RelayTracking
+    producer_factory: Callable[[], Any]
+    _: KW_ONLY
+    topic: str = EVENTS
+    page_size: int = DEFAULT_PAGE
+    window: int = DEFAULT_WINDOW
+    poll_interval: float = 0.2
+    stop: threading.Event = field(default_factory=threading.Event)
+    workers: int = 1
+    probe: Callable[[], None] | None = None
+    give_up_after: float | None = None
+    logger: Any = field(init=False, default_factory=lambda: get_logger("relay"))
+    stats: RelayStats = field(init=False, default_factory=RelayStats)
+    _sender: Any = field(init=False, default=None)
 
     # -- running ---------------------------------------------------------------------------------
     def run(self, *, once: bool = False) -> RelayStats:

@@ -25,7 +25,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.application import LedgerApplication, LedgerRecord
 from domain.catalogue import BY_NAME, event_name
 from domain.chain import canonical, content_digest, event_hash
-from domain.envelope import SUBJECT_PATTERN, Oversized, Submission, decode_line, first_error, validate
+from domain.envelope import PRINCIPALS, SUBJECT_PATTERN, Oversized, Submission, decode_line, first_error, validate
 from domain.history import AMENDMENTS
 from domain.ports import IdEntry
 from domain.privacy import check_personal_data
@@ -122,7 +122,7 @@ class LedgerService:
             try:
                 obj = decode_line(item)
                 event_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-                if principal is not None and principal not in ("IMG", "NCG", "PORTAL"):
+                if principal is not None and principal not in PRINCIPALS:
                     raise Rejection(NOT_AUTHORIZED, f"R1: unknown principal {principal!r}")
                 sub = validate(obj, principal, importing=importing)
                 check_personal_data(sub.event)

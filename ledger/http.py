@@ -45,7 +45,7 @@ from ledger.openapi import ContractIndex, Ready, finish
 from ledger.ops import install as install_ops
 from ledger.ops import ready_lag
 from ledger.ports import replay_store
-from ledger.problems import problem
+from ledger.problems import BadParameter, problem, refuse_unknown
 from projections.answers import Addresses, CaseView, Evaluation, Health, Metrics, Series, Worklist
 from projections.query import DEFAULT_PIVOT, SYNC_LIMIT, Busy, ReadModel
 from projections.search import BadSearch, parse_search
@@ -166,19 +166,10 @@ WORKLIST_DESCRIPTION = (
 )
 
 
-class BadParameter(Exception):
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(message)
-        self.parameter = parameter
-        self.message = message
-
-
 def _cutoffs(query: Any, allowed: frozenset[str]) -> tuple[str | None, str | None]:
     """`at` and `known_at` of a query string, after refusing any parameter not `allowed`."""
     if query:
-        unknown = sorted(set(query) - allowed)
-        if unknown:
-            raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}")
+        refuse_unknown(query, allowed)
         return _time(query.get("at"), "at"), _time(query.get("known_at"), "known_at")
     return None, None
 
@@ -229,9 +220,7 @@ SERIES_BAD_INPUT = {
 
 def _series_plan(query: Any) -> Plan:
     """A checked series request of a query string (`BadParameter` naming what is wrong)."""
-    unknown = sorted(set(query) - SERIES)
-    if unknown:
-        raise BadParameter(unknown[0], f"unknown parameter {unknown[0]!r}")
+    refuse_unknown(query, SERIES)
     for name in ("from", "to", "step"):
         if query.get(name) is None:
             raise BadParameter(name, f"{name} is required")

@@ -39,7 +39,7 @@ from domain.results import MAX_BATCH_EVENTS, MAX_EVENT_BYTES, REJECTED, SCHEMA_I
 from ledger.bootstrap import Ledger, open_ledger
 from ledger.identity.access import declare, principal_of
 from ledger.openapi import AppendResult as AppendResultModel
-from ledger.problems import problem
+from ledger.problems import HttpError, problem
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -54,14 +54,6 @@ _append_lock = threading.Lock()
 
 class TooLarge(Exception):
     pass
-
-
-class BadRequest(Exception):
-    def __init__(self, status: int, detail: str, parameter: str | None = None) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.parameter = parameter
 
 
 def _media(content_type: str | None) -> tuple[str, dict[str, str]]:
@@ -80,15 +72,15 @@ async def _read_body(request: Request, limit: int, what: str) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.strip().isdigit():
-            raise BadRequest(400, "Content-Length is not a whole number")
+            raise HttpError(400, "Content-Length is not a whole number")
         if int(declared) > limit:
-            raise BadRequest(413, f"{what} is larger than {limit:,} bytes ({int(declared):,} bytes)")
+            raise HttpError(413, f"{what} is larger than {limit:,} bytes ({int(declared):,} bytes)")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise BadRequest(413, f"{what} is larger than {limit:,} bytes")
+            raise HttpError(413, f"{what} is larger than {limit:,} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -119,31 +111,31 @@ def batch_items(body: bytes) -> list[Any]:
     except orjson.JSONDecodeError:
         value = None
     if value is not None and not isinstance(value, list):
-        raise BadRequest(400, f"a batch ({BATCH}) must be a JSON array of events")
+        raise HttpError(400, f"a batch ({BATCH}) must be a JSON array of events")
     if isinstance(value, list):
         if len(value) > MAX_BATCH_EVENTS:
-            raise BadRequest(413, f"a batch may hold at most {MAX_BATCH_EVENTS:,} events ({len(value):,} given)")
+            raise HttpError(413, f"a batch may hold at most {MAX_BATCH_EVENTS:,} events ({len(value):,} given)")
         if jsontext._keys_in_text(body) == jsontext._keys_in_value(value):
             return [v if isinstance(v, dict) else orjson.dumps(v) for v in value]
     # Repeated keys, or something orjson cannot represent (e.g. an integer beyond 64 bits).
     try:
         tree = json.loads(body, object_pairs_hook=_Pairs, parse_constant=_strict_constant)
     except (ValueError, RecursionError) as exc:
-        raise BadRequest(400, f"the body is not a JSON array of events: {str(exc)[:200]}") from None
+        raise HttpError(400, f"the body is not a JSON array of events: {str(exc)[:200]}") from None
     if not isinstance(tree, list):
-        raise BadRequest(400, f"a batch ({BATCH}) must be a JSON array of events")
+        raise HttpError(400, f"a batch ({BATCH}) must be a JSON array of events")
     if len(tree) > MAX_BATCH_EVENTS:
-        raise BadRequest(413, f"a batch may hold at most {MAX_BATCH_EVENTS:,} events ({len(tree):,} given)")
+        raise HttpError(413, f"a batch may hold at most {MAX_BATCH_EVENTS:,} events ({len(tree):,} given)")
     return [_encode_pairs(v).encode("utf-8", "surrogatepass") for v in tree]
 
 
 def _header_value(name: str, raw: str) -> str:
     if not all(c in _CE_SAFE or c == " " for c in raw):
-        raise BadRequest(400, f"header {name}: characters outside printable ASCII must be percent-encoded", name)
+        raise HttpError(400, f"header {name}: characters outside printable ASCII must be percent-encoded", name)
     try:
         return unquote(raw, errors="strict")
     except UnicodeDecodeError:
-        raise BadRequest(400, f"header {name}: its percent-encoding is not UTF-8", name) from None
+        raise HttpError(400, f"header {name}: its percent-encoding is not UTF-8", name) from None
 
 
 def binary_event(request: Request, body: bytes) -> tuple[bytes | None, AppendResult | None]:
@@ -155,9 +147,9 @@ def binary_event(request: Request, body: bytes) -> tuple[bytes | None, AppendRes
             continue
         attribute = name[3:]
         if not attribute:
-            raise BadRequest(400, "a header named just 'ce-' names no attribute", name)
+            raise HttpError(400, "a header named just 'ce-' names no attribute", name)
         if attribute in attributes:
-            raise BadRequest(400, f"header {name} is given more than once", name)
+            raise HttpError(400, f"header {name} is given more than once", name)
         attributes[attribute] = _header_value(name, raw.decode("latin-1"))
     content_type = request.headers.get("content-type")
     if content_type is not None:
@@ -226,12 +218,12 @@ async def post_events(request: Request) -> Response:
     binary = any(key.lower().startswith(b"ce-") for key, _ in request.headers.raw)
     try:
         if charset not in (None, "utf-8"):
-            raise BadRequest(415, f"charset {charset!r}: events are UTF-8")
+            raise HttpError(415, f"charset {charset!r}: events are UTF-8")
         if media == STRUCTURED:
             body = await _read_body(request, EVENT_BODY_LIMIT, "an event")
             item = body.strip()
             if len(item) > MAX_EVENT_BYTES:
-                raise BadRequest(413, f"an event is larger than {MAX_EVENT_BYTES:,} bytes ({len(item):,} bytes)")
+                raise HttpError(413, f"an event is larger than {MAX_EVENT_BYTES:,} bytes ({len(item):,} bytes)")
             items: list[Any] = [item]
         elif media == BATCH:
             body = await _read_body(request, request.app.state.max_body, "the body")
@@ -245,16 +237,16 @@ async def post_events(request: Request) -> Response:
                 return _answer([refused])
             assert event is not None
             if len(event) > MAX_EVENT_BYTES:
-                raise BadRequest(413, f"an event is larger than {MAX_EVENT_BYTES:,} bytes ({len(event):,} bytes)")
+                raise HttpError(413, f"an event is larger than {MAX_EVENT_BYTES:,} bytes ({len(event):,} bytes)")
             items = [event]
         else:
             given = media or "none"
-            raise BadRequest(
+            raise HttpError(
                 415,
                 f"content type {given[:100]!r}: send {STRUCTURED} (one event), {BATCH} (a JSON array) "
                 f"or binary mode (ce-* headers, data as {JSON_MEDIA})",
             )
-    except BadRequest as exc:
-        return problem(exc.status, exc.detail, parameter=exc.parameter)
+    except HttpError as exc:
+        return exc.response()
     results = await run_in_threadpool(_append, request, items, principal.role)
     return _answer(results)

@@ -25,6 +25,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -214,32 +215,25 @@ class Observed:
             return dict(self.lags)
 
 
+@dataclass(eq=False)
 class StateCollector:
-    """A prometheus-client collector over a role's own store connection (opened at the first scrape)."""
+    """A prometheus-client collector over a role's own store connection (opened at the first scrape).
 
-    def __init__(
-        self,
-        role: str,
-        settings: Settings | None = None,
-        *,
-        relay_topic: str | None = None,
-        observed: Observed | None = None,
-        kafka_positions: Callable[[], dict[int, int]] | None = None,
-        projections: bool = False,
-        store: bool = True,
-        gauges: Callable[[], dict[str, tuple[str, float]]] | None = None,
-    ) -> None:
-        self.role = role
-        self.settings = settings
-        self.relay_topic = relay_topic
-        self.observed = observed
-        self.kafka_positions = kafka_positions
-        self.projections = projections
-        self.store = store
-        self.gauges = gauges  # name -> (help, value), read at each scrape (the witness's figures)
-        self._ledger: Any = None
-        self._model: Any = None
-        self._lock = threading.Lock()
+    `gauges`: name -> (help, value), read at each scrape (the witness's figures).
+    """
+
+    role: str
+    settings: Settings | None = None
+    _: KW_ONLY
+    relay_topic: str | None = None
+    observed: Observed | None = None
+    kafka_positions: Callable[[], dict[int, int]] | None = None
+    projections: bool = False
+    store: bool = True
+    gauges: Callable[[], dict[str, tuple[str, float]]] | None = None
+    _ledger: Any = field(init=False, default=None)
+    _model: Any = field(init=False, default=None)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def _opened(self) -> Any:
         if self._ledger is None:

@@ -13,6 +13,7 @@ RFC 9457 problem details naming it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -21,18 +22,12 @@ from fastapi.responses import PlainTextResponse, Response
 
 from domain.note import b64
 from ledger.openapi import ConsistencyProof, InclusionProof
-from ledger.problems import problem
+from ledger.problems import BadParameter, problem, refuse_unknown
 
 router = APIRouter(tags=["checkpoints and proofs"])
 JSON = "application/json"
 NOTE = "text/plain; charset=utf-8"
-
-
-class _Bad(Exception):
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(message)
-        self.parameter = parameter
-        self.message = message
+Endpoint = Callable[[Request], Response]
 
 
 def _ledger(request: Request) -> Any:
@@ -48,17 +43,21 @@ def _int(query: Any, name: str, *, required: bool = True) -> int | None:
     raw = query.get(name)
     if raw is None or raw == "":
         if required:
-            raise _Bad(name, f"parameter {name!r} is required")
+            raise BadParameter(name, f"parameter {name!r} is required")
         return None
     if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
-        raise _Bad(name, f"parameter {name!r} must be a whole number, not {raw[:40]!r}")
+        raise BadParameter(name, f"parameter {name!r} must be a whole number, not {raw[:40]!r}")
     return int(raw)
 
 
-def _unknown(query: Any, allowed: set[str]) -> None:
-    extra = sorted(set(query) - allowed)
-    if extra:
-        raise _Bad(extra[0], f"unknown parameter {extra[0]!r}")
+def _numbers(request: Request, names: tuple[str, ...], optional: tuple[str, ...] = ()) -> tuple[Any, list[int | None]]:
+    """The log's tree and the whole-number query parameters `names` (required) and `optional`, in that
+    order; any other parameter is refused. A bad one raises `BadParameter`, which the app answers
+    with 422 problem details naming it."""
+    query = request.query_params
+    refuse_unknown(query, {*names, *optional})
+    values = [_int(query, name) for name in names] + [_int(query, name, required=False) for name in optional]
+    return _ledger(request).tree, values
 
 
 NOTE_DOC = {"description": "the C2SP signed note (checkpoint, signatures, cosignatures)"}
@@ -93,31 +92,23 @@ def checkpoint_of_size(request: Request, size: str) -> Response:
     return Response(stored.note, media_type=NOTE)
 
 
-@router.get(
-    "/proofs/inclusion",
-    summary="RFC 9162 inclusion proof of a global position in a tree size",
-    response_model=InclusionProof,
-    responses={422: BAD_NUMBER},
-)
+def _proof_route(path: str, summary: str, model: type[Any]) -> Callable[[Endpoint], Endpoint]:
+    """A proof endpoint's route: JSON described by `model`, 422 for a bad number."""
+    return router.get(path, summary=summary, response_model=model, responses={422: BAD_NUMBER})
+
+
+@_proof_route("/proofs/inclusion", "RFC 9162 inclusion proof of a global position in a tree size", InclusionProof)
 def inclusion(request: Request) -> Response:
-    query = request.query_params
-    try:
-        _unknown(query, {"position", "size"})
-        position = _int(query, "position")
-        size = _int(query, "size", required=False)
-        ledger = _ledger(request)
-        tree_size = ledger.tree.size()
-        if size is None:
-            latest = ledger.tree.checkpoint()
-            size = latest.size if latest else tree_size
-        if not 1 <= size <= tree_size:
-            raise _Bad("size", f"size {size} is not a tree size of this log (1..{tree_size})")
-        assert position is not None
-        if not 1 <= position <= size:
-            raise _Bad("position", f"position {position} is not in the tree of size {size} (1..{size})")
-    except _Bad as exc:
-        return problem(422, exc.message, parameter=exc.parameter)
-    tree = ledger.tree
+    tree, (position, size) = _numbers(request, ("position",), optional=("size",))
+    tree_size = tree.size()
+    if size is None:
+        latest = tree.checkpoint()
+        size = latest.size if latest else tree_size
+    if not 1 <= size <= tree_size:
+        raise BadParameter("size", f"size {size} is not a tree size of this log (1..{tree_size})")
+    assert position is not None
+    if not 1 <= position <= size:
+        raise BadParameter("position", f"position {position} is not in the tree of size {size} (1..{size})")
     body = {
         "position": position,
         "size": size,
@@ -128,28 +119,15 @@ def inclusion(request: Request) -> Response:
     return Response(orjson.dumps(body), media_type=JSON)
 
 
-@router.get(
-    "/proofs/consistency",
-    summary="RFC 9162 consistency proof between two tree sizes",
-    response_model=ConsistencyProof,
-    responses={422: BAD_NUMBER},
-)
+@_proof_route("/proofs/consistency", "RFC 9162 consistency proof between two tree sizes", ConsistencyProof)
 def consistency(request: Request) -> Response:
-    query = request.query_params
-    try:
-        _unknown(query, {"from", "to"})
-        old = _int(query, "from")
-        new = _int(query, "to")
-        assert old is not None and new is not None
-        ledger = _ledger(request)
-        tree_size = ledger.tree.size()
-        if not 1 <= new <= tree_size:
-            raise _Bad("to", f"to {new} is not a tree size of this log (1..{tree_size})")
-        if not 1 <= old <= new:
-            raise _Bad("from", f"from {old} must be between 1 and to ({new})")
-    except _Bad as exc:
-        return problem(422, exc.message, parameter=exc.parameter)
-    tree = ledger.tree
+    tree, (old, new) = _numbers(request, ("from", "to"))
+    assert old is not None and new is not None
+    tree_size = tree.size()
+    if not 1 <= new <= tree_size:
+        raise BadParameter("to", f"to {new} is not a tree size of this log (1..{tree_size})")
+    if not 1 <= old <= new:
+        raise BadParameter("from", f"from {old} must be between 1 and to ({new})")
     body = {
         "from": old,
         "to": new,

@@ -26,18 +26,11 @@ from starlette.concurrency import run_in_threadpool
 from domain import merkle
 from domain.note import Checkpoint, NoteError, NoteVerifier, VerifierKey, b64, b64decode, open_note
 from ledger.keys import SigningKey, ed25519_verify
-from ledger.problems import problem
+from ledger.problems import HttpError, problem
 
 SIZE_TYPE = "text/x.tlog.size"
 MAX_PROOF_LINES = 63
 MAX_BODY = 64 * 1024
-
-
-class BadRequest(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,27 +74,27 @@ def parse_request(body: bytes) -> tuple[int, list[bytes], str]:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise BadRequest(400, "the request body is not UTF-8") from None
+        raise HttpError(400, "the request body is not UTF-8") from None
     head, sep, note = text.partition("\n\n")
     if not sep:
-        raise BadRequest(400, "the request body has no empty line before the checkpoint")
+        raise HttpError(400, "the request body has no empty line before the checkpoint")
     lines = head.split("\n")
     old = lines[0]
     if not old.startswith("old "):
-        raise BadRequest(400, "the request body does not start with 'old <size>'")
+        raise HttpError(400, "the request body does not start with 'old <size>'")
     number = old[4:]
     if not number.isascii() or not number.isdigit() or (number != "0" and number.startswith("0")):
-        raise BadRequest(400, f"the old size {number[:30]!r} is not a decimal number")
+        raise HttpError(400, f"the old size {number[:30]!r} is not a decimal number")
     if len(lines) - 1 > MAX_PROOF_LINES:
-        raise BadRequest(400, f"more than {MAX_PROOF_LINES} consistency proof lines")
+        raise HttpError(400, f"more than {MAX_PROOF_LINES} consistency proof lines")
     proof = []
     for line in lines[1:]:
         try:
             h = b64decode(line, "a consistency proof line")
         except NoteError as exc:
-            raise BadRequest(400, str(exc)) from None
+            raise HttpError(400, str(exc)) from None
         if len(h) != 32:
-            raise BadRequest(400, "a consistency proof line is not a 32-byte hash")
+            raise HttpError(400, "a consistency proof line is not a 32-byte hash")
         proof.append(h)
     return int(number), proof, note
 
@@ -118,36 +111,36 @@ class Witness:
         self.state = load_state(state_path)
 
     def add_checkpoint(self, body: bytes) -> str:
-        """The cosignature line; BadRequest with the spec's status otherwise."""
+        """The cosignature line; HttpError with the spec's status otherwise."""
         old, proof, note = parse_request(body)
         try:
             checkpoint = Checkpoint.parse(note[: note.rfind("\n\n") + 1] if "\n\n" in note else note)
         except NoteError as exc:
-            raise BadRequest(400, f"the checkpoint is malformed: {exc}") from None
+            raise HttpError(400, f"the checkpoint is malformed: {exc}") from None
         if checkpoint.origin != self.log.name:
-            raise BadRequest(404, f"unknown log origin {checkpoint.origin[:80]!r}")
+            raise HttpError(404, f"unknown log origin {checkpoint.origin[:80]!r}")
         try:
             opened = open_note(note, [self.verifier])
         except NoteError as exc:
-            raise BadRequest(403, f"the checkpoint is not signed by the log: {exc}") from None
+            raise HttpError(403, f"the checkpoint is not signed by the log: {exc}") from None
         text = opened.note.text
         if old > checkpoint.size:
-            raise BadRequest(400, f"old size {old} is larger than the checkpoint's size {checkpoint.size}")
+            raise HttpError(400, f"old size {old} is larger than the checkpoint's size {checkpoint.size}")
         with self.lock:
             state = self.state
             current = state.size if state else 0
             if old != current:
-                raise BadRequest(409, f"{current}\n")
+                raise HttpError(409, f"{current}\n")
             if state is not None and old == checkpoint.size:
                 if state.root != checkpoint.root:
-                    raise BadRequest(409, f"{current}\n")
+                    raise HttpError(409, f"{current}\n")
             elif state is not None:
                 try:
                     merkle.verify_consistency(old, checkpoint.size, state.root, checkpoint.root, proof)
                 except merkle.ProofError as exc:
-                    raise BadRequest(422, f"the consistency proof from size {old} does not verify: {exc}") from None
+                    raise HttpError(422, f"the consistency proof from size {old} does not verify: {exc}") from None
             elif proof:
-                raise BadRequest(422, "a consistency proof from size 0 must be empty")
+                raise HttpError(422, "a consistency proof from size 0 must be empty")
             new = State(checkpoint.size, checkpoint.root, text)
             save_state(self.state_path, new)
             self.state = new
@@ -163,7 +156,7 @@ def create_witness_app(witness: Witness) -> FastAPI:
             return problem(400, "the request body is too large")
         try:
             line = await run_in_threadpool(witness.add_checkpoint, body)
-        except BadRequest as exc:
+        except HttpError as exc:
             if exc.status == 409:
                 return Response(exc.detail, status_code=409, media_type=SIZE_TYPE)
             return problem(exc.status, exc.detail)

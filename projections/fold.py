@@ -136,13 +136,21 @@ class AddressState(Derived):
             claim["assessed_amount_cents"] = d.get("assessed_amount_cents")
             claim["causal_finding"] = d.get("causal_finding")
 
-    def ClaimDeferred(self, t: str, d: dict[str, Any]) -> None:
-        claim = self.claims.get(d["claim_id"])
+    def _move_open(self, claim_id: str, t: str, status: str) -> dict[str, Any] | None:
+        """The open claim `claim_id`, now in `status` from `t` (a running deferral ended by it); None
+        when there is no such open claim."""
+        claim = self.claims.get(claim_id)
         if claim is None or claim["status"] not in OPEN:
-            return
+            return None
         if claim["status"] == "deferred":
-            self._end_deferral(claim, t, "deferred")
-        claim["status"] = "deferred"
+            self._end_deferral(claim, t, status)
+        claim["status"] = status
+        return claim
+
+    def ClaimDeferred(self, t: str, d: dict[str, Any]) -> None:
+        claim = self._move_open(d["claim_id"], t, "deferred")
+        if claim is None:
+            return
         claim["deferred_reason"] = d["reason"]
         claim["deferred_since"] = t
         claim["_deferral"] = len(self.deferrals)
@@ -173,12 +181,10 @@ class AddressState(Derived):
             "earliest_filed_at": min(filed) if filed else None,
             "in_programme": in_programme,
         }
-        for claim in claims:
-            if claim["status"] not in OPEN:
+        for claim_id in d["claim_ids"]:
+            claim = self._move_open(claim_id, t, "decided")
+            if claim is None:
                 continue
-            if claim["status"] == "deferred":
-                self._end_deferral(claim, t, "decided")
-            claim["status"] = "decided"
             claim["decided_at"] = t
             claim["decision_id"] = d["decision_id"]
             claim["outcome"] = d["outcome"]
@@ -211,12 +217,9 @@ class AddressState(Derived):
             objection["outcome"] = d["outcome"]
 
     def ClaimWithdrawn(self, t: str, d: dict[str, Any]) -> None:
-        claim = self.claims.get(d["claim_id"])
-        if claim is None or claim["status"] not in OPEN:
+        claim = self._move_open(d["claim_id"], t, "withdrawn")
+        if claim is None:
             return
-        if claim["status"] == "deferred":
-            self._end_deferral(claim, t, "withdrawn")
-        claim["status"] = "withdrawn"
         claim["withdrawn_at"] = t
         self.claims_settled((d["claim_id"],), t)
 

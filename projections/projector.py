@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import orjson
@@ -70,23 +71,16 @@ def subject_of(body: bytes) -> str:
     return body[start : body.index(b'"', start)].decode()
 
 
+@dataclass(eq=False)
 class Projector:
     """Follows the event log into one projection store (the embedded mode's consumer)."""
 
-    def __init__(
-        self,
-        store: ProjectionStore,
-        read_raw: RawReader,
-        load_streams: StreamLoader,
-        *,
-        batch: int = BATCH,
-        bulk_threshold: int = BULK_THRESHOLD,
-    ) -> None:
-        self.store = store
-        self.read_raw = read_raw
-        self.load_streams = load_streams
-        self.batch = batch
-        self.bulk_threshold = bulk_threshold
+    store: ProjectionStore
+    read_raw: RawReader
+    load_streams: StreamLoader
+    _: KW_ONLY
+    batch: int = BATCH
+    bulk_threshold: int = BULK_THRESHOLD
 
     def catch_up(self, head: int, progress: Progress | None = None) -> int:
         """Apply every event up to global position `head`; the number of events applied."""

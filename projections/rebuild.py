@@ -97,9 +97,7 @@ def rebuild(
                 addresses = len(groups)
                 events = fold_groups(groups, write, chunk=chunk, progress=progress)
         caught_up = Projector(store, read_raw, load_streams).catch_up(max_position(), progress)
-        finish = getattr(store, "finish_bulk", None)
-        if finish is not None:
-            finish()
+        store.finish_bulk()
     finally:
         store.close()
         if collecting:

@@ -23,6 +23,7 @@ from domain.timeutil import now_utc
 from ledger.bootstrap import Ledger, Settings, open_ledger
 from ledger.cli import app
 from tests.factories import claim_filed, example, receipt, subject
+from tests.homes import opened
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about httpx2
@@ -98,9 +99,7 @@ class BackfillContract:
 
     @pytest.fixture
     def ledger(self, store_url: str, home: Path) -> Iterator[Ledger]:
-        led = open_ledger(Settings(home=home, store_url=store_url))
-        yield led
-        led.close()
+        yield from opened(home, store_url)
 
     def _in_use(self, cli: Any) -> None:
         """A store in use: one event appended live (recorded now)."""

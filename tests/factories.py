@@ -156,3 +156,10 @@ def example(name: str, address: str, data: dict[str, Any] | None = None, **kw: A
     kw.setdefault("org", sorted(entry.emitters)[0])
     payload = dict(EXAMPLE_DATA[name]) if data is None else data
     return event(name, entry.group, payload, address=address, **kw)
+
+
+def retracted_contact(address: str, reason: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A `ContactMade` at `address` and an `EventRetracted` of it giving `reason` (the free text the
+    personal-data guard reads)."""
+    contact = example("ContactMade", address, time="2021-03-01T09:00:00Z")
+    return contact, example("EventRetracted", address, {"retracts": contact["id"], "reason": reason})

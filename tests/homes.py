@@ -4,7 +4,7 @@ history already imported (the embedded SQLite store, nothing from the caller's L
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from ledger.bootstrap import Ledger, Settings, open_ledger
 from ledger.cli import app
 from ledger.generator import generate
 
@@ -38,6 +39,14 @@ def cli_in(home: Path) -> Callable[..., Result]:
         return runner.invoke(app, list(args), input=stdin, env=env, catch_exceptions=False)
 
     return run
+
+
+def opened(home: Path, store_url: str | None = None) -> Iterator[Ledger]:
+    """The ledger of `home` on `store_url` (default: the home's SQLite file), closed afterwards: what
+    the `ledger` fixtures yield from."""
+    led = open_ledger(Settings(home=home, store_url=store_url or f"sqlite:///{home / 'events.sqlite'}"))
+    yield led
+    led.close()
 
 
 def history(addresses: int, seed: int) -> bytes:

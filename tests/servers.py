@@ -128,17 +128,39 @@ def keep_servers() -> bool:
     return os.environ.get(KEEP_ENV, "") not in ("", "0", "false", "no")
 
 
+# Each server's deploy script and its start, stop and status commands.
+_SERVERS = {
+    "kafka-cluster": ("kafka.sh", "start-cluster", "stop-cluster", "status-cluster"),
+    "kafka": ("kafka.sh", "start", "stop", "status"),
+    "postgres": ("postgres.sh", "start", "stop", "status"),
+}
+
+
+def _start(name: str) -> str:
+    """Start server ``name`` with its deploy script (it may run already); the script's last line.
+    Only a server that was not running counts as started here."""
+    script, start, _, status = _SERVERS[name]
+    was_running = _is_running(script, status)
+    last = _last_line(run_deploy_script(script, start))
+    if not was_running:
+        _started.add(name)
+    return last
+
+
+def stop(name: str) -> None:
+    """Stop server ``name`` ("postgres", "kafka", "kafka-cluster") with its deploy script."""
+    script, _, stop_command, _ = _SERVERS[name]
+    run_deploy_script(script, stop_command)
+    _started.discard(name)
+
+
 def stop_started_servers() -> None:
     """Stop every server this process started (and only those)."""
     errors: list[str] = []
-    for name, stop in (
-        ("kafka-cluster", stop_kafka_cluster),
-        ("kafka", stop_kafka),
-        ("postgres", stop_postgres),
-    ):
+    for name in _SERVERS:
         if name in _started:
             try:
-                stop()
+                stop(name)
             except RuntimeError as exc:
                 errors.append(str(exc))
     if errors:
@@ -158,16 +180,7 @@ def ensure_postgres() -> str:
         except psycopg.Error as exc:
             raise RuntimeError(f"{POSTGRES_ENV}={url} does not accept connections: {exc}") from exc
         return url
-    was_running = _is_running("postgres.sh")
-    url = _last_line(run_deploy_script("postgres.sh", "start"))
-    if not was_running:
-        _started.add("postgres")
-    return url
-
-
-def stop_postgres() -> None:
-    run_deploy_script("postgres.sh", "stop")
-    _started.discard("postgres")
+    return _start("postgres")
 
 
 def database_url(base_url: str, dbname: str) -> str:
@@ -252,16 +265,7 @@ def ensure_kafka() -> KafkaEndpoint:
         endpoint = kafka_admin(given)
         wait_for_kafka(endpoint, brokers=1, timeout=30)
         return endpoint
-    was_running = _is_running("kafka.sh")
-    bootstrap = _last_line(run_deploy_script("kafka.sh", "start"))
-    if not was_running:
-        _started.add("kafka")
-    return kafka_admin(bootstrap, started_here=True)
-
-
-def stop_kafka() -> None:
-    run_deploy_script("kafka.sh", "stop")
-    _started.discard("kafka")
+    return kafka_admin(_start("kafka"), started_here=True)
 
 
 def start_kafka_cluster() -> KafkaEndpoint:
@@ -269,16 +273,12 @@ def start_kafka_cluster() -> KafkaEndpoint:
 
     A cluster none of whose nodes runs starts fresh (empty data, new cluster id).
     """
-    was_running = _is_running("kafka.sh", "status-cluster")
-    bootstrap = _last_line(run_deploy_script("kafka.sh", "start-cluster"))
-    if not was_running:
-        _started.add("kafka-cluster")
-    return kafka_admin(bootstrap, started_here=True)
+    return kafka_admin(_start("kafka-cluster"), started_here=True)
 
 
 def stop_kafka_cluster() -> None:
-    run_deploy_script("kafka.sh", "stop-cluster")
-    _started.discard("kafka-cluster")
+    """Stop the three-node cluster (the fault tests' helper, deploy/README.md)."""
+    stop("kafka-cluster")
 
 
 def kill_kafka_node(node: int) -> None:

@@ -24,6 +24,16 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
+OPS_PORT_HELP = (
+    "Serve the operators' Prometheus metrics on this port, path /metrics (default: LEDGER_OPS_PORT; unset: none)."
+)
+Host = typer.Option("--host", help="Interface to listen on.")
+
+
+def ops_port_option(note: str = "") -> Any:
+    """The `--ops-port` option of every long-running role (`note` is added to its help)."""
+    return typer.Option("--ops-port", help=OPS_PORT_HELP + note, min=1, max=65535)
+
 
 def wants_json() -> bool:
     """Whether the running command was given `--json` (or `--format json`): its errors are JSON too."""

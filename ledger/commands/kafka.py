@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ledger.commands.common import EXIT_USAGE, default_workers, fail, opened_ledger
+from ledger.commands.common import EXIT_USAGE, default_workers, fail, opened_ledger, ops_port_option
 
 INTAKE_GROUP = "ledger-intake"
 PROJECTION_GROUP = "ledger-projections"
@@ -27,13 +27,13 @@ InstanceId = typer.Option(
     help="Static group membership (KIP-345): a restarted instance with the same id takes its partitions back "
     "at once instead of waiting for a rebalance. Unique per running instance.",
 )
-OpsPort = typer.Option(
-    "--ops-port",
-    help="Serve the operators' Prometheus metrics on this port, path /metrics (default: LEDGER_OPS_PORT; unset: none).",
-    min=1,
-    max=65535,
-)
+OpsPort = ops_port_option()
 MaxIdle = typer.Option("--max-idle", help="With --once: exit after this many seconds without new records.", min=0.1)
+
+
+def group_option(text: str) -> Any:
+    """The `--group` option of a consumer-group member, with its help `text`."""
+    return typer.Option("--group", help=text)
 
 
 def _settings() -> Any:
@@ -250,10 +250,7 @@ def intake(
     once: Annotated[bool, Once] = False,
     max_idle: Annotated[float | None, MaxIdle] = None,
     group: Annotated[
-        str | None,
-        typer.Option(
-            "--group", help="Consumer group of the intake (default: LEDGER_KAFKA_TOPIC_PREFIX + ledger-intake)."
-        ),
+        str | None, group_option("Consumer group of the intake (default: LEDGER_KAFKA_TOPIC_PREFIX + ledger-intake).")
     ] = None,
     instance_id: Annotated[str | None, InstanceId] = None,
     ops_port: Annotated[int | None, OpsPort] = None,
@@ -340,10 +337,7 @@ def consume(
     max_idle: Annotated[float | None, MaxIdle] = None,
     group: Annotated[
         str | None,
-        typer.Option(
-            "--group",
-            help="Consumer group; its instances share partitions (default: prefix + ledger-projections).",
-        ),
+        group_option("Consumer group; its instances share partitions (default: prefix + ledger-projections)."),
     ] = None,
     instance_id: Annotated[str | None, InstanceId] = None,
     ops_port: Annotated[int | None, OpsPort] = None,

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from ledger.bootstrap import ConfigError, Settings
-from ledger.commands.common import EXIT_USAGE, default_workers, fail, opened_ledger
+from ledger.commands.common import EXIT_USAGE, Host, default_workers, fail, opened_ledger, ops_port_option
 
 
 def is_loopback(host: str) -> bool:
@@ -43,21 +43,14 @@ def check_identity(settings: Settings, host: str) -> str:
 
 
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[str, Host] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=0, max=65535)] = 8000,
     workers: Annotated[
         int | None,
         typer.Option("--workers", help="Server processes sharing the port (default: one per core, at most 2).", min=1),
     ] = None,
     ops_port: Annotated[
-        int | None,
-        typer.Option(
-            "--ops-port",
-            help="Serve the operators' Prometheus metrics on this port, path /metrics (default: LEDGER_OPS_PORT; "
-            "unset: none). Not the API's /metrics, which is the governance figures.",
-            min=1,
-            max=65535,
-        ),
+        int | None, ops_port_option(" Not the API's /metrics, which is the governance figures.")
     ] = None,
 ) -> None:
     """Serve the joint case view, metrics, evaluation and the event contract over HTTP (docs at /docs)."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ledger.bootstrap import Settings
-from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, fail, opened_ledger
+from ledger.commands.common import EXIT_FAILED, EXIT_USAGE, Host, fail, opened_ledger, ops_port_option
 from ledger.commands.keys import keys_app
 
 if TYPE_CHECKING:  # domain.note is imported by the commands that use it (start-up: `ledger --help`)
@@ -110,20 +110,11 @@ def witness(
     key: Annotated[Path, typer.Option("--key", help="The witness's private key file (cosignature/v1).")],
     log_key: Annotated[str, typer.Option("--log-key", help="The ledger's verifier key (vkey or file).")],
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=0, max=65535)] = 7380,
-    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[str, Host] = "127.0.0.1",
     state: Annotated[
         Path | None, typer.Option("--state", help="The witness's state file (default: beside the key).")
     ] = None,
-    ops_port: Annotated[
-        int | None,
-        typer.Option(
-            "--ops-port",
-            help="Serve the operators' Prometheus metrics on this port, path /metrics (default: LEDGER_OPS_PORT; "
-            "unset: none).",
-            min=1,
-            max=65535,
-        ),
-    ] = None,
+    ops_port: Annotated[int | None, ops_port_option()] = None,
 ) -> None:
     """Run a C2SP tlog-witness (POST /add-checkpoint) for the ledger's log."""
     import uvicorn

@@ -130,7 +130,9 @@ def append(
     gets one, a duplicate too; the counts follow on stderr, as from `ledger import`. A duplicate
     is a success. Exit 0 when nothing was rejected, 1 when something was, 2 on usage errors.
     """
-    if principal not in ("IMG", "NCG", "PORTAL"):
+    from domain.envelope import PRINCIPALS
+
+    if principal not in PRINCIPALS:
         fail("--as must be IMG, NCG or PORTAL", EXIT_USAGE)
     stream = _open_input(file)
     with opened_ledger() as ledger:

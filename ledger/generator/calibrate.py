@@ -16,24 +16,20 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import orjson
 
+from domain.catalogue import event_name
 from domain.history import PHASE_OF
+from domain.timeutil import days_between
 
 FULL = 220_000
 
 
 def end_of(day: str) -> str:
     return f"{day}T23:59:59.999999Z"
-
-
-def days(t1: str, t2: str) -> float:
-    a = datetime.fromisoformat(t1.replace("Z", "+00:00"))
-    b = datetime.fromisoformat(t2.replace("Z", "+00:00"))
-    return (b - a).total_seconds() / 86400
 
 
 class Fold:
@@ -61,12 +57,12 @@ class Fold:
         self.subjects: set[str] = set()
 
     def feed(self, e: dict[str, Any]) -> None:
-        name = e["type"].split(".")[3]
+        name = event_name(e["type"])
         t, s, data, org = e["time"], e["subject"], e["data"], e["org"]
         self.types[name] += 1
         self.subjects.add(s)
         self.by_org[org] += 1
-        if days(t, e["recordedtime"]) > 30:
+        if days_between(t, e["recordedtime"]) > 30:
             self.late[org] += 1
         if name == "AddressAddedToProgramme":
             self.added[s].append((t, True))
@@ -86,7 +82,7 @@ class Fold:
                 c = self.claims[s, cid]
                 c[2] = t
                 filed.append(c[0])
-            self.decisions.append((t, data["outcome"], len(filed), days(min(filed), t), data["decision_id"]))
+            self.decisions.append((t, data["outcome"], len(filed), days_between(min(filed), t), data["decision_id"]))
         elif name == "ClaimWithdrawn":
             self.claims[s, data["claim_id"]][3] = t
         elif name == "ObjectionFiled":
@@ -97,7 +93,7 @@ class Fold:
             self.aos[s, data["aos_id"]] = t
         elif name == "AcuteUnsafeSituationResolved":
             self.aos_done += 1
-            self.aos_fast += days(self.aos[s, data["aos_id"]], t) <= 2.0
+            self.aos_fast += days_between(self.aos[s, data["aos_id"]], t) <= 2.0
         elif name == "ClaimDeferred" and data["reason"] == "awaiting_strengthening":
             self.deferred[s, data["claim_id"]] = t
         elif name == "IntegratedApproachOffered":

@@ -1,70 +1,22 @@
-"""The 43 event types (contract §3) as small integer codes, with their CloudEvents strings."""
+"""The 43 event types (contract §3, `domain.catalogue`) as small integer codes, with their CloudEvents strings."""
 
 from __future__ import annotations
 
+from domain.catalogue import BY_NAME
+from domain.envelope import PRINCIPALS
+
 IMG, NCG, PORTAL = 0, 1, 2
-ORGS = ("IMG", "NCG", "PORTAL")
+ORGS = PRINCIPALS
 SOURCES = (
     "urn:nl:img:schadesysteem",
     "urn:nl:ncg:versterkingssysteem",
     "urn:nl:portal:bewonersportaal",
 )
 
-_GROUPS: dict[str, tuple[str, ...]] = {
-    "ledger": ("AddressRegistered", "EventCorrected", "EventRetracted"),
-    "img": (
-        "DamageClaimFiled",
-        "ClaimReceiptConfirmed",
-        "CaseGuideAssigned",
-        "DamageInspectionCompleted",
-        "AdvisoryReportIssued",
-        "ClaimDeferred",
-        "ClaimResumed",
-        "ClaimDecided",
-        "CompensationPaid",
-        "ObjectionFiled",
-        "ObjectionDecided",
-        "ClaimWithdrawn",
-        "AcuteUnsafeSituationReported",
-        "AcuteUnsafeSituationResolved",
-    ),
-    "ncg": (
-        "AddressAddedToProgramme",
-        "AddressIncludedInLocalPlan",
-        "ResidentGuideAssigned",
-        "StructuralInspectionCompleted",
-        "AssessmentCompleted",
-        "NormDecisionIssued",
-        "StrengtheningDecisionIssued",
-        "ConstructionStarted",
-        "ConstructionCompleted",
-        "TrajectoryClosed",
-        "TrajectoryStalled",
-        "TrajectoryResumed",
-        "AddressRemovedFromProgramme",
-    ),
-    "resident": (
-        "ConsentToDataExchangeGiven",
-        "ConsentToDataExchangeRevoked",
-        "IntegratedApproachRequested",
-        "IntegratedApproachDeclined",
-        "ComplaintLodged",
-        "ContactMade",
-    ),
-    "coordination": (
-        "IntegratedApproachOffered",
-        "IntegratedApproachAgreed",
-        "CoordinatorAssigned",
-        "JointVisitHeld",
-        "InformationShared",
-        "CaseReferred",
-        "OutreachToNonClaimant",
-    ),
-}
-
-NAMES: tuple[str, ...] = tuple(n for names in _GROUPS.values() for n in names)
-GROUP_OF: dict[str, str] = {n: g for g, names in _GROUPS.items() for n in names}
-TYPES: tuple[str, ...] = tuple(f"nl.groningen.{GROUP_OF[n]}.{n}.v1" for n in NAMES)
+# The catalogue's order and groups (domain.catalogue, the one list of the event types).
+NAMES: tuple[str, ...] = tuple(BY_NAME)
+GROUP_OF: dict[str, str] = {n: entry.group for n, entry in BY_NAME.items()}
+TYPES: tuple[str, ...] = tuple(BY_NAME[n].type for n in NAMES)
 CODE: dict[str, int] = {n: i for i, n in enumerate(NAMES)}
 
 # Module-level integer codes, so hot code reads `T.CLAIM_FILED` rather than a dict lookup.

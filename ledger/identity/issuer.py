@@ -21,9 +21,11 @@ import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from domain.envelope import PRINCIPALS
+
 AUDIENCE = "groningen-ledger"
-ROLES = ("IMG", "NCG", "PORTAL", "OMBUDSMAN", "EVALUATOR", "OPERATOR")
-PUBLISHERS = ("IMG", "NCG", "PORTAL")
+PUBLISHERS = PRINCIPALS  # the roles that append (contract trust §1)
+ROLES = (*PUBLISHERS, "OMBUDSMAN", "EVALUATOR", "OPERATOR")
 APPEND = "ledger:append"
 READ = "ledger:read"
 SCOPES = (APPEND, READ)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,27 +95,24 @@ def load_keys(raw: bytes, algorithms: tuple[str, ...], source: str = "the JWKS")
     return keys
 
 
+@dataclass(eq=False)
 class Verifier:
     """Verifies bearer tokens against one issuer's keys; thread-safe, with a cache of verified tokens."""
 
-    def __init__(
-        self,
-        source: str,
-        issuer: str,
-        algorithms: tuple[str, ...],
-        *,
-        audience: str = AUDIENCE,
-        clock: Any = time.time,
-    ) -> None:
-        self.source = source
-        self.issuer = issuer
-        self.algorithms = algorithms
-        self.audience = audience
-        self.clock = clock
-        self.keys = load_keys(_read_source(source), algorithms, source)
-        self.refreshed = clock()
-        self._cache: dict[str, Principal] = {}
-        self._lock = threading.Lock()
+    source: str
+    issuer: str
+    algorithms: tuple[str, ...]
+    _: KW_ONLY
+    audience: str = AUDIENCE
+    clock: Any = time.time
+    keys: dict[str, jwt.PyJWK] = field(init=False)
+    refreshed: float = field(init=False)
+    _cache: dict[str, Principal] = field(init=False, default_factory=dict)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.keys = load_keys(_read_source(self.source), self.algorithms, self.source)
+        self.refreshed = self.clock()
 
     @property
     def remote(self) -> bool:

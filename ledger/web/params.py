@@ -5,16 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from domain.timeutil import BadTime, query_time
+from ledger.problems import HttpError
 
 
-class PageError(Exception):
-    """A request a page cannot answer: its status, the parameter at fault (if one), the reason."""
-
-    def __init__(self, status: int, message: str, parameter: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.parameter = parameter
+class PageError(HttpError):
+    """A request a page cannot answer: its status, the parameter at fault (if one), the reason (`message`)."""
 
 
 def checked(query: Any, allowed: frozenset[str]) -> dict[str, str]:

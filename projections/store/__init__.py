@@ -128,6 +128,10 @@ class ProjectionStore(Protocol):
         """Stored events folded into the rows (the sum of their `events`)."""
         ...
 
+    def finish_bulk(self) -> None:
+        """Make a bulk-written (rebuilt) store durable and ready to serve."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -371,6 +371,9 @@ class PostgresProjectionStore:
             )
         )
 
+    def finish_bulk(self) -> None:
+        """Nothing to do: PostgreSQL writes a rebuilt schema durably as it goes."""
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

@@ -279,18 +279,28 @@ class Publisher(threading.Thread):
             self.error = exc
 
 
-def group_caught_up(bootstrap: str, group: str, topics: list[str]) -> bool:
-    """Whether `group` has committed the end offset of every partition of `topics`."""
-    admin = make_admin(bootstrap, "ledger-tests-lag")
-    consumer = make_consumer(bootstrap, "ledger-tests-lag", None)
-    try:
-        from kafka.structs import TopicPartition
+def group_caught_up(
+    bootstrap: KafkaEndpoint | str,
+    group: str,
+    topics: list[str],
+    client_id: str = "ledger-tests-lag",
+    *,
+    offsets: bool = False,
+) -> bool:
+    """Whether `group` has committed the end offset of every partition of `topics` (with `offsets`:
+    and has committed offsets at all); False while the broker or the group is still settling."""
+    from kafka.structs import TopicPartition
 
+    admin = make_admin(bootstrap, client_id)
+    consumer = make_consumer(bootstrap, client_id, None)
+    try:
         tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
         ends = consumer.end_offsets(tps)
         committed = admin.list_group_offsets(group).get(group, {})
-        return all(ends[tp] == 0 or (tp in committed and committed[tp].offset >= ends[tp]) for tp in tps)
-    except Exception:  # noqa: BLE001 - the broker may still be settling: not caught up yet
+        return (bool(committed) or not offsets) and all(
+            ends[tp] == 0 or (tp in committed and committed[tp].offset >= ends[tp]) for tp in tps
+        )
+    except Exception:  # noqa: BLE001 - the broker may still be settling, the group still forming
         return False
     finally:
         consumer.close()

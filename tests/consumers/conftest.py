@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger.bootstrap import Ledger, Settings, open_ledger
+from ledger.bootstrap import Ledger
+from tests.homes import opened
 
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
     """A wired ledger on a new SQLite file."""
-    opened = open_ledger(Settings(home=tmp_path, store_url=f"sqlite:///{tmp_path / 'events.sqlite'}"))
-    yield opened
-    opened.close()
+    yield from opened(tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 NAMESPACE = uuid.UUID("6f1c1a52-2f38-4c38-9d34-0d6b0b9f7a11")
@@ -43,80 +44,32 @@ def address_history(n: int, seed: int = 1) -> list[dict[str, Any]]:
     of the other), so they stay valid when the three inbound topics interleave differently.
     """
     rnd = random.Random(seed * 1_000_003 + n)
+    event = partial(_event, seed, n)  # (step, org, group, name, time, data)
     t = START + timedelta(days=rnd.randrange(0, 900), minutes=rnd.randrange(0, 600))
-    out = [
-        _event(
-            seed,
-            n,
-            0,
-            "IMG",
-            "ledger",
-            "AddressRegistered",
-            t,
-            {"postcode": f"{9700 + n % 200}AB", "huisnummer": 1 + n % 300, "gemeentecode": "0014"},
-        )
-    ]
+    registered = {"postcode": f"{9700 + n % 200}AB", "huisnummer": 1 + n % 300, "gemeentecode": "0014"}
+    out = [event(0, "IMG", "ledger", "AddressRegistered", t, registered)]
     step = 1
     for c in range(1 + rnd.randrange(2)):
         t += timedelta(days=rnd.randrange(1, 30))
         claim = f"C-{n}-{c}"
-        out.append(
-            _event(
-                seed,
-                n,
-                step,
-                "IMG",
-                "img",
-                "DamageClaimFiled",
-                t,
-                {"claim_id": claim, "claim_type": "physical", "route": "maatwerk", "channel": "online"},
-            )
-        )
+        filed = {"claim_id": claim, "claim_type": "physical", "route": "maatwerk", "channel": "online"}
+        out.append(event(step, "IMG", "img", "DamageClaimFiled", t, filed))
         t += timedelta(days=rnd.randrange(1, 10))
         out.append(
-            _event(
-                seed,
-                n,
-                step + 1,
-                "IMG",
-                "img",
-                "ClaimReceiptConfirmed",
-                t,
-                {"claim_id": claim, "decision_term_days": 182},
-            )
+            event(step + 1, "IMG", "img", "ClaimReceiptConfirmed", t, {"claim_id": claim, "decision_term_days": 182})
         )
         step += 2
     if rnd.random() < 0.5:
         t += timedelta(days=rnd.randrange(1, 60))
-        out.append(
-            _event(
-                seed,
-                n,
-                step,
-                "NCG",
-                "ncg",
-                "AddressAddedToProgramme",
-                t,
-                {"programme_ref": f"P-{n}", "basis": "risk_estimate"},
-            )
-        )
+        added = {"programme_ref": f"P-{n}", "basis": "risk_estimate"}
+        out.append(event(step, "NCG", "ncg", "AddressAddedToProgramme", t, added))
         t += timedelta(days=rnd.randrange(1, 60))
-        out.append(_event(seed, n, step + 1, "NCG", "ncg", "AddressIncludedInLocalPlan", t, {"lpa_year": 2022}))
+        out.append(event(step + 1, "NCG", "ncg", "AddressIncludedInLocalPlan", t, {"lpa_year": 2022}))
         step += 2
     if rnd.random() < 0.3:
         t += timedelta(days=rnd.randrange(1, 60))
-        out.append(
-            _event(
-                seed,
-                n,
-                step,
-                "PORTAL",
-                "resident",
-                "ContactMade",
-                t,
-                {"with_org": "IMG", "channel": "portal", "initiated_by": "resident"},
-            )
-        )
+        contact = {"with_org": "IMG", "channel": "portal", "initiated_by": "resident"}
+        out.append(event(step, "PORTAL", "resident", "ContactMade", t, contact))
     return out
 
 

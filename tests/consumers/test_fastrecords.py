@@ -18,6 +18,7 @@ from kafka.record.memory_records import MemoryRecords, MemoryRecordsBuilder
 from consumers import fastrecords
 from consumers.clients import keyed_partition
 from consumers.fastrecords import FastRecordBatch, FastRecordBatchBuilder
+from tests.consumers.fakes import Cluster
 
 # Lengths around the varint boundaries (1 byte below 64, 2 below 8,192, 3 below 1,048,576) and the
 # end of the encoder's table (16,384), so multi-byte lengths are exercised without huge examples.
@@ -221,23 +222,9 @@ def test_other_kafka_python_versions_stay_stock(monkeypatch: pytest.MonkeyPatch)
         (fastrecords.install if was else fastrecords.uninstall)()
 
 
-class _Cluster:
-    def __init__(self, partitions: int) -> None:
-        self.partitions = set(range(partitions))
-
-    def topics(self) -> set[str]:
-        return {"t"}
-
-    def partitions_for_topic(self, topic: str) -> set[int]:
-        return self.partitions
-
-    def available_partitions_for_topic(self, topic: str) -> set[int]:
-        return self.partitions
-
-
 @given(key=st.binary(min_size=0, max_size=80), partitions=st.integers(1, 64))
 def test_keyed_partition_is_the_default_partitioners_choice(key: bytes, partitions: int) -> None:
-    cluster = _Cluster(partitions)
+    cluster = Cluster(partitions)
     expected = DefaultPartitioner().partition("t", key, key, None, None, cluster)
     assert keyed_partition(key, sorted(cluster.partitions)) == expected
 

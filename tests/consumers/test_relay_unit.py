@@ -10,24 +10,8 @@ from consumers.binding import from_binary
 from consumers.relay import Relay
 from consumers.tracking import RelayTracking
 from ledger.bootstrap import Ledger
-from tests.consumers.fakes import PARTITIONS, FakeProducer
+from tests.consumers.fakes import PARTITIONS, Cluster, FakeProducer
 from tests.consumers.history import history
-
-
-class _Cluster:
-    """What kafka-python's DefaultPartitioner asks of the cluster metadata."""
-
-    def __init__(self, partitions: int) -> None:
-        self.partitions = set(range(partitions))
-
-    def topics(self) -> set[str]:
-        return {"t"}
-
-    def partitions_for_topic(self, topic: str) -> set[int]:
-        return self.partitions
-
-    def available_partitions_for_topic(self, topic: str) -> set[int]:
-        return self.partitions
 
 
 def _fill(ledger: Ledger, addresses: int) -> int:
@@ -48,7 +32,7 @@ def test_relay_publishes_everything_once_when_nothing_fails(ledger: Ledger) -> N
     assert [from_binary(v, h) for _, _, v, h in sent] == exported
     assert all(k == e["subject"].encode() for (_, k, _, _), e in zip(sent, exported, strict=True))
     # every record names its partition: the one kafka-python's default partitioner picks for its key
-    cluster = _Cluster(PARTITIONS)
+    cluster = Cluster(PARTITIONS)
     chosen = [DefaultPartitioner().partition("t", k, k, v, v, cluster) for _, k, v, _ in sent]
     assert producer.partitions == chosen
     assert len(set(chosen)) > 1

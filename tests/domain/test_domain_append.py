@@ -15,7 +15,7 @@ import pytest
 from domain.results import MAX_BATCH_EVENTS, MAX_EVENT_BYTES
 from ledger.bootstrap import Ledger
 from tests.domain.support import accept, append, open_test_ledger, reject
-from tests.factories import claim_filed, decided, example, receipt, subject
+from tests.factories import claim_filed, decided, example, receipt, retracted_contact, subject
 
 A, B = subject(1), subject(2)
 
@@ -375,16 +375,13 @@ def test_personal_data_in_a_reason(ledger: Ledger, reason: str, what: str, amend
     ],
 )
 def test_the_guard_does_not_trip_over_the_ledgers_own_formats(ledger: Ledger, reason: str) -> None:
-    contact = example("ContactMade", A, time="2021-03-01T09:00:00Z")
-    retraction = example("EventRetracted", A, {"retracts": contact["id"], "reason": reason})
-    accept(ledger, contact, retraction)
+    accept(ledger, *retracted_contact(A, reason))
 
 
 def test_a_bsn_run_inside_a_reference_in_free_text_still_counts(ledger: Ledger) -> None:
     # §6 literally: a free-text field containing a run of exactly nine digits that passes the test.
-    contact = example("ContactMade", A, time="2021-03-01T09:00:00Z")
+    contact, retraction = retracted_contact(A, "zie claim C-123456782")
     accept(ledger, contact)
-    retraction = example("EventRetracted", A, {"retracts": contact["id"], "reason": "zie claim C-123456782"})
     check(reject(ledger, retraction), "personal_data", "$.data.reason", "BSN")
 
 

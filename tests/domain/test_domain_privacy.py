@@ -29,7 +29,7 @@ from ledger.generator import generate
 from ledger.generator.address import pseudonym
 from ledger.generator.catalogue import TYPES
 from tests.domain.support import accept, reject
-from tests.factories import claim_filed, example, subject
+from tests.factories import claim_filed, example, retracted_contact, subject
 
 A = subject(1)
 
@@ -226,9 +226,9 @@ def test_a_malformed_event_without_personal_data_stays_schema_invalid(ledger: Le
     ],
 )
 def test_personal_data_in_a_reason_in_every_form(ledger: Ledger, reason: str) -> None:
-    contact = example("ContactMade", A, time="2021-03-01T09:00:00Z")
+    contact, retraction = retracted_contact(A, reason)
     accept(ledger, contact)
-    result = reject(ledger, example("EventRetracted", A, {"retracts": contact["id"], "reason": reason}))
+    result = reject(ledger, retraction)
     assert (result.code, result.path) == ("personal_data", "$.data.reason"), result
 
 

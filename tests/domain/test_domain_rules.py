@@ -22,6 +22,11 @@ def t(day: int, hour: int = 9) -> str:
     return (datetime(2021, 1, 1, hour, tzinfo=UTC) + timedelta(days=day)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def norm_decided(*, meets_norm: bool) -> list[dict[str, Any]]:
+    """An address added to the programme (day 0) and its norm decision (day 1)."""
+    return [ev("AddressAddedToProgramme"), ev("NormDecisionIssued", 1, meets_norm=meets_norm)]
+
+
 def ev(name: str, day: int = 0, address: str = A, **data: Any) -> dict[str, Any]:
     """An example event of `name` at day `day`, with data fields overridden by keyword."""
     org = data.pop("org", None)
@@ -177,8 +182,7 @@ def test_r5_an_address_is_added_once_until_it_is_removed(ledger: Ledger) -> None
 def test_r6_the_strengthening_path_in_order(ledger: Ledger) -> None:
     accept(
         ledger,
-        ev("AddressAddedToProgramme"),
-        ev("NormDecisionIssued", 1, meets_norm=False),
+        *norm_decided(meets_norm=False),
         ev("StrengtheningDecisionIssued", 2),
         ev("ConstructionStarted", 3),
         ev("ConstructionCompleted", 4),
@@ -204,12 +208,7 @@ def test_r6_a_step_needs_its_predecessor(ledger: Ledger, history: list[dict[str,
 
 
 def test_r6_closing_because_the_norm_is_met(ledger: Ledger) -> None:
-    accept(
-        ledger,
-        ev("AddressAddedToProgramme"),
-        ev("NormDecisionIssued", 1, meets_norm=True),
-        ev("TrajectoryClosed", 2, reason="meets_norm"),
-    )
+    accept(ledger, *norm_decided(meets_norm=True), ev("TrajectoryClosed", 2, reason="meets_norm"))
 
 
 def test_r6_after_closing_only_stall_resume_and_ledger_events(ledger: Ledger) -> None:
@@ -258,13 +257,7 @@ def test_r7_an_event_may_not_precede_what_it_depends_on(ledger: Ledger, history:
 
 
 def test_r7_construction_completed_before_it_started(ledger: Ledger) -> None:
-    accept(
-        ledger,
-        ev("AddressAddedToProgramme"),
-        ev("NormDecisionIssued", 1, meets_norm=False),
-        ev("StrengtheningDecisionIssued", 2),
-        ev("ConstructionStarted", 30),
-    )
+    accept(ledger, *norm_decided(meets_norm=False), ev("StrengtheningDecisionIssued", 2), ev("ConstructionStarted", 30))
     assert_violation(ledger, ev("ConstructionCompleted", 29), "R7", "$.time")
     accept(ledger, ev("ConstructionCompleted", 31))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -21,15 +22,23 @@ if str(_REPO_ROOT) not in sys.path:  # `pytest` (not `python -m pytest`) from an
 from consumers.clients import KafkaEndpoint  # noqa: E402
 from tests import servers  # noqa: E402
 from tests.consumers.chaos import PrivateBroker  # noqa: E402
+from tests.trust.witnessing import keys, witnesses  # noqa: E402, F401 - fixtures of the checkpoint tests
+
+T = TypeVar("T")
+
+
+def _for_the_session(name: str, endpoint: T) -> Iterator[T]:
+    """Yield a server's endpoint; at the end, stop the server if this session started it (and
+    LEDGER_TEST_KEEP_SERVERS does not keep it)."""
+    yield endpoint
+    if servers.started_here(name) and not servers.keep_servers():
+        servers.stop(name)
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """URL of a PostgreSQL server whose user may create and drop databases."""
-    url = servers.ensure_postgres()
-    yield url
-    if servers.started_here("postgres") and not servers.keep_servers():
-        servers.stop_postgres()
+    yield from _for_the_session("postgres", servers.ensure_postgres())
 
 
 @pytest.fixture
@@ -43,10 +52,7 @@ def postgres_database(postgres_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[KafkaEndpoint]:
     """A running Kafka (single node by default), as its super user (SASL/SCRAM)."""
-    bootstrap = servers.ensure_kafka()
-    yield bootstrap
-    if servers.started_here("kafka") and not servers.keep_servers():
-        servers.stop_kafka()
+    yield from _for_the_session("kafka", servers.ensure_kafka())
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +69,4 @@ def private_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Private
 def kafka_cluster() -> Iterator[KafkaEndpoint]:
     """The three-node KRaft cluster (as its super user) (``deploy/kafka.sh start-cluster``) for
     fault tests that kill a broker; stopped at the end when this session started it."""
-    bootstrap = servers.start_kafka_cluster()
-    yield bootstrap
-    if servers.started_here("kafka-cluster") and not servers.keep_servers():
-        servers.stop_kafka_cluster()
+    yield from _for_the_session("kafka-cluster", servers.start_kafka_cluster())

@@ -11,15 +11,12 @@ from kafka import TopicPartition
 from consumers.clients import KafkaEndpoint, make_consumer
 from ledger.checkpoints import TOPIC, kafka_sender, make_checkpoint
 from tests.domain.support import open_test_ledger
-from tests.trust.conftest import Keys, WitnessProcess, keys, witnesses  # noqa: F401 - fixtures
 from tests.trust.support import history
+from tests.trust.witnessing import Keys, WitnessProcess
 
 
 def test_checkpoint_sent_to_kafka(
-    kafka_bootstrap: KafkaEndpoint,
-    tmp_path: Path,
-    keys: Keys,  # noqa: F811
-    witnesses: list[WitnessProcess],  # noqa: F811
+    kafka_bootstrap: KafkaEndpoint, tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]
 ) -> None:
     ledger = open_test_ledger(tmp_path)
     try:

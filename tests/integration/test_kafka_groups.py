@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from consumers.clients import KafkaEndpoint, make_admin, make_consumer
+from consumers.clients import KafkaEndpoint
 from consumers.topics import TopicNames
 from ledger.bootstrap import Settings, open_ledger
-from tests.consumers.chaos import LedgerProcess, wait_for
+from tests.consumers.chaos import LedgerProcess, group_caught_up, wait_for
 from tests.consumers.history import address_history
 from tests.consumers.kafka_support import delete_topics, ledger_env, publish_inbound, run_ledger
 
@@ -40,26 +40,6 @@ def _stored(home: Path, ids: list[str]) -> int:
         return len(ledger.app.index.lookup_ids(ids))
     finally:
         ledger.close()
-
-
-def _committed_to_end(bootstrap: KafkaEndpoint, group: str, topics: list[str]) -> bool:
-    """Whether `group` has committed the end offset of every partition of `topics` (and has offsets)."""
-    from kafka.structs import TopicPartition
-
-    admin = make_admin(bootstrap, "ledger-tests-groups")
-    consumer = make_consumer(bootstrap, "ledger-tests-groups", None)
-    try:
-        tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
-        ends = consumer.end_offsets(tps)
-        committed = admin.list_group_offsets(group).get(group, {})
-        return bool(committed) and all(
-            ends[tp] == 0 or (tp in committed and committed[tp].offset >= ends[tp]) for tp in tps
-        )
-    except Exception:  # noqa: BLE001 - the group may still be forming
-        return False
-    finally:
-        consumer.close()
-        admin.close()
 
 
 def _events(seed: int, addresses: range) -> list[dict[str, Any]]:
@@ -101,7 +81,9 @@ def test_two_ledgers_with_one_instance_id_each_get_all_their_events_and_offsets(
             wait_for(done, 120, f"every event of {names.prefix} appended")
             group = names.prefix + "ledger-intake"
             wait_for(
-                lambda group=group, names=names: _committed_to_end(kafka_bootstrap, group, sorted(names.inbound)),
+                lambda group=group, names=names: group_caught_up(
+                    kafka_bootstrap, group, sorted(names.inbound), "ledger-tests-groups", offsets=True
+                ),
                 120,
                 f"{group} committed to the end of its inbound topics",
             )

@@ -7,33 +7,26 @@ real server started by `deploy/postgres.sh`.
 from __future__ import annotations
 
 from urllib.parse import unquote, urlparse
-from uuid import uuid4
 
 import pytest
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.tests.persistence import ApplicationRecorderTestCase
 
 from ledger.adapters.postgres import LedgerPostgresRecorder
-from tests.ledger.test_recorder_library_cases import any_state_leaf
+from tests.ledger.test_recorder_library_cases import LibraryCases
 
 
-class CasePostgresRecorder(LedgerPostgresRecorder):
-    leaf_of = staticmethod(any_state_leaf)
-
-
-class TestLedgerPostgresRecorder(ApplicationRecorderTestCase[LedgerPostgresRecorder]):
+class TestLedgerPostgresRecorder(LibraryCases, ApplicationRecorderTestCase[LedgerPostgresRecorder]):
+    recorder_class = LedgerPostgresRecorder
     url: str
 
     @pytest.fixture(autouse=True)
     def _database(self, postgres_database: str) -> None:
         self.url = postgres_database
 
-    def new_originator_id(self) -> str:
-        return str(uuid4())  # the ledger's originator ids are text (BAG ids)
-
-    def create_recorder(self) -> LedgerPostgresRecorder:
+    def datastore(self) -> PostgresDatastore:
         parsed = urlparse(self.url)
-        datastore = PostgresDatastore(
+        return PostgresDatastore(
             unquote(parsed.path.lstrip("/")),
             parsed.hostname or "127.0.0.1",
             parsed.port or 5432,
@@ -43,6 +36,3 @@ class TestLedgerPostgresRecorder(ApplicationRecorderTestCase[LedgerPostgresRecor
             max_overflow=4,
             originator_id_type="text",
         )
-        recorder = CasePostgresRecorder(datastore)
-        recorder.create_table()
-        return recorder

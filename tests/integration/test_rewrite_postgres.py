@@ -7,15 +7,12 @@ from pathlib import Path
 from domain.service import LedgerService
 from ledger.bootstrap import Settings, open_ledger
 from tests.domain.support import CLOCK
-from tests.trust.conftest import Keys, WitnessProcess, keys, witnesses  # noqa: F401 - fixtures
 from tests.trust.rewrite_attack import rewrite_attack
+from tests.trust.witnessing import Keys, WitnessProcess
 
 
 def test_rewrite_attack_postgres(
-    postgres_database: str,
-    tmp_path: Path,
-    keys: Keys,  # noqa: F811
-    witnesses: list[WitnessProcess],  # noqa: F811
+    postgres_database: str, tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]
 ) -> None:
     ledger = open_ledger(Settings(home=tmp_path, store_url=postgres_database))
     ledger.service = LedgerService(ledger.app, clock=lambda: CLOCK)

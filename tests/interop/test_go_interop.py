@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 
 from ledger.checkpoints import make_checkpoint
 from tests.domain.support import open_test_ledger
-from tests.trust.conftest import Keys, WitnessProcess, keys, witnesses  # noqa: F401 - fixtures
 from tests.trust.support import history
+from tests.trust.witnessing import Keys, WitnessProcess
 
 GO_SOURCE = Path(__file__).parent / "go"
 
@@ -50,10 +50,7 @@ def b64(data: bytes) -> str:
 
 
 def test_go_verifies_notes_and_every_proof(
-    go_verifier: Path,
-    tmp_path: Path,
-    keys: Keys,  # noqa: F811
-    witnesses: list[WitnessProcess],  # noqa: F811
+    go_verifier: Path, tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]
 ) -> None:
     ledger = open_test_ledger(tmp_path)
     try:

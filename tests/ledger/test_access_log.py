@@ -79,21 +79,22 @@ def test_rows_cannot_be_changed_and_a_rewrite_is_detected(tmp_path: Path) -> Non
     for statement in ("UPDATE ledger_access_log SET principal = 'nobody'", "DELETE FROM ledger_access_log"):
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             db.execute(statement)
-    # whoever drops the triggers can rewrite rows, but not unnoticed
-    db.execute("DROP TRIGGER ledger_access_log_no_update")
-    db.execute("UPDATE ledger_access_log SET principal = 'nobody' WHERE seq = 2")
-    db.commit()
-    ledger = open_test_ledger(tmp_path / "h")
-    with pytest.raises(ChainBroken, match="row 2: its content does not match"):
-        ledger.access.verify()
-    ledger.close()
-    db.execute("DROP TRIGGER ledger_access_log_no_delete")
-    db.execute("DELETE FROM ledger_access_log WHERE seq = 2")
-    db.commit()
-    ledger = open_test_ledger(tmp_path / "h")
-    with pytest.raises(ChainBroken, match="row 3: row 2 is missing"):
-        ledger.access.verify()
-    ledger.close()
+    # whoever drops the triggers can rewrite rows, but not unnoticed: first an edit, then a deletion
+    for trigger, statement, broken in (
+        (
+            "no_update",
+            "UPDATE ledger_access_log SET principal = 'nobody' WHERE seq = 2",
+            "row 2: its content does not match",
+        ),
+        ("no_delete", "DELETE FROM ledger_access_log WHERE seq = 2", "row 3: row 2 is missing"),
+    ):
+        db.execute(f"DROP TRIGGER ledger_access_log_{trigger}")
+        db.execute(statement)
+        db.commit()
+        ledger = open_test_ledger(tmp_path / "h")
+        with pytest.raises(ChainBroken, match=broken):
+            ledger.access.verify()
+        ledger.close()
     db.close()
 
 

@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.bootstrap import Ledger, Settings, open_ledger
+from ledger.bootstrap import Ledger
 from ledger.http import create_app
-from tests.homes import imported_home, run_cli
+from tests.homes import imported_home, opened, run_cli
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about httpx2
@@ -52,9 +52,7 @@ def cli(home: Path, *args: str) -> Any:
 
 @pytest.fixture(scope="module")
 def ledger(home: Path) -> Iterator[Ledger]:
-    led = open_ledger(Settings(home=home, store_url=f"sqlite:///{(home / 'events.sqlite').absolute()}"))
-    yield led
-    led.close()
+    yield from opened(home.absolute())
 
 
 @pytest.fixture(scope="module")

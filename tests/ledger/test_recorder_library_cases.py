@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -24,22 +25,34 @@ def any_state_leaf(state: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + state).digest()
 
 
-class CaseSQLiteRecorder(LedgerSQLiteRecorder):
-    leaf_of = staticmethod(any_state_leaf)
+class LibraryCases:
+    """What both backends' library cases share: text originator ids, and the ledger's recorder
+    (`recorder_class`) on the case's `datastore()` with a tree leaf for any state."""
+
+    recorder_class: type[Any]
+
+    def datastore(self) -> Any:
+        raise NotImplementedError
+
+    def new_originator_id(self) -> str:
+        return str(uuid4())  # the ledger's originator ids are text (BAG ids)
+
+    def create_recorder(self) -> Any:
+        any_state = type(
+            f"Case{self.recorder_class.__name__}", (self.recorder_class,), {"leaf_of": staticmethod(any_state_leaf)}
+        )
+        recorder = any_state(self.datastore())
+        recorder.create_table()
+        return recorder
 
 
-class TestLedgerSQLiteRecorder(ApplicationRecorderTestCase[LedgerSQLiteRecorder]):
+class TestLedgerSQLiteRecorder(LibraryCases, ApplicationRecorderTestCase[LedgerSQLiteRecorder]):
+    recorder_class = LedgerSQLiteRecorder
     path: Path
 
     @pytest.fixture(autouse=True)
     def _database(self, tmp_path: Path) -> None:
         self.path = tmp_path / "events.sqlite"
 
-    def new_originator_id(self) -> str:
-        return str(uuid4())  # the ledger's originator ids are text (BAG ids)
-
-    def create_recorder(self) -> LedgerSQLiteRecorder:
-        datastore = SQLiteDatastore(str(self.path), lock_timeout=30, originator_id_type="text")
-        recorder = CaseSQLiteRecorder(datastore)
-        recorder.create_table()
-        return recorder
+    def datastore(self) -> SQLiteDatastore:
+        return SQLiteDatastore(str(self.path), lock_timeout=30, originator_id_type="text")

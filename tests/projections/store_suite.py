@@ -20,7 +20,7 @@ import orjson
 import pytest
 
 from ledger.adapters.raw import RawReader
-from ledger.bootstrap import Ledger, Settings, open_ledger, open_read_model, read_ports
+from ledger.bootstrap import Ledger, open_read_model, read_ports
 from ledger.generator import generate
 from projections.figures import evaluation, metrics
 from projections.projector import Projector
@@ -28,6 +28,7 @@ from projections.query import DEFAULT_PIVOT, Ports, aggregate_from_log
 from projections.rebuild import rebuild
 from projections.store import LOG, Row, StaleWrite
 from projections.worklist import ORGS, Point, Query, reference_answer
+from tests.homes import opened
 
 NOW = "2025-06-01T00:00:00.000000Z"
 
@@ -85,9 +86,7 @@ class ProjectionStoreContract:
 
     @pytest.fixture
     def ledger(self, store_url: str, tmp_path: Path) -> Iterator[Ledger]:
-        led = open_ledger(Settings(home=tmp_path, store_url=store_url))
-        yield led
-        led.close()
+        yield from opened(tmp_path, store_url)
 
     @pytest.fixture
     def p(self, ledger: Ledger) -> Iterator[Ports]:

@@ -43,6 +43,18 @@ class Story:
         )
         return event_id
 
+    def term_corrected_then_decided(self, time: str, receipt: int, reason: str = "termijn hersteld") -> None:
+        """Claim C-1's decision term corrected to 30 days at `time` (an EventCorrected of the receipt
+        confirmation at index `receipt`), then the claim decided on 2021-07-01."""
+        self.add(
+            "EventCorrected",
+            time,
+            corrects=self.events[receipt]["id"],
+            data={"claim_id": "C-1", "decision_term_days": 30},
+            reason=reason,
+        )
+        self.add("ClaimDecided", "2021-07-01", claim_ids=["C-1"])
+
     def store(self, ledger: Ledger) -> None:
         """Import the events in registration order (`recordedtime`, then the order they were
         added); every one must be accepted."""

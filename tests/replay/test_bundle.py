@@ -26,14 +26,7 @@ def _story(n: int = 41) -> Story:
     s.add("DamageClaimFiled", "2021-03-01T09:00", claim_id="C-1")
     s.add("ClaimReceiptConfirmed", "2021-03-02", claim_id="C-1", decision_term_days=56)
     s.add("AddressAddedToProgramme", "2021-02-15", recorded="2021-04-01")
-    s.add(
-        "EventCorrected",
-        "2021-04-02",
-        corrects=s.events[2]["id"],
-        data={"claim_id": "C-1", "decision_term_days": 30},
-        reason="termijn hersteld",
-    )
-    s.add("ClaimDecided", "2021-07-01", claim_ids=["C-1"])
+    s.term_corrected_then_decided("2021-04-02", 2)
     return s
 
 

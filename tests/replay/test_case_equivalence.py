@@ -29,14 +29,7 @@ def _story() -> Story:
     s.add("IntegratedApproachRequested", "2021-03-10", recorded="2021-04-20")
     s.add("AcuteUnsafeSituationReported", "2021-04-21T08:00")
     s.add("ClaimDeferred", "2021-04-22", reason="awaiting_strengthening")
-    s.add(
-        "EventCorrected",
-        "2021-05-04",
-        corrects=s.events[3]["id"],
-        data={"claim_id": "C-1", "decision_term_days": 30},
-        reason="termijn hersteld",
-    )
-    s.add("ClaimDecided", "2021-07-01", claim_ids=["C-1"])
+    s.term_corrected_then_decided("2021-05-04", 3)
     return s
 
 

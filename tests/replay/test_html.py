@@ -94,14 +94,7 @@ def _history() -> Story:
     s.add("StructuralInspectionCompleted", "2021-04-20", visit_id="V-2", joint_with_img=False)
     s.add("CaseReferred", "2021-04-21", org="IMG", from_org="IMG", to_org="NCG")
     s.add("CaseReferred", "2021-05-03", org="NCG", from_org="NCG", to_org="IMG", reason="wrong_organisation")
-    s.add(
-        "EventCorrected",
-        "2021-05-04",
-        corrects=s.events[3]["id"],
-        data={"claim_id": "C-1", "decision_term_days": 30},
-        reason="termijn hersteld <b>",
-    )
-    s.add("ClaimDecided", "2021-07-01", claim_ids=["C-1"])
+    s.term_corrected_then_decided("2021-05-04", 3, reason="termijn hersteld <b>")
     return s
 
 

@@ -17,7 +17,9 @@ samenloop holds and end at the first moment it does not):
 
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -45,16 +47,22 @@ DAYS = [f"2022-03-{d:02d}T09:00:00.000000Z" for d in range(1, 9)]  # the few mom
 CUTOFFS = [None, *DAYS, "2022-03-03T21:00:00.000000Z", "2022-03-19T09:00:00.000000Z"]
 NOW = "2025-01-01T00:00:00.000000Z"
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-PHASE = {
-    "AddressIncludedInLocalPlan": 2,
-    "StructuralInspectionCompleted": 3,
-    "AssessmentCompleted": 4,
-    "NormDecisionIssued": 4,
-    "StrengtheningDecisionIssued": 5,
-    "ConstructionStarted": 5,
-    "ConstructionCompleted": 5,
-    "TrajectoryClosed": 6,
-}
+CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "contract" / "projections.md"
+
+
+def _contract_phases() -> dict[str, int]:
+    """Projections §0's NCG phase of each milestone, read from the contract's own sentence
+    ("… · 2 inspection (`AddressIncludedInLocalPlan`) · …"), not from the code under test."""
+    text = " ".join(CONTRACT.read_text(encoding="utf-8").split())
+    sentence = text[text.index("**NCG phase**") : text.index("**visit**")]
+    return {
+        name: int(phase)
+        for phase, names in re.findall(r"(\d) [\w-]+ \(([^)]*)\)", sentence)
+        for name in re.findall(r"`(\w+)`", names)
+    }
+
+
+PHASE = _contract_phases()
 KINDS = [
     "DamageClaimFiled",
     "DamageClaimFiled",

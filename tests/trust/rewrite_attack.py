@@ -10,8 +10,8 @@ from domain.note import Checkpoint, Note
 from ledger.bootstrap import Ledger
 from ledger.checkpoints import _post, make_checkpoint, request_body
 from ledger.tree import GAPS, HEAD, TREE
-from tests.trust.conftest import Keys, WitnessProcess
 from tests.trust.support import cli_env, history, rebuilt_leaves, rewrite_address, run_cli
+from tests.trust.witnessing import Keys, WitnessProcess
 
 
 def _note(keys: Keys, size: int, root: bytes) -> bytes:

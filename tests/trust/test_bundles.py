@@ -15,8 +15,8 @@ from ledger.keys import ed25519_verify
 from replay.bundle import check_bundle, seal_of
 from replay.errors import ReplayError
 from tests.domain.support import open_test_ledger
-from tests.trust.conftest import Keys, WitnessProcess
 from tests.trust.support import cli_env, history, rechain, run_cli
+from tests.trust.witnessing import Keys, WitnessProcess
 
 
 def _env(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess], trust: Path | None = None) -> dict[str, str]:

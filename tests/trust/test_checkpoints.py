@@ -16,8 +16,8 @@ from ledger.bootstrap import Ledger, Settings
 from ledger.checkpoints import CheckpointError, _post, make_checkpoint, request_body
 from ledger.keys import ALG_ED25519, ed25519_verify, generate
 from tests.domain.support import open_test_ledger
-from tests.trust.conftest import Keys, WitnessProcess
 from tests.trust.support import history
+from tests.trust.witnessing import Keys, WitnessProcess
 
 
 def configured(ledger: Ledger, keys: Keys, witnesses: list[WitnessProcess]) -> Ledger:
@@ -36,53 +36,41 @@ def checkpoint(ledger: Ledger, keys: Keys, witnesses: list[WitnessProcess]):  # 
 
 
 def test_checkpoint_cosigned_by_both_witnesses_then_extended(
-    tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]
+    ledger: Ledger, keys: Keys, witnesses: list[WitnessProcess]
 ) -> None:
-    ledger = open_test_ledger(tmp_path)
-    try:
-        history(ledger, 5)
-        made = checkpoint(ledger, keys, witnesses)
-        assert made.published and made.cosigners == ["img-witness", "ncg-witness"], made.problems
-        checked = check_checkpoint(made.note, keys.trust, ed25519_verify)
-        assert checked.ok and checked.checkpoint.size == 15
-        assert checked.checkpoint.root == ledger.tree.root(15)
-        history(ledger, 4, start=5)
-        again = checkpoint(ledger, keys, witnesses)  # the witnesses check the proof 15 -> 27
-        assert again.published and again.checkpoint.size == 27, again.problems
-        assert ledger.tree.checkpoint() is not None and ledger.tree.checkpoint().size == 27  # type: ignore[union-attr]
-        same = checkpoint(ledger, keys, witnesses)  # nothing new: the published one, not signed again
-        assert not same.new and same.note == again.note
-    finally:
-        ledger.close()
+    history(ledger, 5)
+    made = checkpoint(ledger, keys, witnesses)
+    assert made.published and made.cosigners == ["img-witness", "ncg-witness"], made.problems
+    checked = check_checkpoint(made.note, keys.trust, ed25519_verify)
+    assert checked.ok and checked.checkpoint.size == 15
+    assert checked.checkpoint.root == ledger.tree.root(15)
+    history(ledger, 4, start=5)
+    again = checkpoint(ledger, keys, witnesses)  # the witnesses check the proof 15 -> 27
+    assert again.published and again.checkpoint.size == 27, again.problems
+    assert ledger.tree.checkpoint() is not None and ledger.tree.checkpoint().size == 27  # type: ignore[union-attr]
+    same = checkpoint(ledger, keys, witnesses)  # nothing new: the published one, not signed again
+    assert not same.new and same.note == again.note
 
 
 def test_a_witness_that_lost_track_is_found_by_its_409(
-    tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]
+    ledger: Ledger, keys: Keys, witnesses: list[WitnessProcess]
 ) -> None:
-    ledger = open_test_ledger(tmp_path)
-    try:
-        history(ledger, 2)
-        only_img = make_checkpoint(ledger, keys.ledger, [witnesses[0].url], keys.trust)
-        assert not only_img.published and "ncg-witness" in only_img.problems[-1]  # nothing published
-        assert ledger.tree.checkpoint() is None
-        history(ledger, 2, start=2)
-        both = checkpoint(ledger, keys, witnesses)  # img cosigned 6 (the ledger guesses 0): 409 "6", then 6 -> 12
-        assert both.published, both.problems
-    finally:
-        ledger.close()
+    history(ledger, 2)
+    only_img = make_checkpoint(ledger, keys.ledger, [witnesses[0].url], keys.trust)
+    assert not only_img.published and "ncg-witness" in only_img.problems[-1]  # nothing published
+    assert ledger.tree.checkpoint() is None
+    history(ledger, 2, start=2)
+    both = checkpoint(ledger, keys, witnesses)  # img cosigned 6 (the ledger guesses 0): 409 "6", then 6 -> 12
+    assert both.published, both.problems
 
 
-def test_missing_required_witness_names_it(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]) -> None:
-    ledger = open_test_ledger(tmp_path)
-    try:
-        history(ledger, 2)
-        witnesses[1].stop()
-        made = checkpoint(ledger, keys, witnesses)
-        assert not made.published
-        assert any("unreachable" in p for p in made.problems)
-        assert made.problems[-1] == "not published: no cosignature from ncg-witness"
-    finally:
-        ledger.close()
+def test_missing_required_witness_names_it(ledger: Ledger, keys: Keys, witnesses: list[WitnessProcess]) -> None:
+    history(ledger, 2)
+    witnesses[1].stop()
+    made = checkpoint(ledger, keys, witnesses)
+    assert not made.published
+    assert any("unreachable" in p for p in made.problems)
+    assert made.problems[-1] == "not published: no cosignature from ncg-witness"
 
 
 def _submit(url: str, old: int, proof: list[bytes], note: bytes) -> tuple[int, bytes]:
@@ -131,68 +119,56 @@ def test_witness_refusals_follow_the_spec(tmp_path: Path, keys: Keys, witnesses:
         ledger.close()
 
 
-def test_409_is_text_x_tlog_size(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]) -> None:
-    ledger = open_test_ledger(tmp_path)
-    try:
-        history(ledger, 1)
-        note = _note(keys.ledger, 3, ledger.tree.root(3))
-        request = urllib.request.Request(
-            witnesses[0].url + "/add-checkpoint", data=request_body(2, [], note), method="POST"
-        )
-        with pytest.raises(urllib.error.HTTPError) as caught:
-            urllib.request.urlopen(request, timeout=10)
-        assert caught.value.code == 409
-        assert caught.value.headers["Content-Type"].startswith("text/x.tlog.size")
-        assert caught.value.read() == b"0\n"
-    finally:
-        ledger.close()
+def test_409_is_text_x_tlog_size(ledger: Ledger, keys: Keys, witnesses: list[WitnessProcess]) -> None:
+    history(ledger, 1)
+    note = _note(keys.ledger, 3, ledger.tree.root(3))
+    request = urllib.request.Request(
+        witnesses[0].url + "/add-checkpoint", data=request_body(2, [], note), method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    assert caught.value.code == 409
+    assert caught.value.headers["Content-Type"].startswith("text/x.tlog.size")
+    assert caught.value.read() == b"0\n"
 
 
-def test_published_over_http_with_proofs(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]) -> None:
+def test_published_over_http_with_proofs(ledger: Ledger, keys: Keys, witnesses: list[WitnessProcess]) -> None:
     from ledger.http import create_app
 
-    ledger = open_test_ledger(tmp_path)
-    try:
-        history(ledger, 3)
-        made = checkpoint(ledger, keys, witnesses)
-        assert made.published
-        client = TestClient(create_app(ledger))
-        r = client.get("/checkpoint")
-        assert r.status_code == 200 and r.text == made.note
-        assert client.get("/checkpoints/9").text == made.note
-        assert client.get("/checkpoints/8").status_code == 404
-        cp = Checkpoint.parse(parse_note(r.text).text)
-        proof = client.get("/proofs/inclusion", params={"position": 4, "size": 9}).json()
-        import base64
+    history(ledger, 3)
+    made = checkpoint(ledger, keys, witnesses)
+    assert made.published
+    client = TestClient(create_app(ledger))
+    r = client.get("/checkpoint")
+    assert r.status_code == 200 and r.text == made.note
+    assert client.get("/checkpoints/9").text == made.note
+    assert client.get("/checkpoints/8").status_code == 404
+    cp = Checkpoint.parse(parse_note(r.text).text)
+    proof = client.get("/proofs/inclusion", params={"position": 4, "size": 9}).json()
+    import base64
 
-        merkle.verify_inclusion(
-            base64.b64decode(proof["leaf_hash"]), 3, 9, [base64.b64decode(h) for h in proof["proof"]], cp.root
-        )
-        c = client.get("/proofs/consistency", params={"from": 3, "to": 9}).json()
-        merkle.verify_consistency(
-            3, 9, base64.b64decode(c["from_root"]), cp.root, [base64.b64decode(h) for h in c["proof"]]
-        )
-        for params, name in [
-            ({"position": "x", "size": 9}, "position"),
-            ({"position": 10, "size": 9}, "position"),
-            ({"position": 1, "size": 99}, "size"),
-            ({"size": 9}, "position"),
-            ({"position": 1, "bogus": 1}, "bogus"),
-        ]:
-            bad = client.get("/proofs/inclusion", params=params)
-            assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
-            assert bad.json()["invalid-params"][0]["name"] == name
-        bad = client.get("/proofs/consistency", params={"from": 5, "to": 4})
-        assert bad.status_code == 422 and bad.json()["invalid-params"][0]["name"] == "from"
-    finally:
-        ledger.close()
+    merkle.verify_inclusion(
+        base64.b64decode(proof["leaf_hash"]), 3, 9, [base64.b64decode(h) for h in proof["proof"]], cp.root
+    )
+    c = client.get("/proofs/consistency", params={"from": 3, "to": 9}).json()
+    merkle.verify_consistency(
+        3, 9, base64.b64decode(c["from_root"]), cp.root, [base64.b64decode(h) for h in c["proof"]]
+    )
+    for params, name in [
+        ({"position": "x", "size": 9}, "position"),
+        ({"position": 10, "size": 9}, "position"),
+        ({"position": 1, "size": 99}, "size"),
+        ({"size": 9}, "position"),
+        ({"position": 1, "bogus": 1}, "bogus"),
+    ]:
+        bad = client.get("/proofs/inclusion", params=params)
+        assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+        assert bad.json()["invalid-params"][0]["name"] == name
+    bad = client.get("/proofs/consistency", params={"from": 5, "to": 4})
+    assert bad.status_code == 422 and bad.json()["invalid-params"][0]["name"] == "from"
 
 
-def test_checkpoint_refused_when_no_trust_file(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]) -> None:
-    ledger = open_test_ledger(tmp_path)
-    try:
-        history(ledger, 1)
-        with pytest.raises(CheckpointError, match="no trust file"):
-            make_checkpoint(ledger, keys.ledger, [witnesses[0].url], None)
-    finally:
-        ledger.close()
+def test_checkpoint_refused_when_no_trust_file(ledger: Ledger, keys: Keys, witnesses: list[WitnessProcess]) -> None:
+    history(ledger, 1)
+    with pytest.raises(CheckpointError, match="no trust file"):
+        make_checkpoint(ledger, keys.ledger, [witnesses[0].url], None)

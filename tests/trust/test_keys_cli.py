@@ -9,8 +9,8 @@ import orjson
 
 from domain.note import ALG_COSIGNATURE_V1, ALG_ED25519, Trust, VerifierKey
 from tests.domain.support import open_test_ledger
-from tests.trust.conftest import Keys, WitnessProcess
 from tests.trust.support import cli_env, history, run_cli
+from tests.trust.witnessing import Keys, WitnessProcess
 
 
 def test_keys_init_and_trust(tmp_path: Path) -> None:

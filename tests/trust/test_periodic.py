@@ -13,8 +13,8 @@ from pathlib import Path
 from ledger.bootstrap import Settings
 from ledger.checkpoints import Checkpointer
 from tests.domain.support import open_test_ledger
-from tests.trust.conftest import Keys, WitnessProcess, free_port, wait_listening
 from tests.trust.support import REPO, cli_env, history
+from tests.trust.witnessing import Keys, WitnessProcess, free_port, wait_listening
 
 
 def _settings(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess], **kw: object) -> Settings:

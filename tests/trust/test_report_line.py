@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ledger.checkpoints import make_checkpoint
 from tests.domain.support import open_test_ledger
-from tests.trust.conftest import Keys, WitnessProcess
 from tests.trust.support import cli_env, history, rewrite_address, run_cli
+from tests.trust.witnessing import Keys, WitnessProcess
 
 
 def test_report_names_the_checkpoint(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]) -> None:

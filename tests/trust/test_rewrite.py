@@ -6,18 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ledger.bootstrap import Ledger
 from tests.domain.support import open_test_ledger
-from tests.trust.conftest import Keys, WitnessProcess
 from tests.trust.rewrite_attack import rewrite_attack
 from tests.trust.support import cli_env, history, run_cli
+from tests.trust.witnessing import Keys, WitnessProcess
 
 
-def test_rewrite_attack_sqlite(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]) -> None:
-    ledger = open_test_ledger(tmp_path)
-    try:
-        rewrite_attack(ledger, tmp_path, keys, witnesses)
-    finally:
-        ledger.close()
+def test_rewrite_attack_sqlite(ledger: Ledger, tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]) -> None:
+    rewrite_attack(ledger, tmp_path, keys, witnesses)
 
 
 def test_since_passes_on_an_honest_store(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]) -> None:

@@ -24,16 +24,12 @@ def check_tree(ledger: Ledger) -> None:
         merkle.verify_consistency(size, len(leaves), root, tree.root(len(leaves)), tree.consistency(size, len(leaves)))
 
 
-def test_sqlite_tree_grows_with_appends(tmp_path: Path) -> None:
-    ledger = open_test_ledger(tmp_path)
-    try:
-        history(ledger, 7)
-        check_tree(ledger)
-        history(ledger, 5, start=7)
-        check_tree(ledger)
-        assert ledger.tree.indices_of([1, 2, 36]) == [0, 1, 35]
-    finally:
-        ledger.close()
+def test_sqlite_tree_grows_with_appends(ledger: Ledger) -> None:
+    history(ledger, 7)
+    check_tree(ledger)
+    history(ledger, 5, start=7)
+    check_tree(ledger)
+    assert ledger.tree.indices_of([1, 2, 36]) == [0, 1, 35]
 
 
 def test_sqlite_store_without_tree_catches_up(tmp_path: Path) -> None:
@@ -52,17 +48,13 @@ def test_sqlite_store_without_tree_catches_up(tmp_path: Path) -> None:
         ledger.close()
 
 
-def test_rejected_batch_leaves_no_leaves(tmp_path: Path) -> None:
-    ledger = open_test_ledger(tmp_path)
-    try:
-        subjects = history(ledger, 2)
-        before = ledger.tree.head()
-        from tests import factories as f
+def test_rejected_batch_leaves_no_leaves(ledger: Ledger) -> None:
+    subjects = history(ledger, 2)
+    before = ledger.tree.head()
+    from tests import factories as f
 
-        bad = f.receipt(subjects[0], "C-unknown")  # a rule rejection: nothing stored
-        ledger.service.append([bad], "IMG")
-        assert ledger.tree.head() == before
-        assert ledger.tree.root(before[0]) == rebuilt_root(ledger)
-        assert isinstance(ledger.tree, LogTree)
-    finally:
-        ledger.close()
+    bad = f.receipt(subjects[0], "C-unknown")  # a rule rejection: nothing stored
+    ledger.service.append([bad], "IMG")
+    assert ledger.tree.head() == before
+    assert ledger.tree.root(before[0]) == rebuilt_root(ledger)
+    assert isinstance(ledger.tree, LogTree)

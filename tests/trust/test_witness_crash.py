@@ -14,8 +14,8 @@ from domain.note import Checkpoint, Note
 from ledger.checkpoints import _post, request_body
 from ledger.witness import load_state
 from tests.domain.support import open_test_ledger
-from tests.trust.conftest import Keys, WitnessProcess
 from tests.trust.support import history
+from tests.trust.witnessing import Keys, WitnessProcess
 
 
 def test_kill_9_while_cosigning(tmp_path: Path, keys: Keys, witnesses: list[WitnessProcess]) -> None:

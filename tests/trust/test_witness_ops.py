@@ -13,9 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from ledger.ops import StateCollector
 from tests.domain.support import open_test_ledger
 from tests.ledger.test_ops_metrics import scrape, value
-from tests.trust.conftest import Keys, WitnessProcess, free_port
 from tests.trust.support import history
 from tests.trust.test_checkpoints import checkpoint, configured
+from tests.trust.witnessing import Keys, WitnessProcess, free_port
 
 
 def test_witnesses_expose_what_they_cosigned_and_their_requests(
