@@ -37,6 +37,10 @@ class KafkaProjectionSink(Protocol):
         and store the positions (never moving one backwards). Returns how many were applied."""
         ...
 
+    def check_swapped(self) -> None:
+        """Raise `StoreSwapped` when a rebuilt store was swapped in since the last look."""
+        ...
+
 
 @dataclass
 class ConsumeStats:
@@ -119,12 +123,10 @@ class ProjectionConsumer(GroupMember[ConsumeStats]):
         return self._poll_loop(consumer, [self.topic], once=once, max_idle=max_idle, max_records=self.max_records)
 
     def _idle(self, consumer: Any) -> None:
-        check = getattr(self.sink, "check_swapped", None)
-        if check is not None:
-            try:
-                check()
-            except StoreSwapped:
-                seek_to_stored(consumer, self.sink, self.topic, consumer.assignment())
+        try:
+            self.sink.check_swapped()
+        except StoreSwapped:
+            seek_to_stored(consumer, self.sink, self.topic, consumer.assignment())
 
     def _handle(self, consumer: Any, polled: dict[Any, list[Any]]) -> tuple[int, int, Positions] | None:
         """Apply one poll's events with their positions; None when the store was swapped meanwhile."""

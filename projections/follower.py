@@ -236,10 +236,10 @@ class Follower:
     def _change_token(self, active: str | None) -> tuple[Any, ...] | None:
         """(serving store, log version, store version) when both stores can tell; else None."""
         log_version = self.ports.log_version() if self.ports.log_version is not None else None
-        store_version = getattr(self.store, "data_version", None)
+        store_version = self.store.data_version()
         if log_version is None or store_version is None:
             return None
-        return (active, log_version, store_version())
+        return (active, log_version, store_version)
 
     def _reopen(self) -> None:
         with self._catching:  # not under a catch-up that is still writing to the old store

@@ -114,6 +114,11 @@ class ProjectionStore(Protocol):
         """Store the whole aggregate at `version` as a base (`projections.persisted`)."""
         ...
 
+    def data_version(self) -> int | None:
+        """A number that changes whenever any connection committed to the store (None: the store
+        cannot tell cheaply, as on PostgreSQL; then every look reads the store)."""
+        ...
+
     def version(self) -> int:
         """A counter that grows with every write (rows carry the version that wrote them)."""
         ...

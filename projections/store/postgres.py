@@ -272,6 +272,10 @@ class PostgresProjectionStore:
     def count(self) -> int:
         return int(self._all(self._q("SELECT count(*) FROM {}", "proj_address"))[0][0])
 
+    def data_version(self) -> None:
+        """PostgreSQL has no cheap "anything committed?" number: None (every look reads the store)."""
+        return None
+
     def events_total(self) -> int:
         return int(self._all(self._q("SELECT coalesce(sum(events), 0) FROM {}", "proj_address"))[0][0])
 

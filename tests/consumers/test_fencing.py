@@ -101,6 +101,9 @@ class Sink:
         self.applied += len(events)
         return len(events)
 
+    def check_swapped(self) -> None:
+        pass  # one store, never rebuilt
+
 
 def test_a_fenced_projection_consumer_stops_with_fenced() -> None:
     from consumers.binding import to_binary
