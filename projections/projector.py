@@ -17,7 +17,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -28,7 +28,23 @@ from projections.store import LOG, ProjectionStore, Row, StaleWrite
 from projections.summary import summarize
 from projections.worklist import points_of
 
-RawReader = Callable[[int, int], Sequence[tuple[int, bytes]]]
+
+class RawReader(Protocol):
+    """The event log's raw reads the projections need (`ledger.adapters.raw.RawReader` on the
+    event store): pages of stored events in global order, one share of the addresses at a time."""
+
+    def __call__(self, after: int, limit: int) -> Sequence[tuple[int, bytes]]:
+        """(position, stored event's JSON) of up to `limit` events after position `after`."""
+        ...
+
+    def read_part(self, after: int, until: int, limit: int, part: int, parts: int) -> Sequence[tuple[int, str, bytes]]:
+        """(position, address, JSON) of up to `limit` events in (after, until] of the addresses
+        whose `part(address, parts)` is `part`, filtered by the store."""
+        ...
+
+    def close(self) -> None: ...
+
+
 StreamLoader = Callable[[Sequence[str]], dict[str, list[bytes]]]
 Progress = Callable[[str, int, int], None]
 
@@ -145,21 +161,16 @@ def scan(
 ) -> dict[str, list[bytes]]:
     """Group the raw events of positions (after, until] by address (stream order kept).
 
-    `share` = (part, parts) keeps one share of the addresses; a reader with `read_part` gives
-    the addresses with the rows and filters the share in the database.
+    `share` = (part, parts) keeps one share of the addresses (`part`), filtered by the reader
+    (in the database); `keep` refuses addresses by name.
     """
     groups: dict[str, list[bytes]] = {} if into is None else into
     passed: set[str] = set()  # subjects refused
     position = after
     total = until - after
-    read_part = getattr(read_raw, "read_part", None)
     k, n = share or (0, 1)
-    split = share if read_part is None else None  # a reader with `read_part` filters the share itself
     while position < until:
-        if read_part is not None:
-            rows = read_part(position, until, page, k, n)
-        else:
-            rows = [(at, subject_of(body), body) for at, body in read_raw(position, min(page, until - position))]
+        rows = read_raw.read_part(position, until, page, k, n)
         if not rows:
             break
         for _, subject, body in rows:
@@ -167,9 +178,7 @@ def scan(
             if group is None:
                 if subject in passed:
                     continue
-                if (split is not None and part(subject, split[1]) != split[0]) or (
-                    keep is not None and not keep(subject)
-                ):
+                if keep is not None and not keep(subject):
                     passed.add(subject)
                     continue
                 group = groups[subject] = []
@@ -177,7 +186,7 @@ def scan(
         position = rows[-1][0]
         if progress is not None:
             progress("read", position - after, total)
-    if read_part is not None and progress is not None:
+    if progress is not None:
         progress("read", total, total)
     return groups
 

@@ -181,9 +181,7 @@ def _worker(
 
         fold_groups(groups, write, chunk=chunk, progress=report)
         store.close()
-        close = getattr(read_raw, "close", None)
-        if close is not None:
-            close()
+        read_raw.close()
     except BaseException:  # noqa: BLE001 - the parent reports the failure
         traceback.print_exc(file=sys.stderr)
         os._exit(1)

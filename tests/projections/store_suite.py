@@ -92,7 +92,7 @@ class ProjectionStoreContract:
     def p(self, ledger: Ledger) -> Iterator[Ports]:
         ports_ = read_ports(ledger)
         yield ports_
-        ports_.read_raw.close()  # type: ignore[attr-defined]
+        ports_.read_raw.close()
         close = getattr(ports_.location, "close", None)
         if close is not None:
             close()

@@ -19,6 +19,7 @@ import pytest
 
 from ledger.bootstrap import Ledger, Settings, open_ledger, open_read_model
 from ledger.generator import generate
+from projections.projector import RawReader
 from projections.query import Busy, ReadModel
 from tests.projections.store_suite import import_lines
 
@@ -42,6 +43,17 @@ class Gate:
 
         return gated
 
+    def wrap_reader(self, reader: RawReader) -> RawReader:
+        """The raw reader with its page reads gated (`scan` pages with `read_part`)."""
+        gate = self
+
+        class Gated:
+            __call__ = staticmethod(gate.wrap(reader))
+            read_part = staticmethod(gate.wrap(reader.read_part))
+            close = staticmethod(reader.close)
+
+        return Gated()
+
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[Ledger]:
@@ -61,7 +73,7 @@ def gated(ledger: Ledger) -> Iterator[tuple[ReadModel, Gate]]:
     model.refresh()  # notes the stores' versions after the catch-up: from here on `current()`
     model.metrics()
     gate = Gate()
-    model.ports.read_raw = gate.wrap(model.ports.read_raw)  # a plain function: `scan` pages with it
+    model.ports.read_raw = gate.wrap_reader(model.ports.read_raw)
     model.ports.load_streams = gate.wrap(model.ports.load_streams)
     model.ports.read_stream = gate.wrap(model.ports.read_stream)
     yield model, gate
