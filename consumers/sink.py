@@ -97,4 +97,4 @@ class ProjectionStoreSink:
 
 def rows_from_groups(groups: dict[str, dict[int, dict[str, Any]]]) -> list[Any]:
     """One row per address from its events grouped by stream position (duplicates already gone)."""
-    return [address_row(subject, by_position.values()) for subject, by_position in groups.items()]
+    return [address_row(subject, by_position.values(), corners=False) for subject, by_position in groups.items()]

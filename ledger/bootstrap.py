@@ -221,4 +221,4 @@ def read_ports(ledger: Ledger) -> Ports:
 def open_read_model(ledger: Ledger) -> ReadModel:
     from projections.query import ReadModel
 
-    return ReadModel(read_ports(ledger))
+    return ReadModel(read_ports(ledger), use_index=ledger.settings.figures_index)

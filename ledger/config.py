@@ -123,6 +123,15 @@ def positive(raw: str | None, name: str, default: float) -> float:
     return value
 
 
+def figures_index(raw: str | None) -> bool:
+    """`LEDGER_FIGURES_INDEX`: on (default) answers figures at cut-offs from the bitemporal index;
+    off folds them again from the log (`projections.asof`)."""
+    text = (raw or "on").strip().lower()
+    if text not in ("on", "off"):
+        raise ConfigError(f"LEDGER_FIGURES_INDEX {raw!r}: use on or off")
+    return text == "on"
+
+
 def cutoff_limit(raw: str | None) -> int:
     """`LEDGER_CUTOFF_LIMIT`: figures at cut-offs one server process computes at once, by default
     2 (at most the core count); a whole number >= 1."""
@@ -204,6 +213,7 @@ class Settings:
     kafka_projections: str | None = None
     projections_source: str = "store"  # "kafka": the read side reads the Kafka-fed store, never writes it
     cutoff_limit: int = 2  # figures at cut-offs one server process computes at once
+    figures_index: bool = True  # figures at cut-offs from the bitemporal index (off: folded from the log)
     # Operators (docs/operations.md): the Prometheus port of this process, where it listens, how far
     # behind the projections may be for /readyz, and serve's JSON access log.
     ops_port: int | None = None
@@ -247,6 +257,7 @@ class Settings:
             kafka_projections=os.environ.get("LEDGER_KAFKA_PROJECTIONS") or None,
             projections_source=projections_source(os.environ.get("LEDGER_PROJECTIONS_SOURCE")),
             cutoff_limit=cutoff_limit(os.environ.get("LEDGER_CUTOFF_LIMIT")),
+            figures_index=figures_index(os.environ.get("LEDGER_FIGURES_INDEX")),
             ops_port=tcp_port(os.environ.get("LEDGER_OPS_PORT"), "LEDGER_OPS_PORT"),
             ops_host=os.environ.get("LEDGER_OPS_HOST") or "127.0.0.1",
             ready_max_lag=ready_max_lag(os.environ.get("LEDGER_READY_MAX_LAG")),

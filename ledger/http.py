@@ -333,6 +333,7 @@ def create_app(
                 if m is None:
                     m = open_read_model(led)
                     m.cutoff_limit = limit
+                    m.follower.fill_index = True  # rows a bulk write left without corners get them meanwhile
                     app.state.model = m
         m.refresh(sync_limit=SYNC_LIMIT)
         return m

@@ -55,7 +55,11 @@ class Provenance(Closed):
     at: Instant | None
     known_at: Instant | None
     now: Instant
-    source: Literal["projection", "event log"] | None = None
+    source: Literal["projection", "index", "event log"] | None = Field(
+        None,
+        description="projection: the stored rows (now); index: the bitemporal index (figures at cut-offs); "
+        "event log: folded again from the log",
+    )
     pivot: Instant | None = None
     events: int
     position: int | None = Field(

@@ -145,23 +145,46 @@ class Aggregate:
         return sorted(k[len(prefix) :] for k in self.counts if k.startswith(prefix))
 
 
-def contribute(
-    subject: str, s: dict[str, Any], sign: int, count: Callable[[str, int], None], bag: Callable[[str, Any, int], None]
-) -> None:
+Count = Callable[[str, int], None]
+Bag = Callable[[str, Any, int], None]
+Part = Callable[[str, dict[str, Any], int, Count, Bag], None]
+
+
+def contribute(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     """What one address's summary adds to (sign 1) or takes from (sign -1) the counters and multisets."""
+    for _, part in PARTS:
+        part(subject, s, sign, count, bag)
+
+
+def _add_addresses(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     count("addresses", sign)
+
+
+def _add_programme(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     phase = s.get("programme")
     if phase is not None:
         count("programme", sign)
         count(f"phase:{phase}", sign)
         if "filed" not in s:
             count("no_claim", sign)
+
+
+def _add_closed(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     if "closed" in s:
         count(f"closed:{s['closed']}", sign)
+
+
+def _add_filed(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     for year, n in s.get("filed", {}).items():
         count(f"filed:{year}", n * sign)
+
+
+def _add_samenloop(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     if "samenloop" in s:
         count("samenloop", sign)
+
+
+def _add_coordination(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     if "sl_first" in s:
         count("ever", sign)
         bag("sl_first", s["sl_first"], sign)
@@ -172,6 +195,9 @@ def contribute(
         if "s2c" in s:
             bag("s2c", s["s2c"], sign)
         bag("visits:agreed" if s["agreed"] else "visits:not_agreed", s["visits"], sign)
+
+
+def _add_decisions(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     for t, decision_id, lead, outcome, objected, claims in s.get("decisions", ()):
         year = t[:4]
         count(f"decided_claims:{year}", claims * sign)
@@ -182,28 +208,52 @@ def contribute(
             count(f"objected:{year}", sign)
         if lead is not None:
             bag("g8", (t, subject, decision_id, lead), sign)
+
+
+def _add_claims(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     for t in s.get("pending", ()):
         bag("pending", t, sign)
     for t in s.get("awaiting", ()):
         bag("awaiting", t, sign)
+
+
+def _add_aos(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     if "aos" in s:
         count("aos_resolved", s["aos"][0] * sign)
         count("aos_within", s["aos"][1] * sign)
+
+
+def _add_orgs(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     for org, (total, late) in s.get("orgs", {}).items():
         count(f"org:{org}:total", total * sign)
         count(f"org:{org}:late", late * sign)
+
+
+def _add_e1(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     for year, in_programme, days in s.get("e1", ()):
         bag(f"e1:{'samenloop' if in_programme else 'other'}:{year}", days, sign)
+
+
+def _add_e3(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     if "e3" in s:
         t, days = s["e3"]
         bag("e3", (t, NO_VALUE if days is None else days), sign)
+
+
+def _add_e4(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     for start, end in s.get("e4", ()):
         bag("e4", (start, end or OPEN_END), sign)
     if "e4_claims" in s:
         count("e4_claims", s["e4_claims"] * sign)
+
+
+def _add_e5(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     if "e5" in s:
         count("e5_reached", sign)
         count("e5_converted", s["e5"] * sign)
+
+
+def _add_e6(subject: str, s: dict[str, Any], sign: int, count: Count, bag: Bag) -> None:
     for t in s.get("referrals", ()):
         bag("referrals", t, sign)
     for t in s.get("complaints", ()):
@@ -211,6 +261,27 @@ def contribute(
     if "span" in s:
         bag("first", s["span"][0], sign)
         bag("last", s["span"][1], sign)
+
+
+# The parts of `contribute`, each with the summary keys it reads: a part adds the same whatever
+# else changed in the summary (the bitemporal index adds again only the parts that changed).
+PARTS: tuple[tuple[tuple[str, ...], Part], ...] = (
+    ((), _add_addresses),
+    (("programme", "filed"), _add_programme),
+    (("closed",), _add_closed),
+    (("filed",), _add_filed),
+    (("samenloop",), _add_samenloop),
+    (("sl_first", "sl_end", "offered", "agreed", "coordinator", "joint", "s2c", "visits"), _add_coordination),
+    (("decisions",), _add_decisions),
+    (("pending", "awaiting"), _add_claims),
+    (("aos",), _add_aos),
+    (("orgs",), _add_orgs),
+    (("e1",), _add_e1),
+    (("e3",), _add_e3),
+    (("e4", "e4_claims"), _add_e4),
+    (("e5",), _add_e5),
+    (("referrals", "complaints", "span"), _add_e6),
+)
 
 
 # -- governance metrics ---------------------------------------------------------------------

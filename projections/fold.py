@@ -12,6 +12,7 @@ implementation the rules' effective history and the replay's findings use too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from domain.history import Derived
@@ -416,6 +417,8 @@ def fold(history: History) -> AddressState:
     return state
 
 
+@lru_cache(maxsize=1 << 16)
 def lead_days(filed_at: str, decided_at: str) -> float:
-    """Days from filing to decision."""
+    """Days from filing to decision (cached: the bitemporal index asks the same pairs at every
+    moment of an address, `projections.bitemporal`)."""
     return days_between(filed_at, decided_at)

@@ -22,8 +22,10 @@ from typing import Any
 import orjson
 
 from projections import persisted
+from projections.asof import AsOfIndex
 from projections.backfills import BackfillRecords
 from projections.figures import Aggregate
+from projections.indexer import fill_index
 from projections.projector import Progress, Projector, RawReader, StreamLoader
 from projections.store import LOG, NoStore, ProjectionStore
 
@@ -65,6 +67,8 @@ class Follower:
         self.summary_rows: dict[str, bytes] = {}  # every address's summary as stored
         self.extents: dict[str, list[Any] | None] = {}  # the summaries' "extent" (None: a row without one)
         self._version = -1
+        self._asof: AsOfIndex | None = None  # the bitemporal index, as of `_asof_version`
+        self._asof_version = -1
         self._figures_stale = True  # the aggregate lags the store: summaries are loaded when figures are asked
         # whether `summary_rows` and `extents` are loaded (figures at cut-offs need them); until
         # then the aggregate follows the figures the store keeps (projections.persisted)
@@ -77,6 +81,9 @@ class Follower:
         self.lock = threading.RLock()  # the state above
         self._catching = threading.RLock()  # one catch-up at a time
         self.background: threading.Thread | None = None  # the catch-up in the background, if one ran
+        # whether rows without corners get them in a background thread (a server: `ledger serve`)
+        self.fill_index = False
+        self.indexing: threading.Thread | None = None  # the index being filled, if it is
         self._token: tuple[Any, ...] | None = None
 
     @property
@@ -220,6 +227,25 @@ class Follower:
                 self._figures_stale = False
             return self.agg
 
+    def asof(self) -> AsOfIndex | None:
+        """The bitemporal index brought up to the store's rows (only changed corners are read);
+        None while some row has none (a store written before the index: `ledger rebuild`)."""
+        with self.lock:
+            store = self.store
+            if self._asof is not None and store.version() == self._asof_version:
+                return self._asof
+            version, missing, rows = store.corners(-1 if self._asof is None else self._asof_version)
+            if missing:
+                if self.fill_index and not self.read_only:
+                    self._fill_index_in_background()
+                return None
+            if self._asof is None:
+                self._asof = AsOfIndex(dict(rows))
+            elif rows:
+                self._asof = self._asof.updated(rows)
+            self._asof_version = version
+            return self._asof
+
     def summaries(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every address's summary (as of the last refresh)."""
         self.figures(rows=True)
@@ -258,12 +284,29 @@ class Follower:
         self.extents = {}
         self._version = -1
         self._rows_loaded = False
+        self._asof = None
+        self._asof_version = -1
 
     def _catch_up_in_background(self) -> None:
         if self.background is not None and self.background.is_alive():
             return
         self.background = threading.Thread(target=self.catch_up, name="projection-catch-up", daemon=True)
         self.background.start()
+
+    def _fill_index_in_background(self) -> None:
+        """Give the rows without corners theirs (`projections.indexer`), one thread at a time."""
+        if self.indexing is not None and self.indexing.is_alive():
+            return
+
+        def fill() -> None:
+            store = self.ports.location.open_active()
+            try:
+                fill_index(store, self.ports.read_raw, self.ports.max_position())
+            finally:
+                store.close()
+
+        self.indexing = threading.Thread(target=fill, name="bitemporal-index", daemon=True)
+        self.indexing.start()
 
     def _load_changes(self, rows: bool = False) -> None:
         store = self.store

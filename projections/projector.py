@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from projections import bitemporal
 from projections.caseview import attention_candidates, render
 from projections.fold import fold
 from projections.history import prepare
@@ -56,8 +57,10 @@ _loads = orjson.loads
 _dumps = orjson.dumps
 
 
-def address_row(subject: str, events: Iterable[dict[str, Any]]) -> Row:
-    """Fold one address's stored events (any order) into its projection row."""
+def address_row(subject: str, events: Iterable[dict[str, Any]], corners: bool = True) -> Row:
+    """Fold one address's stored events (any order) into its projection row; without `corners`
+    (a bulk write) its bitemporal index is left to `projections.rebuild.fill_index`."""
+    events = list(events)
     history = prepare(events, subject)
     state = fold(history)
     last = history.last
@@ -75,6 +78,7 @@ def address_row(subject: str, events: Iterable[dict[str, Any]]) -> Row:
         _dumps(candidates),
         _dumps(summary),
         points_of(subject, state.registered, candidates),
+        bitemporal.encode(bitemporal.corners(subject, events)) if corners else None,
     )
 
 
@@ -204,7 +208,7 @@ def fold_groups(
     subjects = list(groups)
     for i, subject in enumerate(subjects):
         bodies = groups.pop(subject)
-        rows.append(address_row(subject, map(_loads, bodies)))
+        rows.append(address_row(subject, map(_loads, bodies), corners=False))
         done += len(bodies)
         if len(rows) >= chunk or i == len(subjects) - 1:
             write(rows, i == len(subjects) - 1)

@@ -63,9 +63,12 @@ class ReadModel:
     # than this share of all addresses: then one sequential scan of the log is cheaper.
     refold_share = 1 / 3
 
-    def __init__(self, ports: Ports, cutoff_limit: int | None = None) -> None:
-        """`cutoff_limit`: figures at cut-offs computed at once (None: no limit, as for the CLI)."""
+    def __init__(self, ports: Ports, cutoff_limit: int | None = None, use_index: bool = True) -> None:
+        """`cutoff_limit`: figures at cut-offs computed at once (None: no limit, as for the CLI).
+        `use_index`: figures at cut-offs from the bitemporal index when the store has one
+        (`projections.asof`); False folds them again from the log, as before the index."""
         self.ports = ports
+        self.use_index = use_index
         self.follower = Follower(ports)
         self.cutoff_limit = cutoff_limit
         self._lock = self.follower.lock  # one lock for the follower's state and the answers' caches
@@ -250,6 +253,13 @@ class ReadModel:
                 agg = self.follower.figures()
                 position = self.follower.position
                 return figures(agg), position, position, "projection"
+        if self.use_index:
+            with self._lock:
+                index = self.follower.asof()
+                position = self.follower.position
+            if index is not None:
+                agg, events = index.aggregate(at, known_at)
+                return figures(agg), events, position, "index"
         with self._lock:
             self.follower.figures(rows=True)  # the summaries and extents of every address too
             position = self.follower.position
@@ -351,16 +361,31 @@ class ReadModel:
                 raise Busy(self._running, self.retry_after())
             self._running += 1
         try:
-            groups = grouped(self.ports.read_raw, position) if plan.points else {}
+            index = None
+            if self.use_index:
+                with self._lock:
+                    index = self.follower.asof()
+                    position = self.follower.position
             axes = []
-            for known_then in (True, False):
-                axes.append(
-                    [
-                        ({k: figures[k] for k in plan.ids}, events)
-                        for p, agg, events in sweep(groups, plan.points, known_then)
-                        for figures in [metrics(agg, p)]
-                    ]
-                )
+            if index is not None:
+                for known_then in (True, False):
+                    axes.append(
+                        [
+                            ({k: figures[k] for k in plan.ids}, events)
+                            for p, agg, events in index.series(plan.points, known_then)
+                            for figures in [metrics(agg, p)]
+                        ]
+                    )
+            else:
+                groups = grouped(self.ports.read_raw, position) if plan.points else {}
+                for known_then in (True, False):
+                    axes.append(
+                        [
+                            ({k: figures[k] for k in plan.ids}, events)
+                            for p, agg, events in sweep(groups, plan.points, known_then)
+                            for figures in [metrics(agg, p)]
+                        ]
+                    )
         finally:
             with self._lock:
                 self._running -= 1

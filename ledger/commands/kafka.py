@@ -395,7 +395,14 @@ def rebuild_from_kafka(no_progress: bool = False, json: bool = False) -> None:
             )
         except Exception as exc:  # noqa: BLE001 - one clear line
             fail(f"rebuild from Kafka failed: {type(exc).__name__}: {exc}")
-    seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        # the bitemporal index of the rebuilt rows, from the event store's copy of the same events
+        from ledger.adapters.raw import RawReader
+        from projections.indexer import fill_index_in_workers
+
+        indexed = fill_index_in_workers(
+            location.open_active, lambda: RawReader(ledger), ledger.log.max_position(), default_workers()
+        )
     if json:
         from ledger.commands.common import emit_json
 
@@ -407,6 +414,7 @@ def rebuild_from_kafka(no_progress: bool = False, json: bool = False) -> None:
                 "seconds": round(seconds, 3),
                 "skipped_partitions": stats.skipped,
                 "serving": location.describe(),
+                "indexed": indexed,
             }
         )
         return

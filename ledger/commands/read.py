@@ -251,11 +251,20 @@ def rebuild(
         typer.Option("--chunk", help="Addresses written per transaction: at most what a killed rebuild redoes.", min=1),
     ] = REBUILD_CHUNK,
     json: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
+    index: Annotated[
+        bool,
+        typer.Option(
+            "--index/--no-index",
+            help="After the swap, fill the bitemporal index (figures at any cut-offs in milliseconds; "
+            "until it is filled they are folded again from the log).",
+        ),
+    ] = True,
 ) -> None:
     """Rebuild every projection from the event store into a fresh store, then swap it in.
 
     The old projections keep serving until the new ones have caught up; a rebuild that was
-    stopped continues where it was.
+    stopped continues where it was. The bitemporal index is filled after the swap (the rows
+    serve meanwhile); a stopped fill continues with the next rebuild or `ledger serve`.
     """
     if source == "kafka":
         from ledger.commands.kafka import rebuild_from_kafka
@@ -289,7 +298,16 @@ def rebuild(
                 reader_factory=lambda: RawReader(ledger),
                 after_chunk=lambda _: failpoints.hit("rebuild.after_chunk"),
             )
-    seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        indexed, index_seconds = 0, 0.0
+        if index:
+            from projections.indexer import fill_index_in_workers
+
+            with progress_bar(not no_progress) as progress:
+                indexed = fill_index_in_workers(
+                    p.location.open_active, lambda: RawReader(ledger), p.max_position(), workers, progress
+                )
+            index_seconds = time.perf_counter() - started - seconds
     resumed = f" (resumed: {result.skipped:,} addresses were already done)" if result.resumed else ""
     rate = result.events / seconds if seconds else 0.0
     if json:
@@ -302,6 +320,8 @@ def rebuild(
                 "skipped": result.skipped,
                 "caught_up": result.caught_up,
                 "serving": p.location.describe(),
+                "indexed": indexed,
+                "index_seconds": round(index_seconds, 3),
             }
         )
         return
@@ -309,6 +329,7 @@ def rebuild(
         f"rebuilt the projections of {result.addresses:,} addresses from {result.events:,} events "
         f"in {seconds:.1f} s ({rate:,.0f} events/s){resumed}; "
         f"caught up {result.caught_up:,} later events; now serving from {p.location.describe()}"
+        + (f"; indexed {indexed:,} addresses for figures at any cut-offs in {index_seconds:.1f} s" if index else "")
     )
 
 

@@ -34,6 +34,9 @@ class Row:
     attention: bytes
     summary: bytes
     points: tuple[Point, ...] = ()  # its open attention points: the worklist index's entries
+    # its bitemporal index (`projections.bitemporal`): what it adds at any cut-offs; None when a
+    # bulk write leaves it to `projections.rebuild.fill_index` (any older corners are dropped)
+    corners: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,21 @@ class ProjectionStore(Protocol):
 
     def streampositions(self, subjects: Sequence[str]) -> dict[str, int]:
         """The last folded stream position of those subjects that have a row."""
+        ...
+
+    def corners(self, changed_after: int = -1) -> tuple[int, int, list[tuple[str, bytes]]]:
+        """(version, rows without corners, [(subject, corners)] of the rows written after version
+        `changed_after`) in one snapshot: the bitemporal index (`projections.asof`). Rows without
+        corners were written before the index existed (`ledger rebuild` adds them)."""
+        ...
+
+    def missing_corners(self) -> dict[str, int]:
+        """The addresses whose row has no corners: subject -> the row's stream position."""
+        ...
+
+    def fill_corners(self, corners: Sequence[tuple[str, int, bytes]]) -> int:
+        """Store (subject, stream position, corners) where the row is still at that stream
+        position and has none (a later write brings its own); how many were stored."""
         ...
 
     def summaries(self, changed_after: int = -1) -> Iterator[tuple[str, bytes, int]]:

@@ -39,7 +39,7 @@ class PostgresProjectionStore:
         s = sql.Identifier(schema)
         self._t = {
             name: sql.SQL("{}.{}").format(s, sql.Identifier(name))
-            for name in ("proj_address", "proj_position", "proj_meta", "proj_worklist", "proj_figures")
+            for name in ("proj_address", "proj_position", "proj_meta", "proj_worklist", "proj_figures", "proj_corners")
         }
         if readonly:
             self.generation = self.meta()["generation"]
@@ -89,6 +89,17 @@ class PostgresProjectionStore:
                     "CREATE TABLE IF NOT EXISTS {} (version bigint PRIMARY KEY, base boolean NOT NULL, "
                     "body bytea NOT NULL)"
                 ).format(self._t["proj_figures"])
+            )
+            self._conn.execute(  # the bitemporal index: each address's corners, written with its row
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (subject text PRIMARY KEY, version bigint NOT NULL, "
+                    "body bytea NOT NULL)"
+                ).format(self._t["proj_corners"])
+            )
+            self._conn.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (version)").format(
+                    sql.Identifier("proj_corners_version"), self._t["proj_corners"]
+                )
             )
             meta = self._t["proj_meta"]
             self._conn.execute(
@@ -226,6 +237,24 @@ class PostgresProjectionStore:
             ]
         return positions, version, rows
 
+    def corners(self, changed_after: int = -1) -> tuple[int, int, list[tuple[str, bytes]]]:
+        """Version, rows without corners and the corners written after `changed_after`, in one snapshot."""
+        with self._lock, self._conn.transaction():
+            conn = self._conn
+            _, version = self._snapshot_start(conn)
+            found = conn.execute(
+                sql.SQL("SELECT (SELECT count(*) FROM {}) - (SELECT count(*) FROM {})").format(
+                    self._t["proj_address"], self._t["proj_corners"]
+                )
+            ).fetchone()
+            rows = [
+                (s, bytes(b))
+                for s, b in conn.execute(
+                    self._q("SELECT subject, body FROM {} WHERE version > %s", "proj_corners"), (changed_after,)
+                )
+            ]
+        return version, int(found[0]) if found else 0, rows
+
     def figures_since(self, after: int) -> tuple[dict[str, int], int, list[tuple[int, bool, bytes]]]:
         """Positions, version and the stored figures after version `after` (the latest base at or
         before the version when it is newer than `after`, then the deltas above), in one snapshot."""
@@ -320,6 +349,7 @@ class PostgresProjectionStore:
                         values,
                     )
             self._write_points(rows)
+            self._write_corners(rows, version)
             with conn.cursor() as cur:
                 if positions:
                     cur.executemany(
@@ -356,6 +386,45 @@ class PostgresProjectionStore:
         elif values:
             with conn.cursor() as cur:
                 cur.executemany(self._insert_point(), values)
+
+    def _write_corners(self, rows: Sequence[Row], version: int) -> None:
+        """Replace the bitemporal index entries of the rows' addresses (in the rows' transaction)."""
+        if not rows:
+            return
+        conn = self._conn
+        conn.execute(self._q("DELETE FROM {} WHERE subject = ANY(%s)", "proj_corners"), ([r.subject for r in rows],))
+        values = [(r.subject, version, r.corners) for r in rows if r.corners is not None]
+        if len(values) >= COPY_FROM:
+            copy_sql = sql.SQL("COPY {} (subject, version, body) FROM STDIN").format(self._t["proj_corners"])
+            with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+                for value in values:
+                    copy.write_row(value)
+        elif values:
+            with conn.cursor() as cur:
+                cur.executemany(self._q("INSERT INTO {} VALUES (%s, %s, %s)", "proj_corners"), values)
+
+    def missing_corners(self) -> dict[str, int]:
+        query = self._q(
+            "SELECT a.subject, a.streamposition FROM {} a WHERE NOT EXISTS "
+            "(SELECT 1 FROM {} c WHERE c.subject = a.subject)",
+            "proj_address",
+            "proj_corners",
+        )
+        return {s: int(p) for s, p in self._all(query)}
+
+    def fill_corners(self, corners: Sequence[tuple[str, int, bytes]]) -> int:
+        with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
+            stored = 0
+            query = self._q(
+                "INSERT INTO {} SELECT subject, version, %s FROM {} WHERE subject = %s AND streamposition = %s "
+                "ON CONFLICT (subject) DO NOTHING",
+                "proj_corners",
+                "proj_address",
+            )
+            for subject, position, body in corners:
+                cur.execute(query, (body, subject, position))
+                stored += cur.rowcount
+        return stored
 
     def _copy_upsert(self, values: list[tuple[Any, ...]]) -> None:
         conn = self._conn

@@ -37,6 +37,9 @@ SCHEMA = (
     *(f"CREATE INDEX IF NOT EXISTS {name} ON proj_worklist ({columns})" for name, columns in worklist.INDEXES),
     # the figures' aggregate: a delta per written version, and bases (projections.persisted)
     "CREATE TABLE IF NOT EXISTS proj_figures (version INTEGER PRIMARY KEY, base INTEGER NOT NULL, body BLOB NOT NULL)",
+    # the bitemporal index: each address's corners (projections.bitemporal), written with its row
+    "CREATE TABLE IF NOT EXISTS proj_corners (subject TEXT PRIMARY KEY, version INTEGER NOT NULL, body BLOB NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS proj_corners_version ON proj_corners(version)",
 )
 INSERT_POINT = f"INSERT INTO proj_worklist ({worklist.COLUMNS}) VALUES (?,?,?,?,?,?,?,?)"
 UPSERT = (
@@ -180,6 +183,49 @@ class SQLiteProjectionStore:
                 ).fetchall()
         return iter(rows)
 
+    def corners(self, changed_after: int = -1) -> tuple[int, int, list[tuple[str, bytes]]]:
+        """Version, rows without corners and the corners written after `changed_after`, in one transaction."""
+        with self._lock:
+            _, version = self._snapshot_start()
+            try:
+                missing = int(
+                    self._db.execute(
+                        "SELECT (SELECT count(*) FROM proj_address) - (SELECT count(*) FROM proj_corners)"
+                    ).fetchone()[0]
+                )
+                rows = self._db.execute(
+                    "SELECT subject, body FROM proj_corners WHERE version > ?", (changed_after,)
+                ).fetchall()
+            finally:
+                self._db.execute("COMMIT")
+        return version, missing, [(s, bytes(b)) for s, b in rows]
+
+    def missing_corners(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT a.subject, a.streamposition FROM proj_address a "
+                "WHERE NOT EXISTS (SELECT 1 FROM proj_corners c WHERE c.subject = a.subject)"
+            ).fetchall()
+        return {s: int(p) for s, p in rows}
+
+    def fill_corners(self, corners: Sequence[tuple[str, int, bytes]]) -> int:
+        db = self._db
+        with self._lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                before = db.total_changes
+                db.executemany(
+                    "INSERT INTO proj_corners SELECT subject, version, ? FROM proj_address "
+                    "WHERE subject = ? AND streamposition = ? ON CONFLICT(subject) DO NOTHING",
+                    [(body, subject, position) for subject, position, body in corners],
+                )
+                stored = db.total_changes - before
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        return stored
+
     def _snapshot_start(self) -> tuple[dict[str, int], int]:
         """Begin a read transaction (a consistent view until COMMIT): its positions and version."""
         self._db.execute("BEGIN")
@@ -274,6 +320,14 @@ class SQLiteProjectionStore:
                 db.executemany(
                     UPSERT,
                     [(r.subject, r.streamposition, r.events, version, r.view, r.attention, r.summary) for r in rows],
+                )
+                db.executemany(
+                    "INSERT INTO proj_corners VALUES (?,?,?) ON CONFLICT(subject) DO UPDATE SET "
+                    "version=excluded.version, body=excluded.body",
+                    [(r.subject, version, r.corners) for r in rows if r.corners is not None],
+                )
+                db.executemany(
+                    "DELETE FROM proj_corners WHERE subject = ?", [(r.subject,) for r in rows if r.corners is None]
                 )
                 db.executemany("DELETE FROM proj_worklist WHERE subject = ?", [(r.subject,) for r in rows])
                 db.executemany(INSERT_POINT, [p for r in rows for p in worklist.index_rows(r.subject, r.points)])

@@ -1,0 +1,307 @@
+"""Figures at any (`at`, `known_at`) from the bitemporal index, in milliseconds.
+
+Every address's corners (`projections.bitemporal`) are held as columns: the corner's time and
+recorded time in microseconds, and what it adds, a signed count of a counter or a signed item of
+a multiset. The aggregate at a cut-off pair is the sum of the corners at or below it on both
+axes (a dominance sum): one vectorised mask and `bincount` per counter table and multiset,
+with the multisets' items kept in their sort order so that a figure reads its sorted view
+without sorting (`SortedView`). The figures are then the ones `projections.figures` computes
+from any aggregate (`metrics`, `evaluation`), so they equal a fold at the cut-offs.
+
+An `AsOfIndex` never changes once made: rows written later are applied by `updated`, which
+returns a new index sharing the columns and holding the changed addresses apart (their old
+corners taken out, the new ones added, in Python), until so many have changed that the columns
+are built again. A reader can so use an index outside any lock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import Any, overload
+
+import numpy as np
+import orjson
+from numpy.typing import NDArray
+
+from projections.bitemporal import EVENTS
+from projections.figures import Aggregate
+
+OPEN = np.iinfo(np.int64).max  # no cut-off on that axis
+REBUILD_AFTER = 2000  # addresses changed since the columns were built: then they are built again
+
+_loads = orjson.loads
+Ints = NDArray[np.int64]
+
+
+def micros(texts: Sequence[str]) -> Ints:
+    """Microseconds since the epoch of the ledger's fixed-width UTC texts (the `Z` cut off)."""
+    return np.array(texts, dtype="U26").astype("datetime64[us]").view(np.int64)
+
+
+def cutoff(text: str | None) -> int:
+    return OPEN if text is None else int(micros([text])[0])
+
+
+def _item(value: Any) -> Hashable:
+    return tuple(value) if isinstance(value, list) else value  # JSON gave a list for a tuple
+
+
+class _Columns:
+    """One table of signed entries: corner times, what they add to (a counter's number or a
+    multiset item's rank), and by how much."""
+
+    __slots__ = ("x", "y", "what", "n", "_orders")
+
+    def __init__(self, x: list[str], y: list[str], what: list[int], n: list[int]) -> None:
+        self.x, self.y = micros(x), micros(y)
+        self.what = np.array(what, dtype=np.int64)
+        self.n = np.array(n, dtype=np.int64)
+        self._orders: dict[bool, tuple[Ints, Ints, Ints]] = {}
+
+    def ordered(self, known_then: bool) -> tuple[Ints, Ints, Ints]:
+        """(when each entry counts on a series' axis, ascending; its counter or item; its number):
+        at `at = p` as known now, at `at = known_at = p` as known then (the later of its two times)."""
+        found = self._orders.get(known_then)
+        if found is None:
+            when = np.maximum(self.x, self.y) if known_then else self.x
+            order = np.argsort(when, kind="stable")
+            found = self._orders[known_then] = (when[order], self.what[order], self.n[order])
+        return found
+
+    def sums(self, at: int, known_at: int, size: int) -> Ints:
+        """The signed sum per counter or item of the entries at or below (`at`, `known_at`)."""
+        if at == OPEN and known_at == OPEN:
+            what, n = self.what, self.n
+        else:
+            mask = (self.x <= at) & (self.y <= known_at)
+            what, n = self.what[mask], self.n[mask]
+        return np.bincount(what, weights=n, minlength=size).astype(np.int64)
+
+
+class _Running:
+    """The sums of one table along a series' axis, brought forward point by point."""
+
+    __slots__ = ("when", "what", "n", "sums", "done")
+
+    def __init__(self, columns: _Columns, known_then: bool, size: int) -> None:
+        self.when, self.what, self.n = columns.ordered(known_then)
+        self.sums = np.zeros(size, dtype=np.int64)
+        self.done = 0
+
+    def at(self, point: int) -> Ints:
+        end = int(np.searchsorted(self.when, point, side="right"))
+        if end > self.done:
+            self.sums += np.bincount(
+                self.what[self.done : end], weights=self.n[self.done : end], minlength=len(self.sums)
+            ).astype(np.int64)
+            self.done = end
+        return self.sums
+
+
+class _Bag:
+    """One multiset's entries, with its distinct items in ascending order."""
+
+    __slots__ = ("columns", "items", "rank")
+
+    def __init__(self, x: list[str], y: list[str], items: list[Hashable], n: list[int]) -> None:
+        self.items: list[Any] = sorted(set(items))  # type: ignore[type-var]  # one bag's items compare
+        self.rank = {item: i for i, item in enumerate(self.items)}
+        rank = self.rank
+        self.columns = _Columns(x, y, [rank[item] for item in items], n)
+
+
+class SortedView(Sequence[Any]):
+    """A multiset as an ascending sequence, read on lookup from its items and the ranks it holds."""
+
+    def __init__(self, items: list[Any], ranks: Ints) -> None:
+        self._items = items
+        self._ranks = ranks
+
+    def __len__(self) -> int:
+        return len(self._ranks)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            items = self._items
+            return [items[i] for i in self._ranks[index].tolist()]
+        return self._items[self._ranks[index]]
+
+    def __iter__(self) -> Iterator[Any]:
+        items = self._items
+        return (items[i] for i in self._ranks.tolist())
+
+
+class AsOfIndex:
+    """The aggregate of every address's corners at any cut-off pair (immutable; see `updated`)."""
+
+    def __init__(self, bodies: dict[str, bytes]) -> None:
+        self.bodies = bodies  # subject -> corners as the columns hold them
+        self.changed: dict[str, list[Any]] = {}  # subject -> its corners since (decoded)
+        keys: dict[str, int] = {}
+        cx: list[str] = []
+        cy: list[str] = []
+        ck: list[int] = []
+        cn: list[int] = []
+        bags: dict[str, tuple[list[str], list[str], list[Hashable], list[int]]] = {}
+        for body in bodies.values():
+            for t, r, counts, items in _loads(body):
+                for key, n in counts.items():
+                    k = keys.get(key)
+                    if k is None:
+                        k = keys[key] = len(keys)
+                    cx.append(t)
+                    cy.append(r)
+                    ck.append(k)
+                    cn.append(n)
+                for name, item, n in items:
+                    bag = bags.get(name)
+                    if bag is None:
+                        bag = bags[name] = ([], [], [], [])
+                    bag[0].append(t)
+                    bag[1].append(r)
+                    bag[2].append(_item(item))
+                    bag[3].append(n)
+        self.keys = list(keys)
+        self.counts = _Columns(cx, cy, ck, cn)
+        self.bags = {name: _Bag(*entries) for name, entries in bags.items()}
+        self._changed_items: dict[str, dict[Hashable, int]] | None = None
+
+    def updated(self, rows: Iterable[tuple[str, bytes]]) -> AsOfIndex:
+        """An index that also holds `rows` (subject, corners), written since this one was made."""
+        changed = dict(self.changed)
+        for subject, body in rows:
+            changed[subject] = _loads(body)
+        if len(changed) > REBUILD_AFTER:
+            bodies = dict(self.bodies)
+            for subject, found in changed.items():
+                bodies[subject] = orjson.dumps(found)
+            return AsOfIndex(bodies)
+        index = AsOfIndex.__new__(AsOfIndex)
+        index.bodies, index.keys, index.counts, index.bags = self.bodies, self.keys, self.counts, self.bags
+        index.changed = changed
+        index._changed_items = None
+        return index
+
+    def aggregate(self, at: str | None, known_at: str | None) -> tuple[Aggregate, int]:
+        """(the aggregate at the cut-offs, stored events within them)."""
+        a, k = cutoff(at), cutoff(known_at)
+
+        def net(name: str) -> Ints | None:
+            bag = self.bags.get(name)
+            return None if bag is None else bag.columns.sums(a, k, len(bag.items))
+
+        return self._finish(self.counts.sums(a, k, len(self.keys)), at, known_at, a, k, net)
+
+    def _finish(
+        self,
+        sums: Ints,
+        at: str | None,
+        known_at: str | None,
+        a: int,
+        k: int,
+        net: Callable[[str], Ints | None],
+    ) -> tuple[Aggregate, int]:
+        """The aggregate of the counters' `sums` and the multisets `net` gives, with the changed addresses."""
+        counts: Counter[str] = Counter({self.keys[i]: int(sums[i]) for i in np.flatnonzero(sums).tolist()})
+        bag_changes: dict[str, dict[Hashable, int]] = {}
+        for sign, found in self._changes():
+            for t, r, entries, items in found:
+                if (at is not None and t > at) or (known_at is not None and r > known_at):
+                    continue  # fixed-width UTC texts compare as the times they name
+                for key, n in entries.items():
+                    counts[key] += sign * n
+                for name, item, n in items:
+                    changes = bag_changes.setdefault(name, {})
+                    item = _item(item)
+                    changes[item] = changes.get(item, 0) + sign * n
+        counts = +counts  # drop what summed to zero
+        events = counts.pop(EVENTS, 0)
+        return _AsOf(self, net, counts, bag_changes), events
+
+    def series(self, points: Sequence[str], known_then: bool) -> Iterator[tuple[str, Aggregate, int]]:
+        """(point, aggregate, events) at each of `points` (ascending): as known then at
+        `at = known_at = point`, else at `at = point`; each table summed once along the axis.
+        An aggregate is read from sums that change at the next point: read it before then."""
+        counts = _Running(self.counts, known_then, len(self.keys))
+        bags: dict[str, _Running] = {}
+        for point in points:
+            p = cutoff(point)
+            sums = counts.at(p)
+
+            def net(name: str) -> Ints | None:
+                """The multiset `name` at this point (brought forward when a figure asks for it)."""
+                bag = self.bags.get(name)
+                if bag is None:
+                    return None
+                running = bags.get(name)
+                if running is None:
+                    running = bags[name] = _Running(bag.columns, known_then, len(bag.items))
+                return running.at(p)  # changed in place at the next point: read before then
+
+            agg, events = self._finish(sums, point, point if known_then else None, p, p if known_then else OPEN, net)
+            yield point, agg, events
+
+    def _changes(self) -> Iterator[tuple[int, list[Any]]]:
+        """(sign, corners): the changed addresses' corners taken out (as the columns hold them) and put back."""
+        for subject, found in self.changed.items():
+            old = self.bodies.get(subject)
+            if old is not None:
+                yield -1, _loads(old)
+            yield 1, found
+
+    def view(self, name: str, summed: Ints | None, changes: dict[Hashable, int] | None) -> Sequence[Any]:
+        """The multiset `name`, ascending, from its items' sums at the cut-offs (None: no entries)."""
+        bag = self.bags.get(name)
+        if bag is None or summed is None:
+            net = np.zeros(0, dtype=np.int64)
+            items: list[Any] = []
+        else:
+            net = summed
+            items = bag.items
+        extra: list[Any] = []
+        if changes:
+            net = net.copy()
+            rank = bag.rank if bag is not None else {}
+            for item, n in changes.items():
+                i = rank.get(item)
+                if i is not None:
+                    net[i] += n
+                elif n > 0:
+                    extra.extend([item] * n)
+        ranks = np.repeat(np.arange(len(items), dtype=np.int64), net)
+        if not extra:
+            return SortedView(items, ranks)
+        values = [items[i] for i in ranks.tolist()] + extra
+        values.sort()
+        return values
+
+
+class _AsOf(Aggregate):
+    """An aggregate at one cut-off pair whose multisets' sorted views are read from the index
+    when a figure asks for them."""
+
+    def __init__(
+        self,
+        index: AsOfIndex,
+        net: Callable[[str], Ints | None],
+        counts: Counter[str],
+        changes: dict[str, dict[Hashable, int]],
+    ) -> None:
+        super().__init__()
+        self.counts = counts
+        self._index, self._net, self._changes = index, net, changes
+        present: dict[str, Counter[Hashable]] = {name: Counter() for name in index.bags}
+        present.update({name: Counter() for name in changes})
+        self.bags = present  # names only: which multisets there are (`evaluation` lists E1's)
+
+    def sorted(self, name: str) -> list[Any]:
+        values = self._sorted.get(name)
+        if values is None:
+            view: Any = self._index.view(name, self._net(name), self._changes.get(name))
+            values = self._sorted[name] = view  # a Sequence, read as the figures read lists
+        return values
