@@ -29,6 +29,7 @@ from projections.figures import Aggregate
 
 OPEN = np.iinfo(np.int64).max  # no cut-off on that axis
 REBUILD_AFTER = 2000  # addresses changed since the columns were built: then they are built again
+BLOCKS = 64  # the counters' grid of prefix sums: BLOCKS x BLOCKS blocks
 
 _loads = orjson.loads
 Ints = NDArray[np.int64]
@@ -49,34 +50,91 @@ def _item(value: Any) -> Hashable:
 
 class _Columns:
     """One table of signed entries: corner times, what they add to (a counter's number or a
-    multiset item's rank), and by how much."""
+    multiset item's rank), and by how much; in the order of the corners' times (`x`)."""
 
-    __slots__ = ("x", "y", "what", "n", "_orders")
+    __slots__ = ("x", "y", "what", "n", "_orders", "_blocks")
 
-    def __init__(self, x: list[str], y: list[str], what: list[int], n: list[int]) -> None:
-        self.x, self.y = micros(x), micros(y)
-        self.what = np.array(what, dtype=np.int64)
-        self.n = np.array(n, dtype=np.int64)
+    def __init__(self, x: list[str], y: list[str], what: list[int], n: list[int], blocks: int = 0) -> None:
+        xs = micros(x)
+        order = np.argsort(xs, kind="stable")
+        self.x, self.y = xs[order], micros(y)[order]
+        self.what = np.array(what, dtype=np.int64)[order]
+        self.n = np.array(n, dtype=np.int64)[order]
         self._orders: dict[bool, tuple[Ints, Ints, Ints]] = {}
+        self._blocks = _Blocks(self, blocks) if blocks and len(self.x) else None
 
     def ordered(self, known_then: bool) -> tuple[Ints, Ints, Ints]:
         """(when each entry counts on a series' axis, ascending; its counter or item; its number):
         at `at = p` as known now, at `at = known_at = p` as known then (the later of its two times)."""
         found = self._orders.get(known_then)
         if found is None:
-            when = np.maximum(self.x, self.y) if known_then else self.x
+            if not known_then:
+                return self.x, self.what, self.n
+            when = np.maximum(self.x, self.y)
             order = np.argsort(when, kind="stable")
             found = self._orders[known_then] = (when[order], self.what[order], self.n[order])
         return found
 
     def sums(self, at: int, known_at: int, size: int) -> Ints:
         """The signed sum per counter or item of the entries at or below (`at`, `known_at`)."""
-        if at == OPEN and known_at == OPEN:
-            what, n = self.what, self.n
-        else:
-            mask = (self.x <= at) & (self.y <= known_at)
-            what, n = self.what[mask], self.n[mask]
-        return np.bincount(what, weights=n, minlength=size).astype(np.int64)
+        if self._blocks is not None:
+            return self._blocks.sums(at, known_at)
+        end = int(np.searchsorted(self.x, at, side="right"))
+        what, n = self.what[:end], self.n[:end]
+        if known_at != OPEN:
+            mask = self.y[:end] <= known_at
+            what, n = what[mask], n[mask]
+        return _summed(what, n, size)
+
+
+def _summed(what: Ints, n: Ints, size: int) -> Ints:
+    return np.bincount(what, weights=n, minlength=size).astype(np.int64)
+
+
+class _Blocks:
+    """Two-dimensional prefix sums of a table with few counters over a grid of blocks (by
+    quantiles of both times): an answer adds the blocks wholly below the cut-offs and scans the
+    entries of the two partial strips, about 2/`blocks` of the table."""
+
+    __slots__ = ("size", "x_start", "y_start", "x_from", "y_from", "prefix", "by_y")
+
+    def __init__(self, columns: _Columns, blocks: int) -> None:
+        self.size = size = int(columns.what.max()) + 1
+        x, y = columns.x, columns.y
+        picks = np.linspace(0, len(x) - 1, blocks).astype(np.int64)
+        self.x_start = np.unique(x[picks])
+        by_y = np.argsort(y, kind="stable")
+        y_sorted = y[by_y]
+        self.y_start = np.unique(y_sorted[picks])
+        x_block = np.searchsorted(self.x_start, x, side="right") - 1
+        y_block = np.searchsorted(self.y_start, y, side="right") - 1
+        bx, by = len(self.x_start), len(self.y_start)
+        cells = np.bincount(
+            (x_block * by + y_block) * size + columns.what, weights=columns.n, minlength=bx * by * size
+        ).astype(np.int64)
+        prefix = np.zeros((bx + 1, by + 1, size), dtype=np.int64)
+        prefix[1:, 1:] = cells.reshape(bx, by, size).cumsum(axis=0).cumsum(axis=1)
+        self.prefix = prefix  # [i, j]: the sums of the blocks before x block i and y block j
+        self.x_from = np.searchsorted(x, self.x_start, side="left")  # each x block's first entry
+        self.y_from = np.searchsorted(y_sorted, self.y_start, side="left")
+        self.by_y = (y_sorted, x_block[by_y], columns.what[by_y], columns.n[by_y], x, y, columns.what, columns.n)
+
+    def sums(self, at: int, known_at: int) -> Ints:
+        i = int(np.searchsorted(self.x_start, at, side="right"))  # x blocks starting at or before `at`
+        j = int(np.searchsorted(self.y_start, known_at, side="right"))
+        if i == 0 or j == 0:
+            return np.zeros(self.size, dtype=np.int64)
+        y_sorted, x_block_y, what_y, n_y, x, y, what, n = self.by_y
+        total = self.prefix[i - 1, j - 1].copy()
+        # the last x block reached (partial in x), at any y block up to the last reached
+        lo, hi = self.x_from[i - 1], (self.x_from[i] if i < len(self.x_from) else len(x))
+        keep = (x[lo:hi] <= at) & (y[lo:hi] <= known_at)
+        total += _summed(what[lo:hi][keep], n[lo:hi][keep], self.size)
+        # the last y block reached (partial in y), at the x blocks before the last reached
+        lo, hi = self.y_from[j - 1], (self.y_from[j] if j < len(self.y_from) else len(y_sorted))
+        keep = (x_block_y[lo:hi] < i - 1) & (y_sorted[lo:hi] <= known_at)
+        total += _summed(what_y[lo:hi][keep], n_y[lo:hi][keep], self.size)
+        return total
 
 
 class _Running:
@@ -167,7 +225,7 @@ class AsOfIndex:
                     bag[2].append(_item(item))
                     bag[3].append(n)
         self.keys = list(keys)
-        self.counts = _Columns(cx, cy, ck, cn)
+        self.counts = _Columns(cx, cy, ck, cn, blocks=BLOCKS)
         self.bags = {name: _Bag(*entries) for name, entries in bags.items()}
         self._changed_items: dict[str, dict[Hashable, int]] | None = None
 

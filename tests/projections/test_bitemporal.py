@@ -111,3 +111,32 @@ def test_a_rebuild_then_fill_index_stores_the_corners_of_the_incremental_path(
 
 def test_an_address_without_events_has_no_corners() -> None:
     assert corners("0014200000000001", []) == []
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 5), st.integers(-3, 3)), max_size=300),
+    st.integers(0, 42),
+    st.integers(0, 42),
+    st.sampled_from([1, 2, 3, 8, 64]),
+)
+def test_block_prefix_sums_equal_summing_the_entries(
+    entries: list[tuple[int, int, int, int]], at: int, known_at: int, blocks: int
+) -> None:
+    """The counters' grid of prefix sums (`asof._Blocks`) adds up what a mask over every entry does."""
+    day = "2020-01-{:02d}T00:00:00.000000Z".format
+    times = [day(1 + x % 28).replace("2020-01", f"2020-{1 + x // 28:02d}") for x, _, _, _ in entries]
+    recorded = [day(1 + y % 28).replace("2020-01", f"2020-{1 + y // 28:02d}") for _, y, _, _ in entries]
+    what = [w for _, _, w, _ in entries]
+    n = [v for _, _, _, v in entries]
+    plain = asof._Columns(times, recorded, what, n)
+    blocked = asof._Columns(times, recorded, what, n, blocks=blocks)
+    a = asof.cutoff(day(1 + at % 28).replace("2020-01", f"2020-{1 + at // 28:02d}"))
+    k = asof.cutoff(day(1 + known_at % 28).replace("2020-01", f"2020-{1 + known_at // 28:02d}"))
+    for cut in ((a, k), (a, asof.OPEN), (asof.OPEN, k), (asof.OPEN, asof.OPEN)):
+        want = [0] * 6
+        for (_, _, w, v), t, r in zip(entries, asof.micros(times), asof.micros(recorded), strict=True):
+            if t <= cut[0] and r <= cut[1]:
+                want[w] += v
+        assert list(plain.sums(*cut, 6)) == want
+        got = list(blocked.sums(*cut, 6)) if entries else []
+        assert got + [0] * (6 - len(got)) == want  # as many counters as the table names
