@@ -291,7 +291,7 @@ class AsOfIndex:
             p = cutoff(point)
             sums = counts.at(p)
 
-            def net(name: str) -> Ints | None:
+            def net(name: str, p: int = p) -> Ints | None:
                 """The multiset `name` at this point (brought forward when a figure asks for it)."""
                 bag = self.bags.get(name)
                 if bag is None:
