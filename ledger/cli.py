@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from functools import cached_property
 from gettext import gettext
 from typing import Annotated, Any
 
@@ -11,7 +13,8 @@ import typer
 import typer.main
 from typer import _click as click  # typer (pinned) carries its own click
 from typer._click.utils import make_default_short_help
-from typer.core import TyperCommand, TyperGroup
+from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
+from typer.core import TyperCommand, TyperGroup, _TyperParameter
 
 
 def reflow(text: str) -> str:
@@ -26,8 +29,29 @@ def reflow(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
+@dataclass(frozen=True)
+class _Coercion(RuntimeParam):
+    """typer's coercion of one parameter's value, with its pydantic TypeAdapter built only for a value
+    that needs one. typer builds an adapter for every parameter of the command that runs, even one
+    whose value is None (which it returns as is, `RuntimeParam.coerce`) or a str given to a plain
+    `str` parameter (which the adapter returns unchanged): importing pydantic and building them cost
+    ~130 ms of `ledger metrics`. Every other value goes to what typer would have built."""
+
+    descriptor: TypeDescriptor
+
+    @cached_property
+    def typer_coercion(self) -> RuntimeParam:
+        return build_runtime_param(self.descriptor)
+
+    def _coerce_value(self, value: Any, param: Any, ctx: click.Context) -> Any:
+        if type(value) is str and self.annotation is str and self.parameter_info.parser is None:
+            return value
+        return self.typer_coercion._coerce_value(value, param=param, ctx=ctx)
+
+
 class _ReadableHelp:
-    """Help without the docstrings' hard line breaks, and no `<bool>` type shown for flags."""
+    """Help without the docstrings' hard line breaks, and no `<bool>` type shown for flags; values
+    coerced as typer does, building its pydantic adapters only when needed (`_Coercion`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("help"):
@@ -39,6 +63,9 @@ class _ReadableHelp:
         for param in params:
             if getattr(param, "is_flag", False) and param.metavar is None:
                 param.metavar = ""  # a flag takes no value: show no type
+            if isinstance(param, _TyperParameter) and param._runtime_param is None:
+                descriptor = param.type_descriptor
+                param._runtime_param = _Coercion(descriptor.parameter_info, descriptor.annotation, descriptor)
         return params
 
 

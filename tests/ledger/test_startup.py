@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,3 +197,45 @@ def test_lazy_group_shows_what_the_eager_group_showed(columns: str, tmp_path: Pa
     assert len(result["shown"]) > len(COMMANDS)
     for args, before, before_code, after, after_code in result["shown"]:
         assert (after, after_code) == (before, before_code), args
+
+
+@pytest.mark.parametrize("command", ["metrics", "evaluation"])
+def test_read_commands_with_json_import_no_pydantic_rich_or_write_side(command: str, tmp_path: Path) -> None:
+    """`ledger metrics --json` (and evaluation) need neither typer's pydantic adapters (`_Coercion`),
+    nor rich (tables only), nor the append service and the event models (`Ledger.service`)."""
+    watched = ("pydantic", "rich", "domain.service", "domain.catalogue", "domain.envelope", "importlib.metadata")
+    assert imported([command, "--json"], watched, tmp_path / "home") == []
+
+
+def test_coercion_gives_what_typer_gives() -> None:
+    """`ledger.cli._Coercion` (typer's coercion, its pydantic adapter built only when needed) answers
+    every value as typer's own coercion does: the same value, or the same error."""
+    import typer._click as click
+    from typer._coercion import build_runtime_param
+    from typer.core import _TyperParameter
+
+    from ledger.cli import COMMANDS, _Coercion, build_command
+
+    def outcome(coercion: Any, value: Any, param: Any, ctx: Any) -> Any:
+        try:
+            return ("value", coercion.coerce(value, param=param, ctx=ctx))
+        except click.exceptions.UsageError as exc:
+            return ("error", type(exc), exc.format_message())
+
+    checked = 0
+    for name in COMMANDS:
+        command = build_command(name)
+        ctx = click.Context(command)
+        for param in command.get_params(ctx):
+            if not isinstance(param, _TyperParameter) or param.type_descriptor.is_file:
+                continue
+            assert isinstance(param._runtime_param, _Coercion), (name, param.name)
+            typers = build_runtime_param(param.type_descriptor)
+            for value in (None, "", "2", "x y", "2024-01-01", "-1", 3, 0, True, b"b"):
+                assert outcome(param._runtime_param, value, param, ctx) == outcome(typers, value, param, ctx), (
+                    name,
+                    param.name,
+                    value,
+                )
+                checked += 1
+    assert checked > 100
