@@ -300,14 +300,16 @@ class Follower:
             return False
         agg = self.agg
         deltas = 0
+        earlier_form = False
         for _, base, body in entries[start:]:
             if base:
                 agg = persisted.aggregate_of(body)
+                earlier_form = not persisted.is_in_parts(body)  # stored again, in parts
             else:
                 persisted.apply(agg, body)
                 deltas += 1
         self.agg, self._version, self.positions = agg, version, positions
-        if deltas > self.COMPACT_AFTER and not self.read_only:  # a reader of consume's store writes nothing
+        if (deltas > self.COMPACT_AFTER or earlier_form) and not self.read_only:  # consume's store: no writes
             store.save_figures(version, persisted.encode_aggregate(agg))
         return True
 
