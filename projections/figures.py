@@ -49,6 +49,13 @@ class Aggregate:
             self._decode(name)
         return self._bags
 
+    @bags.setter
+    def bags(self, bags: dict[str, Counter[Hashable]]) -> None:
+        """Replace every multiset (an encoded one too)."""
+        self._encoded.clear()
+        self._sorted.clear()
+        self._bags = bags
+
     def bag_names(self) -> list[str]:
         """The names of every multiset, without decoding any."""
         return [*self._bags, *(name for name in self._encoded if name not in self._bags)]

@@ -147,3 +147,10 @@ def test_stored_figures_are_used_only_by_the_code_that_computed_them(monkeypatch
     assert metrics(aggregate_of(tampered), NOW)["G8"]["realised_lead_time"]["decisions"] == 7  # read, not computed
     monkeypatch.setattr(persisted, "figures_code", lambda: "other code")
     assert metrics(aggregate_of(tampered), NOW)["G8"]["realised_lead_time"]["decisions"] == 1
+
+
+def test_assigning_the_multisets_replaces_the_encoded_ones_too() -> None:
+    """As an aggregate whose multisets come from elsewhere sets them (e.g. a subclass)."""
+    read = aggregate_of(encode_aggregate(aggregate({"lead": {1.0: 2}, "other": {2.0: 1}})))
+    read.bags = {"lead": Counter({5.0: 1})}
+    assert read.bag_names() == ["lead"] and read.sorted("lead") == [5.0] and read.sorted("other") == []
