@@ -1,6 +1,6 @@
 """`ledger metrics` without cut-offs (issue "Figures at any moment…", item 4): the stored aggregate.
 
-    .venv/bin/python benchmarks/metrics_cli.py [--addresses 20000] [--runs 7]
+    .venv/bin/python benchmarks/metrics_cli.py [--addresses 20000] [--runs 7] [--ref /tmp/before]
 
 On the cached imported history of `benchmarks/setup.py` (projections caught up first), in the
 same run and interleaved:
@@ -8,7 +8,9 @@ same run and interleaved:
 - in process, a fresh read model's first metrics from the store's aggregate (base + deltas,
   `projections.persisted`) against the same from every summary (what every process did before:
   `Follower.figures(rows=True)`), with their ratio.
-Target: the command ≤ 1 s at 220,000 addresses.
+Target: the command ≤ 1 s at 220,000 addresses. With `--ref DIR` (a checkout of another commit, e.g.
+`git worktree add /tmp/before <commit>`), also the same command run from there, interleaved, on the
+same home (a base written by either is read by both).
 
 With `--writes N`: what storing the deltas costs the incremental path — the first N events
 caught up in batches of 5,000 (`Projector.step`) into a fresh SQLite store, with the deltas and
@@ -37,6 +39,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--writes", type=int, default=0, help="time the incremental path over N events instead")
+    parser.add_argument("--ref", type=Path, help="another checkout: also time its `ledger metrics --json`")
     args = parser.parse_args()
     home = ledger_home(args.addresses, args.seed)
     run("metrics", "--json", home=home)  # the projections catch up with the store (and store a base)
@@ -64,13 +67,20 @@ def main() -> None:
             model.metrics()
             return time.perf_counter() - started
 
-    command, stored, summed = [], [], []
+    command: list[float] = []
+    stored: list[float] = []
+    summed: list[float] = []
+    ref: list[float] = []
     argv = [sys.executable, "-m", "ledger", "metrics", "--json"]
     try:
         for _ in range(args.runs):
             started = time.perf_counter()
             subprocess.run(argv, cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
             command.append(time.perf_counter() - started)
+            if args.ref is not None:
+                started = time.perf_counter()
+                subprocess.run(argv, cwd=args.ref.resolve(), env=env, check=True, stdout=subprocess.DEVNULL)
+                ref.append(time.perf_counter() - started)
             stored.append(in_process(rows=False))
             summed.append(in_process(rows=True))
     finally:
@@ -80,6 +90,10 @@ def main() -> None:
     print("| what | median |")
     print("|---|---:|")
     print(f"| `ledger metrics --json` (process) | {c * 1000:.0f} ms |")
+    if ref:
+        r = statistics.median(ref)
+        print(f"| the same from {args.ref} (`--ref`) | {r * 1000:.0f} ms |")
+        print(f"| ratio this / ref | {c / r:.3f} |")
     print(f"| first metrics of a fresh read model, stored aggregate | {s * 1000:.1f} ms |")
     print(f"| the same, summing every summary (before) | {t * 1000:.1f} ms |")
     print(f"| ratio stored / summed | {s / t:.3f} |")

@@ -36,8 +36,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from domain.catalogue import event_name
-
 Event = dict[str, Any]
 CORRECTED, RETRACTED = "EventCorrected", "EventRetracted"
 AMENDMENTS = frozenset({CORRECTED, RETRACTED})
@@ -56,6 +54,8 @@ def name_of(event_type: str) -> str:
     """The catalogue name of a full type (cached: the hot path of every fold)."""
     name = TYPE_NAMES.get(event_type)
     if name is None:
+        from domain.catalogue import event_name  # here: the read side need not build the event models
+
         name = TYPE_NAMES[event_type] = event_name(event_type)
     return name
 

@@ -80,7 +80,6 @@ class Ledger:
     """The wired ledger: the append service, the read side of the event store and its import record."""
 
     app: LedgerApplication
-    service: LedgerService
     log: RecorderEventLog
     imports: ImportLog
     tree: LogTree
@@ -90,7 +89,6 @@ class Ledger:
         from eventsourcing.persistence import IntegrityError
 
         from domain.application import LedgerApplication
-        from domain.service import LedgerService
         from ledger.adapters.log import RecorderEventLog
         from ledger.identity.accesslog import AccessLog
         from ledger.importlog import ImportLog
@@ -109,12 +107,26 @@ class Ledger:
                     raise
             except Exception as exc:  # the library raises various errors for unusable stores
                 raise ConfigError(f"cannot open the event store {redact(settings.store_url)}: {exc}") from exc
-        self.service = LedgerService(self.app)
+        self._service: LedgerService | None = None
         self.log = RecorderEventLog(self.app.recorder)
         self.imports = ImportLog(self.app.recorder)
         self.tree = LogTree(self.app.recorder)  # the log's Merkle tree (contract trust §2)
         self.tree.catch_up()  # a store written before the tree existed gets it now, once
         self.access = AccessLog(self.app.recorder)  # who read which address (trust §1)
+
+    @property
+    def service(self) -> LedgerService:
+        """The append service, made on first use: the read commands never import the write side
+        (validation, rules, the privacy guard: start-up)."""
+        if self._service is None:
+            from domain.service import LedgerService
+
+            self._service = LedgerService(self.app)
+        return self._service
+
+    @service.setter
+    def service(self, service: LedgerService) -> None:  # e.g. one with another clock (tests)
+        self._service = service
 
     def close(self) -> None:
         self.access.close()  # reads still queued are written before the store closes

@@ -33,11 +33,53 @@ class Aggregate:
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
-        self.bags: dict[str, Counter[Hashable]] = {}
+        self._bags: dict[str, Counter[Hashable]] = {}
+        # multisets still encoded (a stored base, `projections.persisted`): name -> a function that
+        # decodes it into (item -> count, whether in ascending order); decoded when first used
+        self._encoded: dict[str, Callable[[], tuple[dict[Hashable, int], bool]]] = {}
         self.version = 0
         self._sorted: dict[str, list[Any]] = {}  # kept sorted as items come and go
         self._edits: dict[str, int] = {}  # edits of a sorted list since it was built
         self._cache: dict[Hashable, tuple[int, Any]] = {}
+
+    @property
+    def bags(self) -> dict[str, Counter[Hashable]]:
+        """Every multiset by name (those still encoded are decoded first)."""
+        for name in list(self._encoded):
+            self._decode(name)
+        return self._bags
+
+    @bags.setter
+    def bags(self, bags: dict[str, Counter[Hashable]]) -> None:
+        """Replace every multiset (an encoded one too)."""
+        self._encoded.clear()
+        self._sorted.clear()
+        self._bags = bags
+
+    def bag_names(self) -> list[str]:
+        """The names of every multiset, without decoding any."""
+        return [*self._bags, *(name for name in self._encoded if name not in self._bags)]
+
+    def encoded(self, name: str, decode: Callable[[], tuple[dict[Hashable, int], bool]]) -> None:
+        """Set the multiset `name` from an encoded form, decoded when first used: `decode()` gives
+        (item -> count, whether the items are in ascending order). A stored base (`projections.persisted`)
+        is read this way: `ledger metrics` decodes the few multisets it needs, not all of them."""
+        self._bags.pop(name, None)
+        self._sorted.pop(name, None)
+        self._encoded[name] = decode
+
+    def _decode(self, name: str) -> None:
+        decode = self._encoded.pop(name, None)
+        if decode is not None:
+            items, ascending = decode()
+            if ascending:
+                self.load_sorted(name, items)
+            else:
+                self._bags[name] = Counter(items)
+
+    def seed(self, key: Hashable, value: Any) -> None:
+        """`cached(key, …)` answers `value` until the aggregate changes (figures stored with a base)."""
+        self._cache[key] = (self.version, value)
 
     # -- maintenance ------------------------------------------------------------------------
     def _count(self, key: str, n: int) -> None:
@@ -48,9 +90,13 @@ class Aggregate:
             del self.counts[key]
 
     def _bag(self, name: str, item: Hashable, n: int) -> None:
-        bag = self.bags.get(name)
+        bag = self._bags.get(name)
         if bag is None:
-            bag = self.bags[name] = Counter()
+            if name in self._encoded:
+                self._decode(name)
+                self._bag(name, item, n)
+                return
+            bag = self._bags[name] = Counter()
         value = bag[item] + n
         if value:
             bag[item] = value
@@ -86,7 +132,8 @@ class Aggregate:
         """An independent aggregate with the same sums (its sorted views are built again when asked)."""
         other = Aggregate()
         other.counts = self.counts.copy()
-        other.bags = {name: bag.copy() for name, bag in self.bags.items()}
+        other._bags = {name: bag.copy() for name, bag in self._bags.items()}
+        other._encoded = dict(self._encoded)  # decoding makes new objects: both may share the encoded form
         other.version = self.version
         return other
 
@@ -110,16 +157,18 @@ class Aggregate:
         self.counts.update(counts)
         self.counts = +self.counts  # drop what summed to zero, as `_count` does
         for name, values in items.items():
-            target = self.bags.get(name)
+            self._decode(name)
+            target = self._bags.get(name)
             if target is None:
-                target = self.bags[name] = Counter()
+                target = self._bags[name] = Counter()
             target.update(values)
             self._sorted.pop(name, None)
 
     def load_sorted(self, name: str, items: dict[Hashable, int]) -> None:
         """Set the multiset `name` from `items` (item -> count) given in ascending order, with its
         sorted view built without sorting (a stored base, `projections.persisted`)."""
-        self.bags[name] = Counter(items)
+        self._encoded.pop(name, None)
+        self._bags[name] = Counter(items)
         self._sorted[name] = list(chain.from_iterable(repeat(item, n) for item, n in items.items()))
         self._edits[name] = 0
 
@@ -127,8 +176,11 @@ class Aggregate:
     def sorted(self, name: str) -> list[Any]:
         """The multiset `name` as an ascending list (maintained as the aggregate changes)."""
         values = self._sorted.get(name)
+        if values is None and name in self._encoded:
+            self._decode(name)
+            values = self._sorted.get(name)
         if values is None:
-            bag = self.bags.get(name)
+            bag = self._bags.get(name)
             values = self._sorted[name] = sorted(bag.elements()) if bag else []
             self._edits[name] = 0
         return values
@@ -287,7 +339,7 @@ PARTS: tuple[tuple[tuple[str, ...], Part], ...] = (
 # -- governance metrics ---------------------------------------------------------------------
 def metrics(agg: Aggregate, now: str) -> dict[str, Any]:
     """G1–G15 as of `now` (the `at` cut-off, or the current time)."""
-    out: dict[str, Any] = dict(agg.cached("metrics", lambda: _static_metrics(agg)))
+    out: dict[str, Any] = dict(static_metrics(agg))
     pending = agg.sorted("pending")
     threshold = add_days(now, -PENDING_DAYS)
     out["G7"] = {
@@ -304,6 +356,12 @@ def metrics(agg: Aggregate, now: str) -> dict[str, Any]:
         }
     }
     return {key: out[key] for key in sorted(out, key=lambda k: int(k[1:]))}
+
+
+def static_metrics(agg: Aggregate) -> dict[str, Any]:
+    """The G figures that do not depend on "now" (all but G7 and G11), cached until `agg` changes."""
+    result: dict[str, Any] = agg.cached("metrics", lambda: _static_metrics(agg))
+    return result
 
 
 def _middle(values: list[Any]) -> list[Any]:
@@ -460,7 +518,7 @@ def _lead_figures(values: list[float]) -> dict[str, Any]:
 def _static_evaluation(agg: Aggregate, pivot: str) -> dict[str, Any]:
     c = agg.counts
     e1: dict[str, dict[str, Any]] = {"samenloop": {}, "other": {}}
-    for name in sorted(n for n in agg.bags if n.startswith("e1:")):
+    for name in sorted(n for n in agg.bag_names() if n.startswith("e1:")):
         _, group, year = name.split(":")
         values = agg.sorted(name)
         if values:

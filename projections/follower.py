@@ -17,12 +17,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from projections import persisted
-from projections.asof import AsOfIndex
 from projections.backfills import BackfillRecords
 from projections.figures import Aggregate
 from projections.indexer import fill_index
@@ -30,6 +29,9 @@ from projections.projector import Progress, Projector, RawReader, StreamLoader
 from projections.store import LOG, NoStore, ProjectionStore
 
 SYNC_LIMIT = 20_000  # a serving process catches up inline when at most this far behind
+
+if TYPE_CHECKING:
+    from projections.asof import AsOfIndex  # numpy: imported when figures at cut-offs are first asked
 
 _loads = orjson.loads
 
@@ -240,6 +242,8 @@ class Follower:
                     self._fill_index_in_background()
                 return None
             if self._asof is None:
+                from projections.asof import AsOfIndex
+
                 self._asof = AsOfIndex(dict(rows))
             elif rows:
                 self._asof = self._asof.updated(rows)
@@ -343,14 +347,16 @@ class Follower:
             return False
         agg = self.agg
         deltas = 0
+        earlier_form = False
         for _, base, body in entries[start:]:
             if base:
                 agg = persisted.aggregate_of(body)
+                earlier_form = not persisted.is_in_parts(body)  # stored again, in parts
             else:
                 persisted.apply(agg, body)
                 deltas += 1
         self.agg, self._version, self.positions = agg, version, positions
-        if deltas > self.COMPACT_AFTER and not self.read_only:  # a reader of consume's store writes nothing
+        if (deltas > self.COMPACT_AFTER or earlier_form) and not self.read_only:  # consume's store: no writes
             store.save_figures(version, persisted.encode_aggregate(agg))
         return True
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -70,14 +70,33 @@ def rate_column() -> Any:
 
 @contextmanager
 def progress_bar(enabled: bool = True, *, min_total: int = 0) -> Iterator[Callback]:
-    """A rich progress bar per phase (events, events/s, time left), on stderr when it is a terminal."""
+    """A rich progress bar per phase (events, events/s, time left), on stderr when it is a terminal;
+    shown (and rich imported: start-up) from the first phase of at least `min_total` items on."""
     if not enabled or not sys.stderr.isatty():
         yield lambda phase, done, total: None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+    with ExitStack() as stack:
+        bars: list[Any] = []  # the one Progress, once a phase is long enough to show
+        tasks: dict[str, Any] = {}
 
-    err = Console(stderr=True)
+        def update(phase: str, done: int, total: int) -> None:
+            if total < min_total:
+                return
+            if not bars:
+                bars.append(stack.enter_context(_progress()))
+            bar = bars[0]
+            task = tasks.get(phase)
+            if task is None:
+                task = tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _progress() -> Any:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (
         TextColumn("{task.description:<9}"),
         BarColumn(),
@@ -85,18 +104,7 @@ def progress_bar(enabled: bool = True, *, min_total: int = 0) -> Iterator[Callba
         rate_column(),
         TimeRemainingColumn(),
     )
-    tasks: dict[str, TaskID] = {}
-    with Progress(*columns, console=err, transient=False) as bar:
-
-        def update(phase: str, done: int, total: int) -> None:
-            if total < min_total:
-                return
-            task = tasks.get(phase)
-            if task is None:
-                task = tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(task, completed=done, total=total)
-
-        yield update
+    return Progress(*columns, console=Console(stderr=True), transient=False)
 
 
 @contextmanager
@@ -131,8 +139,6 @@ def case(
 
     Exit 1 when the ledger does not know the address, 2 when it is not a BAG id or a cut-off is malformed.
     """
-    from ledger.tables import case_renderable, console
-
     check_address(address)
     at_, known = cutoff(at, "--at"), cutoff(known_at, "--known-at")
     with read_model(reading=(address, "case (ledger case)")) as model:
@@ -142,6 +148,8 @@ def case(
     if json:
         emit_json(view)
     else:
+        from ledger.tables import case_renderable, console  # rich: only for tables (--json imports none)
+
         console().print(case_renderable(view))
 
 
@@ -162,8 +170,6 @@ def metrics(
     With --series, each G figure at the end of every step from --from to --to, as known then
     (--at p --known-at p) and as known now (--at p).
     """
-    from ledger.tables import console, metrics_renderable
-
     if series or start is not None or end is not None or step is not None or ids is not None:
         metrics_series(series, at, known_at, start, end, step, ids, json)
         return
@@ -173,6 +179,8 @@ def metrics(
     if json:
         emit_json(doc)
     else:
+        from ledger.tables import console, metrics_renderable  # rich: only for tables (--json imports none)
+
         console().print(metrics_renderable(doc))
 
 
@@ -187,7 +195,6 @@ def metrics_series(
     json: bool,
 ) -> None:
     """`ledger metrics --series`: the request checked (exit 2 naming the option), then answered."""
-    from ledger.tables import console, series_renderable
     from projections.series import BadSeries, plan
 
     if not series:
@@ -209,6 +216,8 @@ def metrics_series(
     if json:
         emit_json(doc)
     else:
+        from ledger.tables import console, series_renderable  # rich: only for tables (--json imports none)
+
         console().print(series_renderable(doc))
 
 
@@ -221,8 +230,6 @@ def evaluation(
     json: Json = False,
 ) -> None:
     """Evaluation figures E1–E6 of the IMG–NCG cooperation."""
-    from ledger.tables import console, evaluation_renderable
-
     pivot_ = cutoff(pivot, "--pivot", pivot=True) or DEFAULT_PIVOT
     at_, known = cutoff(at, "--at"), cutoff(known_at, "--known-at")
     with read_model() as model:
@@ -230,6 +237,8 @@ def evaluation(
     if json:
         emit_json(doc)
     else:
+        from ledger.tables import console, evaluation_renderable  # rich: only for tables (--json imports none)
+
         console().print(evaluation_renderable(doc))
 
 
