@@ -304,11 +304,15 @@ class ImportLog:
             "INSERT INTO {imports} (kind, operator, source, started_at) VALUES (?, ?, ?, ?)",
             [kind, operator, source, clock()],
         )
+        if not self.postgres:
+            self.recorder.import_started()  # the writing connection tuned for bulk inserts
         self.recorder.import_run = ActiveRun(run, kind, clock)
         try:
             yield run
         finally:
             self.recorder.import_run = None
+            if not self.postgres:
+                self.recorder.import_ended()  # the writing connection's own settings back, the log on disk
 
     def runs(self) -> list[dict[str, Any]]:
         """Every import run with what it stored (for people and tests), in run order."""
@@ -334,6 +338,14 @@ class ImportLog:
         for run in out:
             run["events"] = int(run["events"])  # PostgreSQL's SUM is numeric
         return out
+
+    def batches(self, run: int) -> list[tuple[int, int, str]]:
+        """(last position, events, recorded at) of each batch a run stored, in order (for the
+        import benchmark's curve, and tests)."""
+        rows = self._rows(
+            "SELECT last_position, events, recorded_at FROM {batches} WHERE run = ? ORDER BY first_position", [run]
+        )
+        return [(int(r[0]), int(r[1]), str(r[2])) for r in rows]
 
     # -- the read side (projections.backfills.BackfillRecords) ------------------------------
     def backfills(self) -> list[BackfillRun]:

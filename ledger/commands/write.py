@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -148,11 +149,22 @@ def _counts(accepted: int, duplicates: int, rejected: int) -> str:
     return f"{accepted:,} accepted, {duplicates:,} duplicate{already}, {rejected:,} rejected"
 
 
+# `ledger import` stores 10,000 events per transaction (`append` 1,000): a history's random
+# inserts into the id index and the stream index touch about one page per event, and a
+# commit writes each touched page (docs/decisions.md, "Import at national scale").
+IMPORT_BATCH = MAX_BATCH_EVENTS
+
+
 def import_(
     file: Annotated[
         str, typer.Argument(help="JSON Lines of historical events, each with its original recordedtime; - for stdin.")
     ],
-    batch_size: Annotated[int, typer.Option(help="Events per transaction.", min=1, max=MAX_BATCH_EVENTS)] = 1000,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            help="Events per transaction (all-or-nothing per address within a batch).", min=1, max=MAX_BATCH_EVENTS
+        ),
+    ] = IMPORT_BATCH,
     all_results: Annotated[
         bool,
         typer.Option(
@@ -260,6 +272,10 @@ def _run_import(
             done += events
             rate = done / max(time.perf_counter() - started, 1e-9)
             progress.update(task, advance=consumed, events=done, rate=rate)
+            # What outlives a batch (the address states the service keeps) leaves the cyclic
+            # collector's view: its full collections otherwise scan every address's state again
+            # and again, ever slower as the history grows (docs/decisions.md).
+            gc.freeze()
 
         try:
             _append_lines(
@@ -276,6 +292,8 @@ def _run_import(
         except BackDating as exc:
             ledger.service.forget()  # the refused batch's states were never stored
             return exc
+        finally:
+            gc.unfreeze()
     if kind == BACKFILL:
         recorded = next(r for r in ledger.imports.runs() if r["run"] == run)
         where = (
