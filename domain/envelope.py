@@ -175,7 +175,7 @@ def validate(obj: dict[str, Any], principal: str | None, *, importing: bool = Fa
     for attribute in LEDGER_ATTRIBUTES:
         if attribute in obj and not (importing and attribute == "recordedtime"):
             raise Rejection(SCHEMA_INVALID, f"{attribute} is set by the ledger, not by a publisher", f"$.{attribute}")
-    if importing and "recordedtime" not in obj:
+    if importing and obj.get("recordedtime") is None:  # absent, or null (which means absent, §5)
         raise Rejection(SCHEMA_INVALID, "an imported event needs its original recordedtime", "$.recordedtime")
     try:
         envelope = Envelope.model_validate(obj)

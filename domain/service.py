@@ -73,6 +73,37 @@ class _Pending:
     stored: dict[str, Any] | None = None
 
 
+@dataclass(slots=True)
+class Checked:
+    """One submitted item after the checks that need no stored state (size, JSON, envelope, type,
+    payload, R1, personal data): the normalised submission with its content digest, or the
+    refusal with the event id and the well-formed address it names (if any)."""
+
+    sub: Submission | None = None
+    digest: str = ""
+    refusal: Rejection | None = None
+    event_id: str | None = None
+    address: str | None = None
+
+
+def check_item(item: bytes | str | dict[str, Any] | Oversized, principal: str | None, importing: bool) -> Checked:
+    """The stateless checks of one submitted item (pure: safe to run in another process)."""
+    event_id: str | None = None
+    obj: dict[str, Any] = {}
+    try:
+        obj = decode_line(item)
+        event_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+        if principal is not None and principal not in PRINCIPALS:
+            raise Rejection(NOT_AUTHORIZED, f"R1: unknown principal {principal!r}")
+        sub = validate(obj, principal, importing=importing)
+        check_personal_data(sub.event)
+    except Rejection as rej:
+        if rej.code == SCHEMA_INVALID and obj:
+            rej = _personal_data_first(obj, rej)
+        return Checked(refusal=rej, event_id=event_id, address=_address_of(obj))
+    return Checked(sub, content_digest(sub.event))
+
+
 class LedgerService:
     """Appends batches of CloudEvents to the per-address streams of a `LedgerApplication`."""
 
@@ -99,11 +130,14 @@ class LedgerService:
         importing: bool = False,
         first_line: int = 1,
         expected: dict[str, int] | None = None,
+        checked: Sequence[Checked] | None = None,
     ) -> list[AppendResult]:
         """Append one batch; return exactly one result per submitted item, in order.
 
         `principal` is the authenticated organisation; None only for `importing`, where the
-        operator backfills history and each event's own `org` is trusted.
+        operator backfills history and each event's own `org` is trusted. `checked`: the
+        items' `check_item` verdicts when they were reached elsewhere (an import checks the
+        next batch in another process while this one is stored); they are not checked again.
         """
         results: list[AppendResult | None] = [None] * len(items)
         if len(items) > MAX_BATCH_EVENTS:
@@ -113,28 +147,23 @@ class LedgerService:
                 )
                 for i in range(len(items))
             ]
+        if checked is None:
+            checked = [check_item(item, principal, importing) for item in items]
+        elif len(checked) != len(items):
+            raise ValueError(f"{len(checked)} verdicts for {len(items)} items")
         pending: list[_Pending] = []
         refused: dict[str, AppendResult] = {}  # address -> its first event refused before the rules
-        for i, item in enumerate(items):
-            line = first_line + i
-            event_id: str | None = None
-            obj: dict[str, Any] = {}
-            try:
-                obj = decode_line(item)
-                event_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-                if principal is not None and principal not in PRINCIPALS:
-                    raise Rejection(NOT_AUTHORIZED, f"R1: unknown principal {principal!r}")
-                sub = validate(obj, principal, importing=importing)
-                check_personal_data(sub.event)
-            except Rejection as rej:
-                if rej.code == SCHEMA_INVALID and obj:
-                    rej = _personal_data_first(obj, rej)
-                results[i] = refusal = AppendResult(line, event_id, REJECTED, rej.code, rej.message, rej.path)
-                address = _address_of(obj)
-                if address is not None:
-                    refused.setdefault(address, refusal)
+        for i, verdict in enumerate(checked):
+            rej = verdict.refusal
+            if rej is not None:
+                results[i] = refusal = AppendResult(
+                    first_line + i, verdict.event_id, REJECTED, rej.code, rej.message, rej.path
+                )
+                if verdict.address is not None:
+                    refused.setdefault(verdict.address, refusal)
                 continue
-            pending.append(_Pending(i, sub, content_digest(sub.event)))
+            assert verdict.sub is not None
+            pending.append(_Pending(i, verdict.sub, verdict.digest))
         if pending:
             self._append_valid(pending, results, importing, first_line, expected or {}, refused)
         return [r for r in results if r is not None]

@@ -517,6 +517,9 @@ def test_import_needs_recordedtime(ledger: Ledger) -> None:
     check(result, "schema_invalid", "$.recordedtime", "original recordedtime")
     (result,) = ledger.service.append([imported(filed(), "gisteren")], None, importing=True)
     check(result, "schema_invalid", "$.recordedtime")
+    # null means absent (contract §5): the same refusal, not a crash (found by test_precheck's property)
+    (result,) = ledger.service.append([{**filed(), "recordedtime": None}], None, importing=True)
+    check(result, "schema_invalid", "$.recordedtime", "original recordedtime")
 
 
 def test_import_recordedtime_not_before_time(ledger: Ledger) -> None:
