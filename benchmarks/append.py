@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,6 +39,9 @@ import orjson
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
+# Run as a script, this file's folder comes first on sys.path, and its neighbour `kafka.py` would
+# shadow the kafka-python package that the PostgreSQL set-up imports (via tests.servers).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import REPO, history_file, report, timed  # noqa: E402
 
@@ -237,59 +241,63 @@ def main() -> None:
     del lines
     print(f"history: {args.addresses:,} addresses, {count:,} events ({source.name}); load {os.getloadavg()[0]:.1f}")
 
-    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    for backend in backends:
-        stores = Stores(backend, work)
-        raw_s: list[float] = []
-        imp_s: list[float] = []
-        full_raw_s: list[float] = []
-        full_imp_s: list[float] = []
-        for run in range(args.runs):
-            if "empty" in setups:
-                raw_env, imp_url = stores.pair(f"{run}")
-                marks: list[float] = []
-                started = time.perf_counter()
-                raw_library_save(raw_env, events, marks=marks)
-                raw_s.append(time.perf_counter() - started)
-                raw_curve = tenth_rates(started, marks, count)
-                imp_s.append(timed(ledger_import, source, imp_url, work / f"home-{run}"))
-                curve = import_curve(imp_url, work / f"home-{run}")
+    try:
+        backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+        for backend in backends:
+            stores = Stores(backend, work)
+            raw_s: list[float] = []
+            imp_s: list[float] = []
+            full_raw_s: list[float] = []
+            full_imp_s: list[float] = []
+            for run in range(args.runs):
+                if "empty" in setups:
+                    raw_env, imp_url = stores.pair(f"{run}")
+                    marks: list[float] = []
+                    started = time.perf_counter()
+                    raw_library_save(raw_env, events, marks=marks)
+                    raw_s.append(time.perf_counter() - started)
+                    raw_curve = tenth_rates(started, marks, count)
+                    imp_s.append(timed(ledger_import, source, imp_url, work / f"home-{run}"))
+                    curve = import_curve(imp_url, work / f"home-{run}")
+                    print(
+                        f"[{backend}] run {run + 1}, empty store: import {count / imp_s[-1]:,.0f} events/s, "
+                        f"raw {count / raw_s[-1]:,.0f} events/s, ratio {raw_s[-1] / imp_s[-1]:.2f} "
+                        f"(load {os.getloadavg()[0]:.1f})"
+                    )
+                    print_curve(f"[{backend}] run {run + 1}, empty store:", curve, raw_curve)
+                if "full" in setups:
+                    raw_env, imp_url = stores.pair(f"full-{run}")
+                    ids = raw_library_save(raw_env, events[:cut])
+                    full_raw_s.append(timed(raw_library_save, raw_env, events[cut:], 100, ids))
+                    home = work / f"home-full-{run}"
+                    prefill = timed(ledger_import, head, imp_url, home)
+                    full_imp_s.append(timed(ledger_import, tail, imp_url, home))
+                    n = count - cut
+                    print(
+                        f"[{backend}] run {run + 1}, store holding {cut:,} events (filled by import at "
+                        f"{cut / prefill:,.0f} events/s): last {n:,} events: import {n / full_imp_s[-1]:,.0f} "
+                        f"events/s, raw {n / full_raw_s[-1]:,.0f} events/s, "
+                        f"ratio {full_raw_s[-1] / full_imp_s[-1]:.2f} "
+                        f"(load {os.getloadavg()[0]:.1f})"
+                    )
+                stores.drop()
+            for label, total, raws, imps in (
+                ("empty store", count, raw_s, imp_s),
+                (f"into {cut:,} events", count - cut, full_raw_s, full_imp_s),
+            ):
+                if not raws:
+                    continue
+                raw = report(f"[{backend}] {label}: raw eventsourcing save() x100", total, raws)
+                imp = report(f"[{backend}] {label}: ledger import", total, imps)
+                ratios = [r / i for r, i in zip(raws, imps, strict=True)]
                 print(
-                    f"[{backend}] run {run + 1}, empty store: import {count / imp_s[-1]:,.0f} events/s, "
-                    f"raw {count / raw_s[-1]:,.0f} events/s, ratio {raw_s[-1] / imp_s[-1]:.2f} "
-                    f"(load {os.getloadavg()[0]:.1f})"
+                    f"[{backend}] {label}: ratio import / raw library: median {statistics.median(ratios):.2f} (runs: "
+                    + ", ".join(f"{x:.2f}" for x in ratios)
+                    + f"); medians {imp / raw:.2f}"
                 )
-                print_curve(f"[{backend}] run {run + 1}, empty store:", curve, raw_curve)
-            if "full" in setups:
-                raw_env, imp_url = stores.pair(f"full-{run}")
-                ids = raw_library_save(raw_env, events[:cut])
-                full_raw_s.append(timed(raw_library_save, raw_env, events[cut:], 100, ids))
-                home = work / f"home-full-{run}"
-                prefill = timed(ledger_import, head, imp_url, home)
-                full_imp_s.append(timed(ledger_import, tail, imp_url, home))
-                n = count - cut
-                print(
-                    f"[{backend}] run {run + 1}, store holding {cut:,} events (filled by import at "
-                    f"{cut / prefill:,.0f} events/s): last {n:,} events: import {n / full_imp_s[-1]:,.0f} "
-                    f"events/s, raw {n / full_raw_s[-1]:,.0f} events/s, ratio {full_raw_s[-1] / full_imp_s[-1]:.2f} "
-                    f"(load {os.getloadavg()[0]:.1f})"
-                )
-            stores.drop()
-        for label, total, raws, imps in (
-            ("empty store", count, raw_s, imp_s),
-            (f"into {cut:,} events", count - cut, full_raw_s, full_imp_s),
-        ):
-            if not raws:
-                continue
-            raw = report(f"[{backend}] {label}: raw eventsourcing save() x100", total, raws)
-            imp = report(f"[{backend}] {label}: ledger import", total, imps)
-            ratios = [r / i for r, i in zip(raws, imps, strict=True)]
-            print(
-                f"[{backend}] {label}: ratio import / raw library: median {statistics.median(ratios):.2f} (runs: "
-                + ", ".join(f"{x:.2f}" for x in ratios)
-                + f"); medians {imp / raw:.2f}"
-            )
 
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the stores and split files: gigabytes at full size
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,11 @@ writer. The verdicts come back in a compact wire form (the normalised event as J
 a pickled object: unpickling costs the writer more than parsing), and the writer appends with
 them exactly as with its own (`LedgerService.append(checked=...)`). Whatever goes wrong in the
 worker, the writer checks that batch itself: the results are the same either way.
+
+The worker is spawned (`multiprocessing`), so a program that calls `ledger.cli.main()` from a
+script must guard the call with `if __name__ == "__main__":`, as with any spawned process: the
+worker imports the program's main module (`ledger` is guarded; `python -m ledger` is not
+imported again: multiprocessing skips `__main__` modules).
 """
 
 from __future__ import annotations

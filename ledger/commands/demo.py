@@ -25,8 +25,6 @@ if TYPE_CHECKING:  # imported by the demo when it runs (start-up: `ledger --help
 
     from projections.query import ReadModel
 
-BATCH = 2_000
-
 
 def demo(
     addresses: Annotated[int, typer.Option("--addresses", help="Addresses in the generated area.", min=1)] = 20_000,
@@ -150,24 +148,32 @@ def _import(ledger: Any, history: Path, total: int, options: str) -> tuple[int, 
 
 
 def _import_batches(ledger: Any, history: Path, total: int) -> tuple[int, int, int]:
-    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    """The lines of `history` appended as `ledger import` appends them (the next batch checked in
+    a second process on a machine with more than one CPU); the three counts."""
+    import gc
+    import os
+
+    from ledger.commands.write import IMPORT_BATCH, _append_lines
+    from ledger.precheck import CheckAhead
+
     done = 0
-    with progress_bar() as progress, history.open("rb") as lines:
-        batch: list[bytes] = []
-        for line in lines:
-            batch.append(line)
-            if len(batch) == BATCH:
-                for result in ledger.service.append(batch, None, importing=True):
-                    counts[result.result] += 1
-                done += len(batch)
-                progress("import", done, total)
-                batch = []
-        if batch:
-            for result in ledger.service.append(batch, None, importing=True):
-                counts[result.result] += 1
-            done += len(batch)
+    with progress_bar() as progress, history.open("rb") as lines, open(os.devnull, "wb") as sink:
+
+        def on_batch(events: int, consumed: int) -> None:
+            nonlocal done
+            done += events
             progress("import", done, total)
-    return counts["accepted"], counts["duplicate"], counts["rejected"]
+            gc.freeze()  # as `ledger import` does (the kept address states leave the collector's view)
+
+        ahead = CheckAhead(None, True) if (os.cpu_count() or 1) > 1 else None
+        try:
+            return _append_lines(
+                ledger, lines, None, True, IMPORT_BATCH, sink, only_problems=True, on_batch=on_batch, ahead=ahead
+            )
+        finally:
+            gc.unfreeze()
+            if ahead is not None:
+                ahead.close()
 
 
 def _sample(model: ReadModel, as_of: str) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.envelope import Oversized
+from domain.results import MAX_EVENT_BYTES
 from domain.service import Checked, check_item
 from ledger.precheck import CheckAhead, check_batch, from_wire
 from tests.factories import claim_filed, subject
@@ -133,6 +134,7 @@ def test_an_import_checked_ahead_stores_and_prints_what_one_checked_in_process_d
     for at, bad in [(3, b"{not json"), (20, b""), (41, LINES[40]), (60, HOSTILE[5]), (99, HOSTILE[2])]:
         lines.insert(at, bad)
     lines.insert(77, mutated(LINES[76], "time", "yesterday"))
+    lines.insert(90, b'{"x": "' + b"a" * (MAX_EVENT_BYTES + 4096) + b'"}')  # read as Oversized
     source = tmp_path / "history.jsonl"
     source.write_bytes(b"\n".join(lines) + b"\n")
     runs = {}
@@ -144,5 +146,5 @@ def test_an_import_checked_ahead_stores_and_prints_what_one_checked_in_process_d
     assert ahead == in_process
     assert ahead[0] == 1
     codes = {orjson.loads(line).get("code") for line in ahead[1].splitlines()}
-    assert {"schema_invalid", "personal_data", None} <= codes
+    assert {"schema_invalid", "personal_data", "too_large", None} <= codes
     assert len(ahead[3].splitlines()) > 100
