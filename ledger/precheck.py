@@ -17,6 +17,7 @@ imported again: multiprocessing skips `__main__` modules).
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -68,6 +69,12 @@ def from_wire(wire: Sequence[Wire], items: Sequence[Item], principal: str | None
     return out
 
 
+def _leave_interrupts() -> None:
+    """The worker ignores Ctrl-C: the writer gets it too, stops, and shuts the worker down (else
+    the worker's own traceback would land on the user's terminal beside the writer's message)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class CheckAhead:
     """One worker process that checks submitted batches while the caller stores earlier ones.
 
@@ -93,7 +100,9 @@ class CheckAhead:
             if self._pool is None:
                 # spawn: the worker starts from a clean interpreter (fork would copy the writer's
                 # open store connections and threads into it).
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_leave_interrupts
+                )
             return self._pool.submit(check_batch, list(items), self.principal, self.importing)
         except Exception:  # noqa: BLE001 - no worker: the caller checks from now on
             self._give_up()

@@ -7,9 +7,15 @@ the writing process does.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +29,8 @@ from domain.service import Checked, check_item
 from ledger.precheck import CheckAhead, check_batch, from_wire
 from tests.factories import claim_filed, subject
 from tests.homes import history
+
+REPO = Path(__file__).resolve().parents[2]
 
 LINES = history(12, 5).splitlines()
 JSON = st.recursive(
@@ -148,3 +156,68 @@ def test_an_import_checked_ahead_stores_and_prints_what_one_checked_in_process_d
     codes = {orjson.loads(line).get("code") for line in ahead[1].splitlines()}
     assert {"schema_invalid", "personal_data", "too_large", None} <= codes
     assert len(ahead[3].splitlines()) > 100
+
+
+def _children(pid: int) -> list[str]:
+    """The command lines of the processes whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return found
+
+
+def _stored(home: Path) -> int:
+    """How many events the home's SQLite store holds (0 before it exists)."""
+    path = home / "events.sqlite"
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
+        try:
+            return int(db.execute("SELECT count(*) FROM stored_events").fetchone()[0])
+        except sqlite3.OperationalError:  # the tables are being created
+            return 0
+
+
+def test_ctrl_c_stops_an_import_checked_ahead_cleanly_and_a_rerun_imports_the_rest(tmp_path: Path) -> None:
+    lines = history(1500, 3).splitlines()
+    source = tmp_path / "history.jsonl"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER_")}
+    env["LEDGER_HOME"] = str(tmp_path / "home")
+    command = [sys.executable, "-m", "ledger", "import", str(source), "-q", "--batch-size", "200"]
+    proc = subprocess.Popen(
+        [*command, "--check-ahead"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal
+    )
+    deadline = time.monotonic() + 60
+    # interrupted once the checking worker runs and two batches are stored
+    while not (any("spawn_main" in c for c in _children(proc.pid)) and _stored(tmp_path / "home") >= 400):
+        assert proc.poll() is None, "the import ended before it could be interrupted"
+        assert time.monotonic() < deadline, "no checking worker and two batches within 60 s"
+        time.sleep(0.002)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the terminal's whole process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in err  # neither the writer's nor the worker's
+    rerun = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    counts = [int(n.replace(",", "")) for n in re.findall(r"([\d,]+) (?:accepted|duplicate|rejected)", rerun.stderr)]
+    accepted, duplicates, rejected = counts[-3:]
+    assert duplicates > 0 and rejected == 0  # what the interrupted run stored stays, once
+    assert accepted + duplicates == len(lines)
+    exported = subprocess.run(
+        [sys.executable, "-m", "ledger", "export"], env=env, cwd=REPO, capture_output=True, timeout=300
+    )
+    assert len(exported.stdout.splitlines()) == len(lines)
