@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from projections import persisted, worklist
@@ -49,6 +50,26 @@ UPSERT = (
 )
 
 
+def use_wal(db: sqlite3.Connection, wait: float = 60.0, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Switch `db` to WAL, retrying while another connection holds the file.
+
+    SQLite answers a journal-mode change with "database is locked" at once, without its busy
+    handler, while another connection holds a lock: two followers that create the same fresh
+    store at the same moment meet exactly that.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.005
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        sleep(pause)
+        pause = min(pause * 2, 0.25)
+
+
 class SQLiteProjectionStore:
     """One SQLite projection store file."""
 
@@ -72,7 +93,7 @@ class SQLiteProjectionStore:
             self._db.execute("PRAGMA journal_mode=DELETE")
             self._db.execute("PRAGMA synchronous=OFF")
         else:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            use_wal(self._db)
             self._db.execute("PRAGMA synchronous=NORMAL")  # rows and positions are lost together or not
         self._db.execute("PRAGMA cache_size=-65536")
         with self._lock:
@@ -359,7 +380,7 @@ class SQLiteProjectionStore:
     def finish_bulk(self) -> None:
         """Make a bulk-written store durable and ready to serve (WAL: readers never wait)."""
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            use_wal(self._db)
             self._db.execute("PRAGMA synchronous=NORMAL")
 
     def close(self) -> None:
